@@ -1,0 +1,378 @@
+"""The one configuration schema: the YAML file, the admin modals and the database all use it.
+
+`load_config` refuses an invalid file whole and names every error's path, e.g.
+`rules[3].when.employees.gte: expected a number`. `dump_config` writes the canonical
+form, so export then import gives back the same configuration.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+)
+
+from domain.conditions import Condition, parse_conditions
+from domain.durations import format_duration, parse_duration
+from domain.errors import FieldError, InvalidInput, format_location
+from domain.lead import BUILTIN_LEAD_TYPES, Method
+
+MAX_CONFIG_BYTES = 1_000_000
+_SLACK_ID = re.compile(r"^[UWBCGD][A-Z0-9]{2,}$")
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CLOCK_RANGE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+
+
+def _as_duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    return parse_duration(value)
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_as_duration),
+    PlainSerializer(format_duration, return_type=str),
+]
+
+
+def _slack_id(value: Any) -> str:
+    if not isinstance(value, str) or not _SLACK_ID.match(value):
+        raise ValueError(f"expected a Slack id like U0ALICE or C0SALES, got {value!r}")
+    return value
+
+
+SlackId = Annotated[str, BeforeValidator(_slack_id)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class PtoRange(_Strict):
+    """Days off, inclusive on both ends, in the rep's own timezone."""
+
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")
+
+    @field_validator("end")
+    @classmethod
+    def _ordered(cls, end: date, info: Any) -> date:
+        start = info.data.get("start")
+        if start and end < start:
+            raise ValueError("must not be before `from`")
+        return end
+
+
+class RepConfig(_Strict):
+    user: SlackId | None = None
+    email: str | None = None
+    name: str | None = None
+    timezone: str = "UTC"
+    working_hours: dict[str, str] | None = None
+    capacity: int | None = Field(default=None, ge=0)
+    pto: list[PtoRange] = Field(default_factory=list)
+    active: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r}") from None
+        return value
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is not None:
+            parse_working_hours(value)
+        return value
+
+    @property
+    def key(self) -> str:
+        """The Slack id once known; before `email:` is resolved, the email stands in."""
+        return self.user or f"email:{self.email}"
+
+    def shifts(self) -> dict[int, list[tuple[time, time]]] | None:
+        return parse_working_hours(self.working_hours) if self.working_hours else None
+
+
+def parse_working_hours(spec: dict[str, str]) -> dict[int, list[tuple[time, time]]]:
+    """`{mon-fri: "09:00-17:30", sat: "10:00-14:00, 15:00-16:00"}` -> weekday -> shifts."""
+    shifts: dict[int, list[tuple[time, time]]] = {}
+    for days, hours in spec.items():
+        for day in _expand_days(days):
+            shifts.setdefault(day, []).extend(_parse_ranges(str(hours)))
+    return shifts
+
+
+def _expand_days(spec: str) -> list[int]:
+    days: list[int] = []
+    for part in str(spec).lower().split(","):
+        first, _, last = part.strip().partition("-")
+        if first not in _DAYS or (last and last not in _DAYS):
+            raise ValueError(f"expected days like mon-fri or sat, got {spec!r}")
+        start, end = _DAYS.index(first), _DAYS.index(last or first)
+        if end < start:
+            raise ValueError(f"day range {spec!r} runs backwards")
+        days.extend(range(start, end + 1))
+    return days
+
+
+def _parse_ranges(text: str) -> list[tuple[time, time]]:
+    ranges = []
+    for part in text.split(","):
+        match = _CLOCK_RANGE.match(part.strip())
+        if not match:
+            raise ValueError(f"expected hours like 09:00-17:30, got {part.strip()!r}")
+        h1, m1, h2, m2 = (int(group) for group in match.groups())
+        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
+            raise ValueError(f"not a time of day: {part.strip()!r}")
+        start = time(h1, m1)
+        end = time.max if h2 == 24 else time(h2, m2)
+        if end <= start:
+            raise ValueError(f"{part.strip()!r} ends before it starts (split overnight shifts)")
+        ranges.append((start, end))
+    return ranges
+
+
+class Member(_Strict):
+    user: str
+    weight: int = Field(default=1, ge=1, le=100)
+
+
+class TeamConfig(_Strict):
+    name: str = Field(min_length=1, max_length=80)
+    channel: SlackId | None = None
+    method: Method = Method.PUSH
+    strategy: Literal["round_robin", "weighted", "least_loaded"] = "round_robin"
+    manager: SlackId | None = None
+    backup: SlackId | None = None
+    members: list[Member] = Field(default_factory=list)
+
+
+class AccountConfig(_Strict):
+    domain: str
+    owner: str
+    name: str | None = None
+
+    @field_validator("domain")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.strip().lower()
+
+
+class RuleAction(_Strict):
+    team: str | None = None
+    route_to: Literal["account_owner", "attendee"] | None = None
+    method: Method | None = None
+    strategy: Literal["round_robin", "weighted", "least_loaded"] | None = None
+    fallback_team: str | None = None
+
+
+class RuleConfig(_Strict):
+    name: str = Field(min_length=1, max_length=120)
+    when: dict[str, Any] | None = None
+    then: RuleAction
+
+    def conditions(self) -> list[Condition]:
+        """Compiled conditions; the configuration was validated, so this cannot fail."""
+        return parse_conditions(self.when or {}, errors=[], path="")
+
+
+class EscalationStep(_Strict):
+    after: Duration
+    do: Literal["reassign", "notify_manager", "repost_to_channel", "notify_owner"]
+
+
+class SlaConfig(_Strict):
+    respond_within: Duration
+    remind_at: list[str] = Field(default_factory=list)
+    escalation: list[EscalationStep] | None = None
+
+    @field_validator("remind_at")
+    @classmethod
+    def _reminders(cls, values: list[str]) -> list[str]:
+        for value in values:
+            reminder_offset(str(value), timedelta(hours=1))
+        return [str(value) for value in values]
+
+
+def reminder_offset(spec: str, respond_within: timedelta) -> timedelta:
+    """`50%` of the SLA or a duration after the clock starts."""
+    spec = spec.strip()
+    if spec.endswith("%"):
+        try:
+            percent = float(spec[:-1])
+        except ValueError:
+            raise ValueError(f"expected a percentage like 80%, got {spec!r}") from None
+        if not 0 < percent < 100:
+            raise ValueError(f"a reminder must fall inside the SLA, got {spec!r}")
+        return respond_within * (percent / 100)
+    return parse_duration(spec)
+
+
+DEFAULT_ESCALATION = [
+    EscalationStep(after=timedelta(0), do="reassign"),
+    EscalationStep(after=timedelta(0), do="notify_manager"),
+]
+
+
+def default_slas() -> dict[str, SlaConfig]:
+    """The documents' defaults: speed to lead decides conversion."""
+    within = {
+        "demo_request": "5m",
+        "referral": "15m",
+        "outbound_reply": "30m",
+        "mql": "2h",
+        "event": "24h",
+        "aged": "48h",
+    }
+    return {kind: SlaConfig(respond_within=value) for kind, value in within.items()}
+
+
+class Config(_Strict):
+    version: Literal[1] = 1
+    admins: list[SlackId] = Field(default_factory=list)
+    reps: list[RepConfig] = Field(default_factory=list)
+    teams: list[TeamConfig] = Field(default_factory=list)
+    accounts: list[AccountConfig] = Field(default_factory=list)
+    rules: list[RuleConfig] = Field(default_factory=list)
+    slas: dict[str, SlaConfig] = Field(default_factory=default_slas)
+    dedup_window: Duration = timedelta(hours=24)
+
+    def team(self, name: str) -> TeamConfig | None:
+        return next((team for team in self.teams if team.name == name), None)
+
+    def rep(self, user: str) -> RepConfig | None:
+        return next((rep for rep in self.reps if user in (rep.user, rep.email)), None)
+
+    def lead_types(self) -> set[str]:
+        return set(BUILTIN_LEAD_TYPES) | set(self.slas)
+
+    def sla_for(self, lead_type: str) -> SlaConfig:
+        """The configured SLA, else the documents' default, else the MQL one."""
+        defaults = default_slas()
+        return self.slas.get(lead_type) or defaults.get(lead_type) or defaults["mql"]
+
+    def account_owner(self, *domains: str | None) -> AccountConfig | None:
+        wanted = {domain.lower() for domain in domains if domain}
+        return next((account for account in self.accounts if account.domain in wanted), None)
+
+
+def validate_config(data: Any) -> Config:
+    """Validate parsed data into a Config, or raise InvalidInput with every error's path."""
+    if not isinstance(data, dict):
+        raise InvalidInput([FieldError("", "the configuration must be a mapping")])
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as error:
+        raise InvalidInput(
+            [
+                FieldError(format_location(item["loc"]), _pydantic_message(item))
+                for item in error.errors()
+            ]
+        ) from None
+    errors = _cross_check(config)
+    if errors:
+        raise InvalidInput(errors)
+    return config
+
+
+def load_config(text: str | bytes) -> Config:
+    """Safely parse YAML (no tags, no code) and validate it whole."""
+    if len(text) > MAX_CONFIG_BYTES:
+        raise InvalidInput([FieldError("", f"file larger than {MAX_CONFIG_BYTES} bytes")])
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
+        problem = getattr(error, "problem", None) or str(error)
+        raise InvalidInput([FieldError(where, f"not valid YAML: {problem}")]) from None
+    return validate_config(data)
+
+
+def dump_config(config: Config) -> str:
+    """Canonical YAML: what `config export` writes and `config import` reads back."""
+    data = config.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _pydantic_message(item: Any) -> str:
+    kind = item["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind in {"int_parsing", "int_type", "float_parsing", "float_type"}:
+        return "expected a number"
+    return str(item["msg"]).removeprefix("Value error, ")
+
+
+def _cross_check(config: Config) -> list[FieldError]:
+    """What one field alone cannot tell: references, uniqueness, rule order."""
+    errors: list[FieldError] = []
+    rep_keys: set[str] = set()
+    for index, rep in enumerate(config.reps):
+        if not rep.user and not rep.email:
+            errors.append(FieldError(f"reps[{index}]", "needs `user` or `email`"))
+            continue
+        for key in filter(None, (rep.user, rep.email)):
+            if key in rep_keys:
+                errors.append(FieldError(f"reps[{index}]", f"{key} is listed twice"))
+            rep_keys.add(key)
+
+    def known_rep(user: str) -> bool:
+        return user in rep_keys or user.removeprefix("email:") in rep_keys
+
+    team_names: set[str] = set()
+    for index, team in enumerate(config.teams):
+        if team.name in team_names:
+            errors.append(FieldError(f"teams[{index}].name", f"duplicate team {team.name!r}"))
+        team_names.add(team.name)
+        if team.method in (Method.PULL, Method.POOL) and not team.channel:
+            errors.append(
+                FieldError(f"teams[{index}].channel", f"a {team.method} team needs a channel")
+            )
+        seen: set[str] = set()
+        for position, member in enumerate(team.members):
+            path = f"teams[{index}].members[{position}].user"
+            if not known_rep(member.user):
+                errors.append(FieldError(path, f"{member.user} is not in `reps`"))
+            if member.user in seen:
+                errors.append(FieldError(path, f"{member.user} is listed twice"))
+            seen.add(member.user)
+    for index, account in enumerate(config.accounts):
+        if not known_rep(account.owner):
+            path = f"accounts[{index}].owner"
+            errors.append(FieldError(path, f"{account.owner} is not in `reps`"))
+    for index, rule in enumerate(config.rules):
+        path = f"rules[{index}]"
+        parse_conditions(rule.when or {}, errors=errors, path=f"{path}.when")
+        action = rule.then
+        for key in ("team", "fallback_team"):
+            name = getattr(action, key)
+            if name is not None and name not in team_names:
+                errors.append(FieldError(f"{path}.then.{key}", f"no team named {name!r}"))
+        if not action.team and not action.route_to:
+            errors.append(FieldError(f"{path}.then", "needs `team` or `route_to`"))
+        last = index == len(config.rules) - 1
+        if last and rule.when:
+            errors.append(FieldError(f"{path}.when", "the last rule catches the rest: no `when`"))
+        if not last and not rule.when:
+            errors.append(FieldError(f"{path}.when", "only the last rule may omit `when`"))
+    if config.teams and not config.rules:
+        errors.append(FieldError("rules", "at least one rule is needed to route leads"))
+    return errors
