@@ -225,12 +225,6 @@ def reminder_offset(spec: str, respond_within: timedelta) -> timedelta:
     return parse_duration(spec)
 
 
-DEFAULT_ESCALATION = [
-    EscalationStep(after=timedelta(0), do="reassign"),
-    EscalationStep(after=timedelta(0), do="notify_manager"),
-]
-
-
 def default_slas() -> dict[str, SlaConfig]:
     """The documents' defaults: speed to lead decides conversion."""
     within = {

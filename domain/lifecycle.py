@@ -1,0 +1,40 @@
+"""The lead state machine: leads only move forward, and closed leads stay closed.
+
+new -> queued|assigned -> contacted -> qualified|disqualified -> opportunity -> won|lost.
+A CRM may report a later stage directly (a `qualified` lead was evidently contacted).
+"""
+
+from __future__ import annotations
+
+from domain.errors import DomainError
+from domain.lead import LeadStatus
+
+_RANK = {
+    LeadStatus.NEW: 0,
+    LeadStatus.QUEUED: 1,
+    LeadStatus.ASSIGNED: 1,
+    LeadStatus.CONTACTED: 2,
+    LeadStatus.QUALIFIED: 3,
+    LeadStatus.DISQUALIFIED: 3,
+    LeadStatus.OPPORTUNITY: 4,
+    LeadStatus.WON: 5,
+    LeadStatus.LOST: 5,
+}
+TERMINAL = frozenset({LeadStatus.DISQUALIFIED, LeadStatus.WON, LeadStatus.LOST})
+OUTCOME_EVENTS = ("contacted", "qualified", "disqualified", "opportunity", "won", "lost")
+
+
+class TransitionRefused(DomainError):
+    """The lead cannot move that way; the message says where it stands."""
+
+
+def advance(current: LeadStatus, event: str) -> LeadStatus:
+    """The status after a closed-loop event, or TransitionRefused."""
+    if event not in OUTCOME_EVENTS:
+        raise TransitionRefused(f"unknown event {event!r}; use one of {', '.join(OUTCOME_EVENTS)}")
+    target = LeadStatus(event)
+    if current in TERMINAL:
+        raise TransitionRefused(f"the lead is already {current}; it cannot become {target}")
+    if _RANK[target] <= _RANK[current]:
+        raise TransitionRefused(f"the lead is already {current}; {target} would go backwards")
+    return target

@@ -1,0 +1,51 @@
+"""Engines for SQLite (WAL, durable commits, one writer at a time) and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY = "leadrouter_read_only"  # execution option: a snapshot read, no write lock
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """An engine whose transactions are safe to read-then-write on either backend.
+
+    SQLite: WAL so readers never block the writer; `synchronous=FULL` so a 201 survives
+    a power cut, not only a process crash; every transaction starts with BEGIN IMMEDIATE,
+    so a read-then-write transaction holds the write lock from the start and can never
+    fail to upgrade mid-way (the classic SQLITE_BUSY under load).
+    """
+    if not is_sqlite(url):
+        return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
+    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(connection: Any) -> None:
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for logs and error lines."""
+    return make_url(url).render_as_string(hide_password=True)

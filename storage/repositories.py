@@ -1,0 +1,406 @@
+"""Repositories: the only place that knows SQL. Each works inside the caller's
+transaction (see storage.uow); none commits on its own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.lead import LeadInput, LeadStatus, Method
+from domain.records import WORKLOAD_STATUSES, LeadEvent, LeadRecord
+from storage import tables as t
+
+_ROUTING_LOCK = 0x1EAD0001  # PostgreSQL advisory lock id serialising routing decisions
+
+
+class _Repository:
+    def __init__(self, connection: AsyncConnection):
+        self.connection = connection
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.connection.dialect.name == "postgresql"
+
+    def _upsert(self, table: Any) -> Any:
+        return (pg_insert if self.is_postgres else sqlite_insert)(table)
+
+
+class ConfigRepository(_Repository):
+    async def latest(self) -> tuple[int, dict[str, Any]] | None:
+        row = (
+            await self.connection.execute(
+                select(t.config_versions.c.id, t.config_versions.c.document)
+                .order_by(t.config_versions.c.id.desc())
+                .limit(1)
+            )
+        ).first()
+        return (row.id, row.document) if row else None
+
+    async def latest_id(self) -> int | None:
+        return await self.connection.scalar(select(func.max(t.config_versions.c.id)))
+
+    async def add(self, document: dict[str, Any], actor: str, now: datetime, note: str) -> int:
+        result = await self.connection.execute(
+            insert(t.config_versions)
+            .values(created_at=now, actor=actor, document=document, note=note)
+            .returning(t.config_versions.c.id)
+        )
+        return int(result.scalar_one())
+
+
+class LeadRepository(_Repository):
+    async def get(self, lead_id: str) -> LeadRecord | None:
+        row = (
+            await self.connection.execute(select(t.leads).where(t.leads.c.id == lead_id))
+        ).first()
+        return _lead_record(row) if row else None
+
+    async def find_duplicate(
+        self,
+        submitter: str,
+        idempotency_key: str | None,
+        external_id: str | None,
+        email: str | None,
+        email_since: datetime,
+    ) -> LeadRecord | None:
+        """The same request again, the same sender id again, or the same person recently."""
+        tests = []
+        if idempotency_key:
+            tests.append(
+                and_(t.leads.c.submitter == submitter, t.leads.c.idempotency_key == idempotency_key)
+            )
+        if external_id:
+            tests.append(
+                and_(t.leads.c.submitter == submitter, t.leads.c.external_id == external_id)
+            )
+        if email:
+            tests.append(and_(t.leads.c.email == email, t.leads.c.created_at >= email_since))
+        if not tests:
+            return None
+        row = (
+            await self.connection.execute(
+                select(t.leads).where(or_(*tests)).order_by(t.leads.c.created_at).limit(1)
+            )
+        ).first()
+        return _lead_record(row) if row else None
+
+    async def add(
+        self,
+        lead: LeadRecord,
+        *,
+        idempotency_key: str | None,
+        sla_policy: dict[str, Any] | None,
+    ) -> None:
+        fields = lead.fields
+        await self.connection.execute(
+            insert(t.leads).values(
+                id=lead.id,
+                created_at=lead.created_at,
+                updated_at=lead.created_at,
+                submitter=lead.submitter,
+                idempotency_key=idempotency_key,
+                external_id=fields.external_id,
+                email=fields.email,
+                lead_type=fields.lead_type,
+                source=fields.source,
+                fields=fields.model_dump(mode="json", exclude_none=True),
+                status=str(lead.status),
+                owner=lead.owner,
+                team=lead.team,
+                method=str(lead.method),
+                decision=lead.decision,
+                sla_policy=sla_policy,
+                sla_due_at=lead.sla_due_at,
+                assigned_at=lead.assigned_at,
+                contacted_at=lead.contacted_at,
+                version=lead.version,
+            )
+        )
+
+    async def compare_and_set(
+        self, lead_id: str, expected_version: int, now: datetime, **changes: Any
+    ) -> bool:
+        """Apply `changes` only if nobody changed the lead since we read it.
+
+        One row updated: ours. Zero: someone else won; the caller re-reads and decides.
+        """
+        values = {
+            key: str(value) if isinstance(value, LeadStatus | Method) else value
+            for key, value in changes.items()
+        }
+        result = await self.connection.execute(
+            update(t.leads)
+            .where(t.leads.c.id == lead_id, t.leads.c.version == expected_version)
+            .values(version=expected_version + 1, updated_at=now, **values)
+        )
+        return result.rowcount == 1
+
+    async def workload(self, users: Iterable[str] | None = None) -> dict[str, int]:
+        """Open leads per rep: what capacity and least-loaded routing look at."""
+        query = (
+            select(t.leads.c.owner, func.count())
+            .where(t.leads.c.status.in_([str(status) for status in WORKLOAD_STATUSES]))
+            .where(t.leads.c.owner.is_not(None))
+            .group_by(t.leads.c.owner)
+        )
+        if users is not None:
+            query = query.where(t.leads.c.owner.in_(list(users)))
+        return {owner: count for owner, count in (await self.connection.execute(query)).all()}
+
+
+class EventRepository(_Repository):
+    async def add(
+        self,
+        lead_id: str,
+        at: datetime,
+        type_: str,
+        actor: str,
+        reason: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        await self.connection.execute(
+            insert(t.lead_events).values(
+                lead_id=lead_id, at=at, type=type_, actor=actor, reason=reason, data=data
+            )
+        )
+
+    async def timeline(self, lead_id: str) -> tuple[LeadEvent, ...]:
+        rows = await self.connection.execute(
+            select(t.lead_events)
+            .where(t.lead_events.c.lead_id == lead_id)
+            .order_by(t.lead_events.c.at, t.lead_events.c.id)
+        )
+        return tuple(
+            LeadEvent(at=row.at, type=row.type, actor=row.actor, reason=row.reason, data=row.data)
+            for row in rows
+        )
+
+
+class RoutingRepository(_Repository):
+    """Rotation positions and rep activity: shared by every replica, so they live here."""
+
+    async def lock(self) -> None:
+        """Serialise routing decisions across replicas (SQLite: BEGIN IMMEDIATE already does)."""
+        if self.is_postgres:
+            await self.connection.execute(
+                text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ROUTING_LOCK}
+            )
+
+    async def credits(self) -> dict[str, dict[str, int]]:
+        rows = await self.connection.execute(
+            select(t.rotation_state.c.team, t.rotation_state.c.state)
+        )
+        return {team: dict(state) for team, state in rows.all()}
+
+    async def save_credits(self, team: str, state: dict[str, int]) -> None:
+        statement = self._upsert(t.rotation_state).values(team=team, state=state, version=1)
+        await self.connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[t.rotation_state.c.team],
+                set_={"state": state, "version": t.rotation_state.c.version + 1},
+            )
+        )
+
+    async def last_assigned(self) -> dict[str, datetime]:
+        rows = await self.connection.execute(
+            select(t.rep_activity.c.user, t.rep_activity.c.last_assigned_at)
+        )
+        return {user: at for user, at in rows.all()}
+
+    async def record_assignment(self, user: str, at: datetime) -> None:
+        statement = self._upsert(t.rep_activity).values(user=user, last_assigned_at=at)
+        await self.connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[t.rep_activity.c.user], set_={"last_assigned_at": at}
+            )
+        )
+
+
+class DeadlineRepository(_Repository):
+    async def add_many(self, lead_id: str, steps: Sequence[Any]) -> None:
+        if steps:
+            await self.connection.execute(
+                insert(t.deadlines),
+                [
+                    {
+                        "lead_id": lead_id,
+                        "step": s.step,
+                        "action": s.action,
+                        "due_at": s.due_at,
+                        "state": "pending",
+                    }
+                    for s in steps
+                ],
+            )
+
+    async def cancel_pending(self, lead_id: str, now: datetime) -> int:
+        result = await self.connection.execute(
+            update(t.deadlines)
+            .where(t.deadlines.c.lead_id == lead_id, t.deadlines.c.state == "pending")
+            .values(state="cancelled", fired_at=now)
+        )
+        return result.rowcount
+
+    async def for_lead(self, lead_id: str) -> list[Row[Any]]:
+        rows = await self.connection.execute(
+            select(t.deadlines)
+            .where(t.deadlines.c.lead_id == lead_id)
+            .order_by(t.deadlines.c.due_at)
+        )
+        return list(rows.all())
+
+
+class OutboxRepository(_Repository):
+    async def add(
+        self,
+        *,
+        dedup_key: str,
+        kind: str,
+        target: str,
+        now: datetime,
+        lead_id: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        """Queue one Slack call; the same dedup_key twice is queued once."""
+        statement = self._upsert(t.outbox).values(
+            created_at=now,
+            dedup_key=dedup_key,
+            lead_id=lead_id,
+            kind=kind,
+            target=target,
+            payload=payload or {},
+            state="pending",
+            attempts=0,
+            next_attempt_at=now,
+        )
+        await self.connection.execute(
+            statement.on_conflict_do_nothing(index_elements=[t.outbox.c.dedup_key])
+        )
+
+    async def claim_due(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[Row[Any]]:
+        """Lease up to `limit` due rows to `owner`; a crashed owner's lease simply expires."""
+        due = and_(
+            t.outbox.c.state == "pending",
+            t.outbox.c.next_attempt_at <= now,
+            or_(t.outbox.c.lease_until.is_(None), t.outbox.c.lease_until < now),
+        )
+        query = select(t.outbox.c.id).where(due).order_by(t.outbox.c.id).limit(limit)
+        if self.is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        ids = list((await self.connection.execute(query)).scalars())
+        if not ids:
+            return []
+        await self.connection.execute(
+            update(t.outbox)
+            .where(t.outbox.c.id.in_(ids), due)
+            .values(lease_owner=owner, lease_until=lease_until)
+        )
+        rows = await self.connection.execute(
+            select(t.outbox)
+            .where(t.outbox.c.id.in_(ids), t.outbox.c.lease_owner == owner)
+            .order_by(t.outbox.c.id)
+        )
+        return list(rows.all())
+
+    async def mark_sent(self, row_id: int, owner: str, now: datetime) -> None:
+        await self.connection.execute(
+            update(t.outbox)
+            .where(t.outbox.c.id == row_id, t.outbox.c.lease_owner == owner)
+            .values(
+                state="sent",
+                sent_at=now,
+                lease_owner=None,
+                lease_until=None,
+                attempts=t.outbox.c.attempts + 1,
+            )
+        )
+
+    async def retry_later(
+        self, row_id: int, owner: str, at: datetime, error: str, *, count: bool = True
+    ) -> None:
+        attempts = t.outbox.c.attempts + (1 if count else 0)
+        await self.connection.execute(
+            update(t.outbox)
+            .where(t.outbox.c.id == row_id, t.outbox.c.lease_owner == owner)
+            .values(
+                next_attempt_at=at,
+                error=error,
+                lease_owner=None,
+                lease_until=None,
+                attempts=attempts,
+            )
+        )
+
+    async def mark_dead(self, row_id: int, owner: str, error: str) -> None:
+        await self.connection.execute(
+            update(t.outbox)
+            .where(t.outbox.c.id == row_id, t.outbox.c.lease_owner == owner)
+            .values(
+                state="dead",
+                error=error,
+                lease_owner=None,
+                lease_until=None,
+                attempts=t.outbox.c.attempts + 1,
+            )
+        )
+
+    async def next_due_at(self) -> datetime | None:
+        return await self.connection.scalar(
+            select(func.min(t.outbox.c.next_attempt_at)).where(t.outbox.c.state == "pending")
+        )
+
+    async def depth(self) -> int:
+        return int(
+            await self.connection.scalar(select(func.count()).where(t.outbox.c.state == "pending"))
+            or 0
+        )
+
+
+class MessageRepository(_Repository):
+    """Where each lead's card was posted, so state changes edit that same message."""
+
+    async def record(self, lead_id: str, channel: str, ts: str, kind: str) -> None:
+        statement = self._upsert(t.lead_messages).values(
+            lead_id=lead_id, channel=channel, ts=ts, kind=kind
+        )
+        await self.connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[t.lead_messages.c.lead_id, t.lead_messages.c.channel],
+                set_={"ts": ts, "kind": kind},
+            )
+        )
+
+    async def for_lead(self, lead_id: str) -> list[tuple[str, str]]:
+        rows = await self.connection.execute(
+            select(t.lead_messages.c.channel, t.lead_messages.c.ts).where(
+                t.lead_messages.c.lead_id == lead_id
+            )
+        )
+        return [(channel, ts) for channel, ts in rows.all()]
+
+
+def _lead_record(row: Row[Any]) -> LeadRecord:
+    return LeadRecord(
+        id=row.id,
+        created_at=row.created_at,
+        submitter=row.submitter,
+        fields=LeadInput.model_validate(row.fields),
+        status=LeadStatus(row.status),
+        owner=row.owner,
+        team=row.team,
+        method=Method(row.method),
+        decision=row.decision,
+        sla_due_at=row.sla_due_at,
+        assigned_at=row.assigned_at,
+        contacted_at=row.contacted_at,
+        version=row.version,
+    )

@@ -1,0 +1,171 @@
+"""The schema. Alembic migrations create it; tables here are what the code queries.
+
+Timestamps are stored as naive UTC and come back as aware UTC (see UtcDateTime), so
+SQLite and PostgreSQL behave the same.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# BIGINT autoincrement on PostgreSQL, INTEGER PRIMARY KEY (rowid) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, naive UTC at rest."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+config_versions = Table(
+    "config_versions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("document", JSON, nullable=False),
+    Column("note", Text, nullable=True),
+)
+
+leads = Table(
+    "leads",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("submitter", String(100), nullable=False),
+    Column("idempotency_key", String(200), nullable=True),
+    Column("external_id", String(200), nullable=True),
+    Column("email", String(254), nullable=True),
+    Column("lead_type", String(64), nullable=False),
+    Column("source", String(64), nullable=True),
+    Column("fields", JSON, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("owner", String(64), nullable=True),
+    Column("team", String(80), nullable=True),
+    Column("method", String(10), nullable=False),
+    Column("decision", JSON, nullable=False),
+    Column("sla_policy", JSON, nullable=True),
+    Column("sla_due_at", UtcDateTime, nullable=True),
+    Column("assigned_at", UtcDateTime, nullable=True),
+    Column("contacted_at", UtcDateTime, nullable=True),
+    Column("version", Integer, nullable=False, default=1),
+    UniqueConstraint("submitter", "idempotency_key"),
+    UniqueConstraint("submitter", "external_id"),
+    Index("ix_leads_email_created", "email", "created_at"),
+    Index("ix_leads_owner_status", "owner", "status"),
+    Index("ix_leads_team_status", "team", "status"),
+    Index("ix_leads_status_owner", "status", "owner"),
+)
+
+lead_events = Table(
+    "lead_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("lead_id", String(32), ForeignKey("leads.id"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("data", JSON, nullable=True),
+    Index("ix_lead_events_lead_at", "lead_id", "at"),
+    Index("ix_lead_events_type_at", "type", "at"),
+)
+
+deadlines = Table(
+    "deadlines",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("lead_id", String(32), ForeignKey("leads.id"), nullable=False),
+    Column("step", String(40), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", UtcDateTime, nullable=True),
+    Column("fired_at", UtcDateTime, nullable=True),
+    UniqueConstraint("lead_id", "step"),
+    Index("ix_deadlines_state_due", "state", "due_at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("dedup_key", String(200), nullable=False, unique=True),
+    Column("lead_id", String(32), nullable=True),
+    Column("kind", String(32), nullable=False),
+    Column("target", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", UtcDateTime, nullable=True),
+    Column("sent_at", UtcDateTime, nullable=True),
+    Column("error", Text, nullable=True),
+    Index("ix_outbox_state_next", "state", "next_attempt_at"),
+)
+
+lead_messages = Table(
+    "lead_messages",
+    metadata,
+    Column("lead_id", String(32), ForeignKey("leads.id"), primary_key=True),
+    Column("channel", String(64), primary_key=True),
+    Column("ts", String(32), nullable=False),
+    Column("kind", String(32), nullable=False),
+)
+
+rep_activity = Table(
+    "rep_activity",
+    metadata,
+    Column("user", String(64), primary_key=True),
+    Column("last_assigned_at", UtcDateTime, nullable=False),
+)
+
+rotation_state = Table(
+    "rotation_state",
+    metadata,
+    Column("team", String(80), primary_key=True),
+    Column("state", JSON, nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+)

@@ -1,0 +1,59 @@
+"""Unit of work: one transaction, the repositories bound to it, commit or roll back whole."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from storage.engine import READ_ONLY, create_engine
+from storage.repositories import (
+    ConfigRepository,
+    DeadlineRepository,
+    EventRepository,
+    LeadRepository,
+    MessageRepository,
+    OutboxRepository,
+    RoutingRepository,
+)
+
+
+class UnitOfWork:
+    """Repositories sharing one connection and one transaction."""
+
+    def __init__(self, connection: AsyncConnection):
+        self.connection = connection
+        self.configs = ConfigRepository(connection)
+        self.leads = LeadRepository(connection)
+        self.events = EventRepository(connection)
+        self.routing = RoutingRepository(connection)
+        self.deadlines = DeadlineRepository(connection)
+        self.outbox = OutboxRepository(connection)
+        self.messages = MessageRepository(connection)
+
+
+class Database:
+    """The application's handle on storage: `async with db.transaction() as uow: ...`."""
+
+    def __init__(self, url: str, engine: AsyncEngine | None = None):
+        self.url = url
+        self.engine = engine or create_engine(url)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        """Commit when the block ends normally, roll back when it raises."""
+        async with self.engine.begin() as connection:
+            yield UnitOfWork(connection)
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[UnitOfWork]:
+        """A read-only transaction: on SQLite it takes no write lock, so it never waits
+        behind intake."""
+        async with self.engine.connect() as connection:
+            await connection.execution_options(**{READ_ONLY: True})
+            async with connection.begin():
+                yield UnitOfWork(connection)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
