@@ -1,0 +1,187 @@
+"""The intake API: authenticated, validated, size-limited; a 201 or 200 means durable."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.api.serializers import lead_json
+from bot.metrics import LEADS_DUPLICATE, LEADS_RECEIVED, LEADS_ROUTED
+from bot.services.intake import IntakeService
+from bot.services.leads import LeadActions, LeadNotFound
+from bot.settings import ApiKey, Settings
+from domain.errors import DomainError, FieldError, InvalidInput, format_location
+from domain.lead import parse_lead
+from domain.lifecycle import OUTCOME_EVENTS
+
+MAX_LEAD_BYTES = 64 * 1024
+MAX_BATCH_BYTES = 8 * 1024 * 1024
+MAX_BATCH_ITEMS = 1000
+
+
+class TooLarge(Exception):
+    pass
+
+
+class OutcomeEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: str = Field(pattern="^(" + "|".join(OUTCOME_EVENTS) + ")$")
+    at: datetime | None = None
+    by: str | None = Field(default=None, max_length=254)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+def _errors(errors: list[FieldError], status: int = 422) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"field": e.path or "body", "message": e.message} for e in errors]},
+        status_code=status,
+    )
+
+
+def _problem(message: str, status: int) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _read_json(request: Request, limit: int) -> Any:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise TooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise TooLarge
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput([FieldError("body", "not valid JSON")]) from None
+
+
+def _count(submitter: str, duplicate: bool, method: str) -> None:
+    if duplicate:
+        LEADS_DUPLICATE.labels(submitter).inc()
+    else:
+        LEADS_RECEIVED.labels(submitter).inc()
+        LEADS_ROUTED.labels(method).inc()
+
+
+class IntakeApi:
+    def __init__(self, settings: Settings, intake: IntakeService, actions: LeadActions):
+        self.settings = settings
+        self.intake = intake
+        self.actions = actions
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/api/leads", self.create_lead, methods=["POST"]),
+            Route("/api/leads/batch", self.create_batch, methods=["POST"]),
+            Route("/api/leads/{lead_id}", self.get_lead, methods=["GET"]),
+            Route("/api/leads/{lead_id}/events", self.post_event, methods=["POST"]),
+        ]
+
+    def _authenticate(self, request: Request) -> ApiKey | None:
+        scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not secret:
+            return None
+        return self.settings.key_for(secret.strip())
+
+    async def _guarded(
+        self, request: Request, handler: Any, limit: int = MAX_LEAD_BYTES
+    ) -> Response:
+        key = self._authenticate(request)
+        if key is None:
+            return _problem("missing or invalid API key (Authorization: Bearer <secret>)", 401)
+        try:
+            return await handler(request, key, limit)
+        except TooLarge:
+            return _problem(f"body larger than {limit} bytes", 413)
+        except InvalidInput as error:
+            return _errors(error.errors)
+        except LeadNotFound as error:
+            return _problem(str(error), 404)
+        except DomainError as error:
+            return _problem(str(error), 409)
+
+    async def create_lead(self, request: Request) -> Response:
+        return await self._guarded(request, self._create_lead)
+
+    async def _create_lead(self, request: Request, key: ApiKey, limit: int) -> Response:
+        data = await _read_json(request, limit)
+        lead = parse_lead(data, await self.intake.known_lead_types())
+        result = await self.intake.submit(key.name, lead, request.headers.get("idempotency-key"))
+        body = lead_json(result.lead, self.intake.now())
+        _count(key.name, result.duplicate, body["method"])
+        if result.duplicate:
+            body["duplicate"] = True
+        return JSONResponse(body, status_code=200 if result.duplicate else 201)
+
+    async def create_batch(self, request: Request) -> Response:
+        return await self._guarded(request, self._create_batch, MAX_BATCH_BYTES)
+
+    async def _create_batch(self, request: Request, key: ApiKey, limit: int) -> Response:
+        data = await _read_json(request, limit)
+        items = data.get("leads") if isinstance(data, dict) else data
+        if not isinstance(items, list):
+            raise InvalidInput([FieldError("leads", "expected a list of leads")])
+        if len(items) > MAX_BATCH_ITEMS:
+            raise InvalidInput([FieldError("leads", f"at most {MAX_BATCH_ITEMS} leads per batch")])
+        batch_key = request.headers.get("idempotency-key")
+        known = await self.intake.known_lead_types()
+        results = []
+        for index, item in enumerate(items):
+            try:
+                lead = parse_lead(item, known)
+            except InvalidInput as error:
+                results.append(
+                    {
+                        "index": index,
+                        "status": 422,
+                        "errors": [{"field": e.path, "message": e.message} for e in error.errors],
+                    }
+                )
+                continue
+            item_key = f"{batch_key}:{index}" if batch_key else None
+            result = await self.intake.submit(key.name, lead, item_key)
+            body = lead_json(result.lead, self.intake.now())
+            _count(key.name, result.duplicate, body["method"])
+            results.append(
+                {
+                    "index": index,
+                    "status": 200 if result.duplicate else 201,
+                    "duplicate": result.duplicate,
+                    "lead": body,
+                }
+            )
+        return JSONResponse({"results": results}, status_code=200)
+
+    async def get_lead(self, request: Request) -> Response:
+        return await self._guarded(request, self._get_lead)
+
+    async def _get_lead(self, request: Request, key: ApiKey, limit: int) -> Response:
+        lead = await self.actions.get(request.path_params["lead_id"])
+        return JSONResponse(lead_json(lead, self.intake.now(), timeline=True))
+
+    async def post_event(self, request: Request) -> Response:
+        return await self._guarded(request, self._post_event)
+
+    async def _post_event(self, request: Request, key: ApiKey, limit: int) -> Response:
+        data = await _read_json(request, limit)
+        try:
+            event = OutcomeEvent.model_validate(data)
+        except ValidationError as error:
+            raise InvalidInput(
+                [FieldError(format_location(e["loc"]) or "body", e["msg"]) for e in error.errors()]
+            ) from None
+        if event.at is not None and event.at.tzinfo is None:
+            raise InvalidInput([FieldError("at", "needs a timezone (e.g. 2026-11-24T10:00:00Z)")])
+        outcome = await self.actions.record_event(
+            request.path_params["lead_id"], event.type, event.by or key.name, event.at, event.note
+        )
+        lead = await self.actions.get(outcome.lead.id)
+        return JSONResponse(lead_json(lead, self.intake.now(), timeline=True))

@@ -1,0 +1,217 @@
+"""`leadrouter`: serve, migrate, config validate|import|export, simulate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from bot.settings import Settings, SettingsError, load_settings
+from domain.config import Config, dump_config, load_config, validate_config
+from domain.errors import InvalidInput
+
+log = logging.getLogger("leadrouter")
+
+
+class CliError(Exception):
+    """Shown as one `leadrouter: …` line; exit code 2."""
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CliError(f"cannot read {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{path} is not UTF-8 text") from None
+
+
+def _load_file(path: Path) -> Config:
+    return load_config(_read(path))
+
+
+async def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from bot.app import Application
+
+    settings.require_serve()
+    application = Application(settings)
+    await application.prepare()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            application.http_app(),
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            lifespan="on",
+            timeout_graceful_shutdown=20,
+            access_log=False,
+        )
+    )
+    mode = "Socket Mode" if settings.socket_mode else "HTTP mode (/slack/events)"
+    log.info("leadrouter serving on %s:%s, Slack in %s", settings.host, settings.port, mode)
+    await server.serve()
+
+
+async def _with_database(
+    settings: Settings, work: Callable[[Any], Coroutine[Any, Any, int]]
+) -> int:
+    from storage.migrate import upgrade_to_head
+    from storage.uow import Database
+
+    db = Database(settings.database_url)
+    try:
+        await upgrade_to_head(db.engine)
+        return await work(db)
+    finally:
+        await db.dispose()
+
+
+async def _migrate(settings: Settings) -> int:
+    async def done(_db: Any) -> int:
+        print("database is at the latest schema")
+        return 0
+
+    return await _with_database(settings, done)
+
+
+async def _import_config(settings: Settings, path: Path) -> int:
+    from bot.clock import SystemClock
+    from bot.services.configuration import ConfigService
+
+    config = _load_file(path)
+
+    async def save(db: Any) -> int:
+        async with db.transaction() as uow:
+            version = await ConfigService().save(
+                uow,
+                config,
+                f"cli:{getpass.getuser()}",
+                SystemClock().now(),
+                f"imported from {path}",
+            )
+        print(f"imported {path} as configuration version {version}")
+        return 0
+
+    return await _with_database(settings, save)
+
+
+async def _live_config(settings: Settings) -> Config | None:
+    result: list[Config | None] = [None]
+
+    async def read(db: Any) -> int:
+        async with db.snapshot() as uow:
+            latest = await uow.configs.latest()
+        result[0] = validate_config(latest[1]) if latest else None
+        return 0
+
+    await _with_database(settings, read)
+    return result[0]
+
+
+def _export_config(settings: Settings, path: str) -> int:
+    config = asyncio.run(_live_config(settings))
+    if config is None:
+        raise CliError("the database holds no configuration yet (use `leadrouter config import`)")
+    text = dump_config(config)
+    if path == "-":
+        sys.stdout.write(text)
+    else:
+        Path(path).write_text(text, encoding="utf-8")
+        print(f"exported the live configuration to {path}")
+    return 0
+
+
+def _validate(path: Path) -> int:
+    config = _load_file(path)
+    print(
+        f"{path}: valid — {len(config.reps)} reps, {len(config.teams)} teams, "
+        f"{len(config.rules)} rules, {len(config.slas)} SLA policies"
+    )
+    return 0
+
+
+def _simulate(settings: Settings, csv_path: Path, config_path: Path | None, show_all: bool) -> int:
+    from rich.console import Console
+
+    from bot.clock import SystemClock
+    from bot.simulate_command import simulate_command
+
+    live = asyncio.run(_live_config(settings))
+    candidate = _load_file(config_path) if config_path else live
+    if candidate is None:
+        raise CliError("no configuration: pass --config FILE or import one first")
+    return simulate_command(
+        csv_path,
+        candidate,
+        live if config_path else None,
+        Console(),
+        SystemClock().now(),
+        show_all=show_all,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="leadrouter", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the Slack bot and the intake API")
+    commands.add_parser("migrate", help="upgrade the database schema to the latest version")
+    config = commands.add_parser("config", help="validate, import or export the configuration")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    for name, help_text in (
+        ("validate", "check a configuration file and list every error"),
+        ("import", "store a configuration file as the new live version"),
+        ("export", "write the live configuration to FILE (- for stdout)"),
+    ):
+        config_commands.add_parser(name, help=help_text).add_argument("file")
+    simulate = commands.add_parser("simulate", help="dry-run routing for a CSV of leads")
+    simulate.add_argument("file", type=Path)
+    simulate.add_argument("--config", type=Path, help="candidate configuration (default: live)")
+    simulate.add_argument("--all", action="store_true", help="print every decision")
+    return parser
+
+
+def run(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "config" and args.config_command == "validate":
+        return _validate(Path(args.file))
+    settings = load_settings()
+    if args.command == "serve":
+        asyncio.run(_serve(settings))
+        return 0
+    if args.command == "migrate":
+        return asyncio.run(_migrate(settings))
+    if args.command == "simulate":
+        return _simulate(settings, args.file, args.config, args.all)
+    if args.config_command == "import":
+        return asyncio.run(_import_config(settings, Path(args.file)))
+    return _export_config(settings, args.file)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        code = run(sys.argv[1:] if argv is None else argv)
+    except (SettingsError, CliError) as error:
+        print(f"leadrouter: {error}", file=sys.stderr)
+        code = 2
+    except InvalidInput as error:
+        print("leadrouter: the configuration is invalid; nothing was changed:", file=sys.stderr)
+        for problem in error.errors:
+            print(f"  {problem}", file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""Prometheus metrics, served at /metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry()
+
+LEADS_RECEIVED = Counter(
+    "leadrouter_leads_received_total", "Leads accepted by intake", ["submitter"], registry=REGISTRY
+)
+LEADS_DUPLICATE = Counter(
+    "leadrouter_leads_duplicate_total",
+    "Intake requests answered with an existing lead",
+    ["submitter"],
+    registry=REGISTRY,
+)
+LEADS_ROUTED = Counter(
+    "leadrouter_leads_routed_total", "Leads routed, by method", ["method"], registry=REGISTRY
+)
+SLACK_CALLS = Counter(
+    "leadrouter_slack_calls_total",
+    "Outbox deliveries by kind and outcome",
+    ["kind", "outcome"],
+    registry=REGISTRY,
+)
+NOTIFY_LATENCY = Histogram(
+    "leadrouter_intake_to_notify_seconds",
+    "From lead intake to its first Slack message",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+    registry=REGISTRY,
+)
+OUTBOX_DEPTH = Gauge(
+    "leadrouter_outbox_pending", "Slack calls waiting in the outbox", registry=REGISTRY
+)

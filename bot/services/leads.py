@@ -1,0 +1,236 @@
+"""What people do to a lead after intake: mark it contacted, report outcomes, read it.
+
+Every change is a compare-and-set on the lead's version, retried on a fresh read, so
+two clicks, a click and a CRM call, or two replicas never overwrite each other."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from bot.services.configuration import ConfigService
+from domain.durations import humanize
+from domain.errors import DomainError
+from domain.lead import LeadStatus
+from domain.lifecycle import advance
+from domain.records import OPEN_STATUSES, LeadRecord
+from storage.uow import Database, UnitOfWork
+
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+_CAS_ATTEMPTS = 5
+
+
+class LeadNotFound(DomainError):
+    pass
+
+
+class NotAllowed(DomainError):
+    """The person may not do this; the message says who may."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    lead: LeadRecord
+    message: str
+
+
+class LeadActions:
+    def __init__(
+        self,
+        db: Database,
+        configs: ConfigService,
+        now: Callable[[], datetime],
+        wake_outbox: Callable[[], None],
+    ):
+        self.db = db
+        self.configs = configs
+        self.now = now
+        self.wake_outbox = wake_outbox
+
+    async def get(self, lead_id: str) -> LeadRecord:
+        async with self.db.snapshot() as uow:
+            lead = await uow.leads.get(lead_id)
+            if lead is None:
+                raise LeadNotFound(f"no lead {lead_id}")
+            return replace(lead, events=await uow.events.timeline(lead_id))
+
+    async def record_event(
+        self, lead_id: str, event: str, actor: str, at: datetime | None, note: str | None
+    ) -> Outcome:
+        """A closed-loop event from a CRM or dialer (`contacted` stops the SLA clock)."""
+        now = self.now()
+        when = at or now
+        if when > now + MAX_CLOCK_SKEW:
+            raise DomainError("`at` is in the future")
+        return await self._transition(lead_id, event, actor, when, note, claimer=None)
+
+    async def mark_contacted(self, lead_id: str, user: str) -> Outcome:
+        """The Slack button: the owner (or, on an unowned lead, the clicker) made contact."""
+        return await self._transition(lead_id, "contacted", user, self.now(), None, claimer=user)
+
+    async def claim(self, lead_id: str, user: str) -> Outcome:
+        """First click wins, exactly once: one compare-and-set from no owner to `user`.
+
+        A loser (or a Slack retry of the winner's click) reads the winner and is told.
+        """
+        now = self.now()
+        async with self.db.transaction() as uow:
+            lead = await uow.leads.get(lead_id)
+            if lead is None:
+                raise LeadNotFound(f"no lead {lead_id}")
+            if lead.owner == user:
+                return Outcome(lead, "You already own this lead.")
+            if lead.owner is not None:
+                raise NotAllowed(f"Already claimed by <@{lead.owner}>.")
+            if lead.status not in OPEN_STATUSES:
+                raise NotAllowed(f"This lead is already {lead.status}.")
+            await self._check_member(uow, lead, user)
+            won = await uow.leads.compare_and_set(
+                lead.id, lead.version, now, owner=user, status=LeadStatus.ASSIGNED, assigned_at=now
+            )
+            if not won:
+                current = await uow.leads.get(lead_id)
+                holder = current.owner if current else None
+                raise NotAllowed(f"Already claimed by <@{holder}>." if holder else "Try again.")
+            waited = humanize(now - lead.created_at)
+            await uow.events.add(
+                lead.id,
+                now,
+                "claimed",
+                user,
+                f"claimed after {waited}",
+                {"wait_seconds": (now - lead.created_at).total_seconds()},
+            )
+            await uow.routing.record_assignment(user, now)
+            await self._queue_card_update(uow, lead, now)
+            updated = await uow.leads.get(lead.id)
+        assert updated is not None
+        self.wake_outbox()
+        return Outcome(updated, f"Claimed after {waited}")
+
+    async def release(self, lead_id: str, user: str) -> Outcome:
+        """The owner (or a manager) gives the lead back to the team queue for claiming."""
+        for _ in range(_CAS_ATTEMPTS):
+            now = self.now()
+            async with self.db.transaction() as uow:
+                lead = await uow.leads.get(lead_id)
+                if lead is None:
+                    raise LeadNotFound(f"no lead {lead_id}")
+                if lead.owner is None:
+                    raise NotAllowed("Nobody owns this lead; it is already in the queue.")
+                if lead.status is not LeadStatus.ASSIGNED:
+                    raise NotAllowed(
+                        f"This lead is already {lead.status}; it stays with its owner."
+                    )
+                await self._check_may_act(uow, lead, user)
+                changes = {"owner": None, "status": LeadStatus.QUEUED, "assigned_at": None}
+                if not await uow.leads.compare_and_set(lead.id, lead.version, now, **changes):
+                    continue
+                await uow.events.add(
+                    lead.id,
+                    now,
+                    "released",
+                    user,
+                    f"released by {user}; back in the queue",
+                    {"from": lead.owner},
+                )
+                await self._queue_card_update(uow, lead, now)
+                channel = await self._team_channel(uow, lead)
+                if channel:
+                    await uow.outbox.add(
+                        dedup_key=f"lead_card:{lead.id}:{channel}",
+                        kind="lead_card",
+                        target=channel,
+                        lead_id=lead.id,
+                        now=now,
+                    )
+                updated = await uow.leads.get(lead.id)
+            assert updated is not None
+            self.wake_outbox()
+            return Outcome(updated, "Released back to the queue")
+        raise DomainError("the lead is changing too fast; try again")
+
+    async def _team_channel(self, uow: UnitOfWork, lead: LeadRecord) -> str | None:
+        current = await self.configs.current(uow)
+        team = current[1].team(lead.team) if current and lead.team else None
+        return team.channel if team else None
+
+    async def _check_member(self, uow: UnitOfWork, lead: LeadRecord, user: str) -> None:
+        current = await self.configs.current(uow)
+        team = current[1].team(lead.team) if current and lead.team else None
+        if team is None:
+            return
+        if user == team.manager or any(member.user == user for member in team.members):
+            return
+        raise NotAllowed(f"Only members of {team.name} can claim this lead.")
+
+    async def _queue_card_update(self, uow: UnitOfWork, lead: LeadRecord, now: datetime) -> None:
+        await uow.outbox.add(
+            dedup_key=f"card_update:{lead.id}:v{lead.version + 1}",
+            kind="card_update",
+            target=lead.id,
+            lead_id=lead.id,
+            now=now,
+        )
+
+    async def _transition(
+        self,
+        lead_id: str,
+        event: str,
+        actor: str,
+        at: datetime,
+        note: str | None,
+        claimer: str | None,
+    ) -> Outcome:
+        for _ in range(_CAS_ATTEMPTS):
+            async with self.db.transaction() as uow:
+                lead = await uow.leads.get(lead_id)
+                if lead is None:
+                    raise LeadNotFound(f"no lead {lead_id}")
+                if at < lead.created_at:
+                    raise DomainError("`at` is before the lead was received")
+                if claimer is not None:
+                    await self._check_may_act(uow, lead, claimer)
+                status = advance(lead.status, event)
+                changes: dict[str, object] = {"status": status}
+                if claimer is not None and lead.owner is None:
+                    changes["owner"] = claimer
+                message = f"{event} recorded"
+                data: dict[str, object] = {}
+                if lead.contacted_at is None:  # every later stage implies first contact
+                    changes["contacted_at"] = at
+                    response = at - lead.created_at
+                    within = lead.sla_due_at is None or at <= lead.sla_due_at
+                    data = {"response_seconds": response.total_seconds(), "within_sla": within}
+                    message = f"Contacted after {humanize(response)}" + (
+                        " — within SLA" if within else " — SLA missed"
+                    )
+                    await uow.deadlines.cancel_pending(lead.id, self.now())
+                if not await uow.leads.compare_and_set(
+                    lead.id, lead.version, self.now(), **changes
+                ):
+                    continue
+                await uow.events.add(lead.id, at, event, actor, note or message, data or None)
+                await uow.outbox.add(
+                    dedup_key=f"card_update:{lead.id}:v{lead.version + 1}",
+                    kind="card_update",
+                    target=lead.id,
+                    lead_id=lead.id,
+                    now=self.now(),
+                )
+                updated = await uow.leads.get(lead.id)
+                assert updated is not None
+            self.wake_outbox()
+            return Outcome(updated, message)
+        raise DomainError("the lead is changing too fast; try again")
+
+    async def _check_may_act(self, uow: UnitOfWork, lead: LeadRecord, user: str) -> None:
+        if lead.owner is None or lead.owner == user:
+            return
+        current = await self.configs.current(uow)
+        config = current[1] if current else None
+        team = config.team(lead.team) if config and lead.team else None
+        if config and (user in config.admins or (team is not None and team.manager == user)):
+            return
+        raise NotAllowed(f"This lead is <@{lead.owner}>'s; only they or a manager can act on it.")

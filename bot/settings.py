@@ -1,0 +1,150 @@
+"""Settings from the environment (and an optional `.env`), named as CONTRACT.md fixes them."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./leadrouter.db"
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    name: str
+    secret: str
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=False)
+
+    slack_bot_token: str | None = Field(default=None, validation_alias=_env("SLACK_BOT_TOKEN"))
+    slack_signing_secret: str | None = Field(
+        default=None, validation_alias=_env("SLACK_SIGNING_SECRET")
+    )
+    slack_app_token: str | None = Field(default=None, validation_alias=_env("SLACK_APP_TOKEN"))
+    slack_api_url: str | None = Field(default=None, validation_alias=_env("SLACK_API_URL"))
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL, validation_alias=_env("LEADROUTER_DATABASE_URL")
+    )
+    host: str = Field(default="0.0.0.0", validation_alias=_env("LEADROUTER_HOST"))
+    port: int = Field(default=3000, ge=1, le=65535, validation_alias=_env("LEADROUTER_PORT"))
+    api_keys_text: str = Field(default="", validation_alias=_env("LEADROUTER_API_KEYS"))
+    config_path: Path | None = Field(default=None, validation_alias=_env("LEADROUTER_CONFIG"))
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"is not a database URL (e.g. {DEFAULT_DATABASE_URL})") from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError("must be a SQLite or PostgreSQL URL")
+        if url.get_backend_name() == "postgresql" and url.get_driver_name() != "asyncpg":
+            raise ValueError("PostgreSQL URLs must use the async driver: postgresql+asyncpg://…")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL ending in /api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: str | None) -> str | None:
+        if value and not value.startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return value or None
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: str | None) -> str | None:
+        if value and not value.startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return value or None
+
+    @field_validator("api_keys_text")
+    @classmethod
+    def _keys(cls, value: str) -> str:
+        parse_api_keys(value)
+        return value
+
+    @property
+    def api_keys(self) -> list[ApiKey]:
+        return parse_api_keys(self.api_keys_text)
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    def key_for(self, secret: str) -> ApiKey | None:
+        """The key with this secret, compared in constant time against every key."""
+        found = None
+        for key in self.api_keys:
+            if hmac.compare_digest(key.secret.encode(), secret.encode()):
+                found = key
+        return found
+
+    def require_serve(self) -> None:
+        """What `serve` cannot run without; raise SettingsError naming the variable."""
+        if not self.slack_bot_token:
+            raise SettingsError("SLACK_BOT_TOKEN is required to serve (xoxb-…)")
+        if not self.socket_mode and not self.slack_signing_secret:
+            raise SettingsError("SLACK_SIGNING_SECRET is required in HTTP mode")
+        if not self.api_keys:
+            raise SettingsError("LEADROUTER_API_KEYS is required for intake (name:secret,…)")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed: shown as one line, not a traceback."""
+
+
+def parse_api_keys(text: str) -> list[ApiKey]:
+    keys = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, secret = item.partition(":")
+        if not sep or not name.strip() or len(secret.strip()) < 8:
+            raise ValueError("expected name:secret pairs, comma-separated, 8+ character secrets")
+        keys.append(ApiKey(name.strip(), secret.strip()))
+    names = [key.name for key in keys]
+    if len(names) != len(set(names)):
+        raise ValueError("each key name may appear once")
+    return keys
+
+
+_ENV_NAMES = {
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+    "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "slack_app_token": "SLACK_APP_TOKEN",
+    "slack_api_url": "SLACK_API_URL",
+    "database_url": "LEADROUTER_DATABASE_URL",
+    "host": "LEADROUTER_HOST",
+    "port": "LEADROUTER_PORT",
+    "api_keys_text": "LEADROUTER_API_KEYS",
+    "config_path": "LEADROUTER_CONFIG",
+}
+
+
+def load_settings() -> Settings:
+    """Read the environment; a bad value becomes one SettingsError line (never echoing it)."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = _ENV_NAMES.get(str(first["loc"][0]), str(first["loc"][0]))
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"{name} {message}") from None

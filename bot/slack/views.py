@@ -1,0 +1,173 @@
+"""Block Kit rendering: pure functions from domain records to Slack payloads.
+
+Nothing here talks to Slack or the database, so tests assert on blocks directly.
+Limits respected: section text 3,000 characters, 10 fields of 2,000, button values
+2,000, 50 blocks per message.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from domain.durations import humanize
+from domain.lead import LeadStatus, Method
+from domain.records import OPEN_STATUSES, LeadRecord
+
+SECTION_LIMIT = 3000
+FIELD_LIMIT = 2000
+_USER_ID = re.compile(r"\b([UW][A-Z0-9]{2,})\b")
+
+Blocks = list[dict[str, Any]]
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters, so lead data cannot inject mentions or links."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mention_users(text: str) -> str:
+    """Turn bare Slack user ids in decision reasons into mentions."""
+    return _USER_ID.sub(r"<@\1>", text)
+
+
+def slack_date(moment: datetime, fmt: str = "{date_short_pretty} at {time}") -> str:
+    """A date token: every reader sees it in their own timezone."""
+    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{fmt}|{fallback}>"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": _clip(text, SECTION_LIMIT)}
+
+
+def _lead_fields(lead: LeadRecord) -> list[dict[str, str]]:
+    f = lead.fields
+    place = ", ".join(filter(None, (f.city, f.state, f.region, f.country)))
+    pairs = [
+        (
+            "Company",
+            f.company and (f.company + (f" ({f.company_domain})" if f.company_domain else "")),
+        ),
+        ("Email", f.email),
+        ("Phone", f.phone),
+        ("Type", f.lead_type.replace("_", " ")),
+        ("Source", f.source and f.source.replace("_", " ")),
+        ("Score", None if f.score is None else str(f.score)),
+        ("Employees", None if f.employees is None else f"{f.employees:,}"),
+        ("Industry", f.industry),
+        ("Location", place or None),
+        ("Interest", f.product_interest),
+    ]
+    return [
+        {"type": "mrkdwn", "text": _clip(f"*{label}*\n{escape(value)}", FIELD_LIMIT)}
+        for label, value in pairs
+        if value
+    ][:10]
+
+
+def sla_line(lead: LeadRecord, now: datetime) -> str:
+    """Due time as a date token plus what it means right now."""
+    state = lead.sla_state(now)
+    if state["state"] == "none":
+        return "No response SLA"
+    due = slack_date(lead.sla_due_at)  # type: ignore[arg-type]
+    if state["state"] in ("met", "missed"):
+        response = humanize_seconds(state["response_seconds"])
+        verdict = "within SLA" if state["state"] == "met" else "SLA missed"
+        return f":white_check_mark: Contacted after {response} ({verdict}; due {due})"
+    if state["state"] == "running":
+        return f":stopwatch: Respond by {due} ({humanize_seconds(state['seconds_left'])} left)"
+    if state["state"] == "breached":
+        overdue = humanize_seconds(-state["seconds_left"])
+        return f":rotating_light: SLA breached: was due {due}, overdue by {overdue}"
+    return f"Closed ({lead.status})"
+
+
+def humanize_seconds(seconds: float) -> str:
+    return humanize(timedelta(seconds=seconds))
+
+
+def _status_line(lead: LeadRecord) -> str:
+    if lead.owner and lead.status is LeadStatus.ASSIGNED:
+        return f"Owner: <@{lead.owner}>"
+    if lead.owner:
+        return f"Owner: <@{lead.owner}> · {lead.status}"
+    if lead.method is Method.POOL:
+        return "In the team pool: claim it to work it"
+    return "Unclaimed: first to claim owns it"
+
+
+def _buttons(lead: LeadRecord) -> list[dict[str, Any]]:
+    if lead.status not in OPEN_STATUSES:
+        return []
+    buttons: list[dict[str, Any]] = []
+    if lead.owner is None:
+        buttons.append(_button("Claim", "claim_lead", lead.id, style="primary"))
+    buttons.append(
+        _button(
+            "Mark contacted",
+            "mark_contacted",
+            lead.id,
+            style=None if lead.owner is None else "primary",
+        )
+    )
+    if lead.owner is not None:
+        buttons.append(_button("Release", "release_lead", lead.id))
+    return buttons
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def lead_card(lead: LeadRecord, now: datetime) -> dict[str, Any]:
+    """The lead message: who, what, why it is yours, when the SLA runs out, and buttons."""
+    title = escape(lead.display_name)
+    if lead.fields.company:
+        title += f" — {escape(lead.fields.company)}"
+    reasons = [mention_users(escape(reason)) for reason in lead.decision.get("reasons", [])]
+    blocks: Blocks = [
+        {"type": "section", "text": _mrkdwn(f"*New lead: {title}*\n{_status_line(lead)}")},
+        {"type": "section", "fields": _lead_fields(lead)},
+        {"type": "context", "elements": [_mrkdwn("*Why:* " + (" · ".join(reasons) or "—"))]},
+        {"type": "section", "text": _mrkdwn(sla_line(lead, now))},
+    ]
+    buttons = _buttons(lead)
+    if buttons:
+        blocks.append({"type": "actions", "block_id": f"lead:{lead.id}", "elements": buttons})
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [_mrkdwn(f"Lead `{lead.id}` · received {slack_date(lead.created_at)}")],
+        }
+    )
+    text = f"New lead: {lead.display_name}"
+    if lead.fields.company:
+        text += f" ({lead.fields.company})"
+    return {"text": _clip(text, SECTION_LIMIT), "blocks": blocks}
+
+
+def alert(text: str, lead: LeadRecord | None) -> dict[str, Any]:
+    """A DM to a manager or admin about a lead that needs a human."""
+    body = f":warning: {escape(text)}"
+    if lead is not None:
+        kind = lead.fields.lead_type.replace("_", " ")
+        body += f"\n*{escape(lead.display_name)}* (`{lead.id}`, {kind})"
+    return {
+        "text": _clip(text, SECTION_LIMIT),
+        "blocks": [{"type": "section", "text": _mrkdwn(body)}],
+    }

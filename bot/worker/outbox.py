@@ -1,0 +1,231 @@
+"""The outbox dispatcher: the only code that posts to Slack on the product's behalf.
+
+Rows are leased (a crashed replica's lease expires and another takes over), sent
+outside any transaction, then marked sent with the message `ts`, so later state
+changes edit the same message. 429s wait for `Retry-After`; 5xx and network errors
+back off with jitter; errors Slack will repeat forever go to the dead state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.metrics import NOTIFY_LATENCY, SLACK_CALLS
+from bot.slack import views
+from storage.uow import Database
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+BATCH = 50
+POLL_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 300
+MAX_ATTEMPTS = 12  # about half an hour of backoff before a row is declared dead
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "user_not_found",
+        "account_inactive",
+        "is_archived",
+        "invalid_blocks",
+        "invalid_auth",
+        "not_authed",
+        "cannot_dm_bot",
+        "user_disabled",
+        "missing_scope",
+        "msg_too_long",
+        "no_text",
+    }
+)
+
+
+class RateBudget:
+    """About one post per second per channel, with a small burst: Slack's own limit."""
+
+    def __init__(self, per_second: float = 1.0, burst: int = 3):
+        self.per_second = per_second
+        self.burst = burst
+        self._tokens: dict[str, tuple[float, datetime]] = {}
+
+    def wait_needed(self, channel: str, now: datetime) -> timedelta:
+        tokens, stamp = self._tokens.get(channel, (float(self.burst), now))
+        tokens = min(self.burst, tokens + (now - stamp).total_seconds() * self.per_second)
+        if tokens >= 1:
+            self._tokens[channel] = (tokens - 1, now)
+            return timedelta(0)
+        self._tokens[channel] = (tokens, now)
+        return timedelta(seconds=(1 - tokens) / self.per_second)
+
+
+class PermanentSlackError(Exception):
+    pass
+
+
+class OutboxDispatcher:
+    def __init__(self, db: Database, client: AsyncWebClient, now: Callable[[], datetime]):
+        self.db = db
+        self.client = client
+        self.now = now
+        self.worker_id = f"outbox-{uuid.uuid4().hex[:12]}"
+        self.budget = RateBudget()
+        self._wake = asyncio.Event()
+        self._dm_channels: dict[str, str] = {}
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Drain, then sleep until woken (new rows) or the poll interval (other replicas)."""
+        while not self._stopping:
+            try:
+                await self.drain()
+            except Exception:
+                log.exception("outbox pass failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+            self._wake.clear()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def drain(self) -> int:
+        """Send everything due now; return how many rows were handled."""
+        handled = 0
+        while True:
+            now = self.now()
+            async with self.db.transaction() as uow:
+                rows = await uow.outbox.claim_due(self.worker_id, now, now + LEASE, BATCH)
+            if not rows:
+                return handled
+            for row in rows:
+                await self._deliver(row)
+                handled += 1
+
+    async def _deliver(self, row: Any) -> None:
+        now = self.now()
+        wait = self.budget.wait_needed(row.target, now)
+        if wait:
+            async with self.db.transaction() as uow:
+                await uow.outbox.retry_later(
+                    row.id, self.worker_id, now + wait, "rate budget", count=False
+                )
+            return
+        try:
+            await self._send(row)
+        except SlackApiError as error:
+            await self._failed(row, error)
+        except PermanentSlackError as error:
+            await self._dead(row, str(error))
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            await self._retry(row, f"network: {type(error).__name__}")
+        else:
+            async with self.db.transaction() as uow:
+                await uow.outbox.mark_sent(row.id, self.worker_id, self.now())
+            SLACK_CALLS.labels(row.kind, "sent").inc()
+            if row.kind == "lead_card":
+                NOTIFY_LATENCY.observe((self.now() - row.created_at).total_seconds())
+
+    async def _send(self, row: Any) -> None:
+        if row.kind == "lead_card":
+            await self._post_lead_card(row.lead_id, row.target)
+        elif row.kind == "card_update":
+            await self._update_cards(row.lead_id)
+        elif row.kind == "alert":
+            lead = await self._lead(row.lead_id) if row.lead_id else None
+            message = views.alert(row.payload.get("text", ""), lead)
+            await self.client.chat_postMessage(
+                channel=await self._channel_for(row.target), **message
+            )
+        else:
+            raise PermanentSlackError(f"unknown outbox kind {row.kind!r}")
+
+    async def _lead(self, lead_id: str) -> Any:
+        async with self.db.snapshot() as uow:
+            lead = await uow.leads.get(lead_id)
+        if lead is None:
+            raise PermanentSlackError(f"lead {lead_id} no longer exists")
+        return lead
+
+    async def _channel_for(self, target: str) -> str:
+        """Users get a DM channel (opened once, then cached); channels are used as is."""
+        if target[0] in "CGD":
+            return target
+        if target not in self._dm_channels:
+            opened = await self.client.conversations_open(users=target)
+            self._dm_channels[target] = opened["channel"]["id"]
+        return self._dm_channels[target]
+
+    async def _post_lead_card(self, lead_id: str, target: str) -> None:
+        lead = await self._lead(lead_id)
+        channel = await self._channel_for(target)
+        response = await self.client.chat_postMessage(
+            channel=channel, **views.lead_card(lead, self.now())
+        )
+        async with self.db.transaction() as uow:
+            await uow.messages.record(lead_id, response["channel"], response["ts"], "card")
+
+    async def _update_cards(self, lead_id: str) -> None:
+        """Edit every posted card of the lead; a card not yet posted will render fresh."""
+        lead = await self._lead(lead_id)
+        async with self.db.snapshot() as uow:
+            messages = await uow.messages.for_lead(lead_id)
+        for channel, ts in messages:
+            await self.client.chat_update(
+                channel=channel, ts=ts, **views.lead_card(lead, self.now())
+            )
+
+    async def _failed(self, row: Any, error: SlackApiError) -> None:
+        response = error.response
+        code = response.get("error") if isinstance(response.data, dict) else None
+        if response.status_code == 429:
+            retry_after = int(
+                response.headers.get("Retry-After", response.headers.get("retry-after", 1))
+            )
+            async with self.db.transaction() as uow:
+                await uow.outbox.retry_later(
+                    row.id,
+                    self.worker_id,
+                    self.now() + timedelta(seconds=retry_after),
+                    "ratelimited",
+                    count=False,
+                )
+        elif code in PERMANENT_ERRORS or row.attempts + 1 >= MAX_ATTEMPTS:
+            await self._dead(row, str(code or response.status_code))
+        else:
+            await self._retry(row, f"slack {response.status_code} {code or ''}".strip())
+
+    async def _retry(self, row: Any, error: str) -> None:
+        SLACK_CALLS.labels(row.kind, "retry").inc()
+        delay = min(MAX_BACKOFF_SECONDS, 2 ** min(row.attempts, 9)) * random.uniform(0.5, 1.0)
+        log.warning(
+            "outbox %s %s for %s failed (%s); retry in %.1fs",
+            row.id,
+            row.kind,
+            row.target,
+            error,
+            delay,
+        )
+        async with self.db.transaction() as uow:
+            await uow.outbox.retry_later(
+                row.id, self.worker_id, self.now() + timedelta(seconds=delay), error
+            )
+
+    async def _dead(self, row: Any, error: str) -> None:
+        SLACK_CALLS.labels(row.kind, "dead").inc()
+        log.error("outbox %s %s for %s failed permanently: %s", row.id, row.kind, row.target, error)
+        async with self.db.transaction() as uow:
+            await uow.outbox.mark_dead(row.id, self.worker_id, error)
