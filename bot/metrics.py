@@ -33,3 +33,23 @@ NOTIFY_LATENCY = Histogram(
 OUTBOX_DEPTH = Gauge(
     "leadrouter_outbox_pending", "Slack calls waiting in the outbox", registry=REGISTRY
 )
+SLA_STEPS = Counter(
+    "leadrouter_sla_steps_total",
+    "SLA steps fired or cancelled, by action and outcome",
+    ["action", "outcome"],
+    registry=REGISTRY,
+)
+SLA_BREACHES = Counter(
+    "leadrouter_sla_breaches_total", "Leads whose response SLA ran out", registry=REGISTRY
+)
+TIMER_LATENESS = Histogram(
+    "leadrouter_timer_lateness_seconds",
+    "How late SLA steps fire after their due time",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60),
+    registry=REGISTRY,
+)
+TIMERS_OVERDUE = Gauge(
+    "leadrouter_timers_overdue",
+    "Pending SLA steps more than a minute late (should be 0)",
+    registry=REGISTRY,
+)

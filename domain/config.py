@@ -23,6 +23,7 @@ from pydantic import (
     field_validator,
 )
 
+from domain.business_hours import BusinessCalendar
 from domain.conditions import Condition, parse_conditions
 from domain.durations import format_duration, parse_duration
 from domain.errors import FieldError, InvalidInput, format_location
@@ -60,6 +61,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+def check_timezone(value: str) -> str:
+    """An IANA zone name, so DST is handled by the zone database, not by us."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {value!r}") from None
+    return value
+
+
 class PtoRange(_Strict):
     """Days off, inclusive on both ends, in the rep's own timezone."""
 
@@ -88,11 +98,7 @@ class RepConfig(_Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r}") from None
-        return value
+        return check_timezone(value)
 
     @field_validator("working_hours")
     @classmethod
@@ -149,6 +155,28 @@ def _parse_ranges(text: str) -> list[tuple[time, time]]:
     return ranges
 
 
+class BusinessHours(_Strict):
+    """When a team's SLA clock runs; outside these hours it is paused."""
+
+    timezone: str
+    hours: dict[str, str]
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_timezone(value)
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: dict[str, str]) -> dict[str, str]:
+        if not any(parse_working_hours(value).values()):
+            raise ValueError("at least one day needs hours")
+        return value
+
+    def calendar(self) -> BusinessCalendar:
+        return BusinessCalendar(self.timezone, parse_working_hours(self.hours))
+
+
 class Member(_Strict):
     user: str
     weight: int = Field(default=1, ge=1, le=100)
@@ -162,6 +190,7 @@ class TeamConfig(_Strict):
     manager: SlackId | None = None
     backup: SlackId | None = None
     members: list[Member] = Field(default_factory=list)
+    business_hours: BusinessHours | None = None
 
 
 class AccountConfig(_Strict):

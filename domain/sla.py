@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from domain.business_hours import BusinessCalendar
 from domain.config import EscalationStep, SlaConfig, reminder_offset
 
 
@@ -28,25 +29,28 @@ def default_escalation(policy: SlaConfig) -> list[EscalationStep]:
     ]
 
 
-def plan(policy: SlaConfig, started_at: datetime) -> list[PlannedStep]:
-    """Every step of the policy, with its due time, in firing order."""
-    due = started_at + policy.respond_within
+def plan(
+    policy: SlaConfig, started_at: datetime, calendar: BusinessCalendar | None = None
+) -> list[PlannedStep]:
+    """Every step of the policy, with its due time, in firing order. With a calendar,
+    every offset counts business time only."""
+
+    def after(start: datetime, amount: timedelta) -> datetime:
+        return calendar.add(start, amount) if calendar else start + amount
+
+    due = after(started_at, policy.respond_within)
     steps = [
         PlannedStep(
             f"remind:{index}",
             "remind_owner",
-            started_at + reminder_offset(spec, policy.respond_within),
+            after(started_at, reminder_offset(spec, policy.respond_within)),
         )
         for index, spec in enumerate(policy.remind_at)
     ]
     steps.append(PlannedStep("breach", "breach", due))
     chain = policy.escalation if policy.escalation is not None else default_escalation(policy)
     steps.extend(
-        PlannedStep(f"escalate:{index}", step.do, due + step.after)
+        PlannedStep(f"escalate:{index}", step.do, after(due, step.after))
         for index, step in enumerate(chain)
     )
     return sorted(steps, key=lambda step: step.due_at)
-
-
-def due_at(policy: SlaConfig, started_at: datetime) -> datetime:
-    return started_at + policy.respond_within

@@ -248,6 +248,44 @@ class DeadlineRepository(_Repository):
         )
         return result.rowcount
 
+    async def due(self, now: datetime, limit: int) -> list[Row[Any]]:
+        """Due pending steps, locked for this transaction (PostgreSQL skips rows another
+        replica holds; SQLite's BEGIN IMMEDIATE already makes this transaction the only
+        writer). The caller fires and finishes them before commit: claim and effect are
+        one atomic step, so a crash fires nothing and nothing fires twice."""
+        query = (
+            select(t.deadlines)
+            .where(t.deadlines.c.state == "pending", t.deadlines.c.due_at <= now)
+            .order_by(t.deadlines.c.due_at, t.deadlines.c.id)
+            .limit(limit)
+        )
+        if self.is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        return list((await self.connection.execute(query)).all())
+
+    async def finish(
+        self, row_id: int, state: str, now: datetime, error: str | None = None
+    ) -> bool:
+        """Move a pending step to done/cancelled/failed; False if it was no longer pending."""
+        result = await self.connection.execute(
+            update(t.deadlines)
+            .where(t.deadlines.c.id == row_id, t.deadlines.c.state == "pending")
+            .values(state=state, fired_at=now, error=error)
+        )
+        return result.rowcount == 1
+
+    async def next_due_at(self) -> datetime | None:
+        return await self.connection.scalar(
+            select(func.min(t.deadlines.c.due_at)).where(t.deadlines.c.state == "pending")
+        )
+
+    async def overdue(self, before: datetime) -> int:
+        """Pending steps that should have fired before `before`: the self-check's count."""
+        query = select(func.count()).where(
+            t.deadlines.c.state == "pending", t.deadlines.c.due_at < before
+        )
+        return int(await self.connection.scalar(query) or 0)
+
     async def for_lead(self, lead_id: str) -> list[Row[Any]]:
         rows = await self.connection.execute(
             select(t.deadlines)

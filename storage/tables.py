@@ -119,9 +119,8 @@ deadlines = Table(
     Column("action", String(40), nullable=False),
     Column("due_at", UtcDateTime, nullable=False),
     Column("state", String(12), nullable=False),
-    Column("lease_owner", String(64), nullable=True),
-    Column("lease_until", UtcDateTime, nullable=True),
     Column("fired_at", UtcDateTime, nullable=True),
+    Column("error", Text, nullable=True),
     UniqueConstraint("lead_id", "step"),
     Index("ix_deadlines_state_due", "state", "due_at"),
 )

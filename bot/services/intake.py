@@ -106,6 +106,9 @@ class IntakeService:
         now: datetime,
     ) -> LeadRecord:
         policy = config.sla_for(lead.lead_type)
+        team = config.team(decision.team) if decision.team else None
+        calendar = team.business_hours.calendar() if team and team.business_hours else None
+        steps = sla.plan(policy, now, calendar)
         if decision.owner:
             status = LeadStatus.ASSIGNED
         elif decision.team:
@@ -122,7 +125,7 @@ class IntakeService:
             team=decision.team,
             method=decision.method,
             decision=decision.to_record(),
-            sla_due_at=sla.due_at(policy, now),
+            sla_due_at=next(step.due_at for step in steps if step.step == "breach"),
             assigned_at=now if decision.owner else None,
             contacted_at=None,
             version=1,
@@ -163,7 +166,7 @@ class IntakeService:
                 f"posted to {decision.channel} for claiming",
                 {"channel": decision.channel},
             )
-        await uow.deadlines.add_many(record.id, sla.plan(policy, now))
+        await uow.deadlines.add_many(record.id, steps)
         await self._queue_messages(uow, record, decision, config, now)
         return record
 

@@ -1,0 +1,170 @@
+"""What an SLA step does to a lead, decided purely: the storage layer applies it.
+
+Steps: `remind_owner` (before the deadline), `breach` (the deadline), and the chain:
+`reassign` (to the team backup, else the next eligible rep), `notify_manager`,
+`repost_to_channel` (back to the channel for anyone to claim) and `notify_owner`.
+A lead that was contacted (or closed) fires nothing: every later step is cancelled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.availability import unavailable_reason
+from domain.config import Config, TeamConfig
+from domain.durations import humanize
+from domain.records import OPEN_STATUSES, LeadRecord
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A DM or channel message to queue: `target` is a user or channel id."""
+
+    target: str
+    text: str
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """Effects of one step. `fired=False` means it was cancelled with `reason`."""
+
+    fired: bool
+    event: str
+    reason: str
+    assign_to: str | None = None
+    release: bool = False
+    repost_channel: str | None = None
+    notices: tuple[Notice, ...] = field(default=())
+    update_card: bool = True
+
+
+def _team(config: Config, lead: LeadRecord) -> TeamConfig | None:
+    return config.team(lead.team) if lead.team else None
+
+
+def _who(user: str | None) -> str:
+    return f"<@{user}>" if user else "nobody"
+
+
+def escalation_target(
+    team: TeamConfig, config: Config, open_leads: dict[str, int], now: datetime, exclude: str | None
+) -> tuple[str | None, str]:
+    """The team backup if they can take it, else the eligible member with fewest open leads."""
+    if team.backup and team.backup != exclude:
+        rep = config.rep(team.backup)
+        busy = unavailable_reason(rep, now, open_leads.get(team.backup, 0)) if rep else None
+        if rep is not None and busy is None:
+            return team.backup, f"team backup {team.backup}"
+    candidates = []
+    for member in team.members:
+        rep = config.rep(member.user)
+        if member.user == exclude or rep is None:
+            continue
+        if unavailable_reason(rep, now, open_leads.get(member.user, 0)) is None:
+            candidates.append((open_leads.get(member.user, 0), member.user))
+    if not candidates:
+        return None, f"nobody else in {team.name} can take it now"
+    load, user = min(candidates)
+    return user, f"next eligible rep {user} ({load} open leads)"
+
+
+def run_step(
+    action: str,
+    lead: LeadRecord,
+    config: Config,
+    open_leads: dict[str, int],
+    now: datetime,
+) -> StepOutcome:
+    """Decide one due step for `lead` at `now`."""
+    if lead.status not in OPEN_STATUSES or lead.contacted_at is not None:
+        return StepOutcome(False, "cancelled", f"lead already {lead.status}", update_card=False)
+    team = _team(config, lead)
+    due = lead.sla_due_at or now
+    late = humanize(now - due)
+    name = lead.display_name
+    if action == "remind_owner":
+        left = humanize(due - now)
+        if lead.owner is None:
+            return StepOutcome(True, "reminded", f"{left} left to respond; nobody has claimed it")
+        text = f"Reminder: {name} is waiting for you — {left} left to respond."
+        return StepOutcome(
+            True,
+            "reminded",
+            f"reminded {lead.owner}: {left} left",
+            notices=(Notice(lead.owner, text),),
+        )
+    if action == "breach":
+        return StepOutcome(
+            True, "breached", f"no contact within the SLA; {_who(lead.owner)} had it"
+        )
+    if action == "reassign":
+        return _reassign(lead, team, config, open_leads, now, late)
+    if action == "notify_manager":
+        managers = [team.manager] if team and team.manager else list(config.admins)
+        text = (
+            f"SLA breached on {name} ({lead.fields.lead_type.replace('_', ' ')}): "
+            f"{_who(lead.owner)} has not made contact; overdue by {late}."
+        )
+        return StepOutcome(
+            True,
+            "manager_notified",
+            f"told {', '.join(managers) or 'nobody'}",
+            notices=tuple(Notice(m, text) for m in managers),
+            update_card=False,
+        )
+    if action == "notify_owner":
+        if lead.owner is None:
+            return StepOutcome(False, "cancelled", "no owner to notify", update_card=False)
+        text = f"You missed the response SLA on {name} by {late}. Please reach out now."
+        return StepOutcome(
+            True,
+            "owner_notified",
+            f"told {lead.owner} the SLA was missed",
+            notices=(Notice(lead.owner, text),),
+            update_card=False,
+        )
+    if action == "repost_to_channel":
+        if team is None or team.channel is None:
+            return StepOutcome(
+                False, "cancelled", "no team channel to repost to", update_card=False
+            )
+        return StepOutcome(
+            True,
+            "reposted",
+            f"still untouched {late} after the SLA: reposted to {team.channel} "
+            f"for anyone to claim (was {_who(lead.owner)})",
+            release=lead.owner is not None,
+            repost_channel=team.channel,
+        )
+    raise ValueError(f"unknown SLA step action {action!r}")
+
+
+def _reassign(
+    lead: LeadRecord,
+    team: TeamConfig | None,
+    config: Config,
+    open_leads: dict[str, int],
+    now: datetime,
+    late: str,
+) -> StepOutcome:
+    if team is None:
+        return StepOutcome(
+            True, "escalation_failed", "no team to escalate within", update_card=False
+        )
+    target, why = escalation_target(team, config, open_leads, now, exclude=lead.owner)
+    if target is None:
+        return StepOutcome(
+            True, "escalation_failed", f"could not reassign: {why}", update_card=False
+        )
+    text = (
+        f"{lead.display_name} was escalated to you: {_who(lead.owner)} did not respond "
+        f"within the SLA (overdue by {late})."
+    )
+    return StepOutcome(
+        True,
+        "reassigned",
+        f"SLA missed by {_who(lead.owner)}; reassigned to {why}",
+        assign_to=target,
+        notices=(Notice(target, text),),
+    )
