@@ -1,18 +1,34 @@
 """Rule conditions: a plain value (equals), `in`, `not_in`, `gte`/`lte`/`gt`/`lt`,
-`prefix`, `exists`, on any lead field, `attributes.NAME`, or `account_owner: true`."""
+`prefix`, `exists`, on any lead field, `attributes.NAME`, or `account_owner: true`.
+
+Text compares case-insensitively. Each condition precomputes its folded values once,
+because routing evaluates every rule of a large configuration for every lead.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from domain.errors import FieldError
-from domain.lead import LEAD_FIELDS
+from domain.lead import LEAD_FIELDS, LeadInput
 
 DERIVED_FIELDS = frozenset({"company_size", "account_owner"})
-_NUMERIC_OPS = ("gte", "lte", "gt", "lt")
+_NUMERIC_OPS: dict[str, Callable[[float, float], bool]] = {
+    "gte": operator.ge,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "lt": operator.lt,
+}
 _OPS = frozenset({"in", "not_in", "prefix", "exists", *_NUMERIC_OPS})
+_SYMBOLS = {"gte": ">=", "lte": "<=", "gt": ">", "lt": "<", "eq": "="}
+_TEXT_FIELDS = frozenset(
+    name
+    for name, info in LeadInput.model_fields.items()
+    if name != "attributes" and "str" in str(info.annotation)
+) | {"email_domain", "company_size"}
 
 
 @dataclass(frozen=True)
@@ -22,28 +38,20 @@ class Condition:
     field: str
     op: str
     value: Any
+    _test: Callable[[Any], bool] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_test", _compile(self.op, self.value))
 
     def matches(self, facts: Mapping[str, Any]) -> bool:
-        actual = facts.get(self.field)
-        if self.op == "exists":
-            return (actual not in (None, "")) == bool(self.value)
-        if actual is None:
-            return self.op == "not_in"
-        if self.op == "eq":
-            return _fold(actual) == _fold(self.value)
-        if self.op == "in":
-            return _fold(actual) in {_fold(item) for item in self.value}
-        if self.op == "not_in":
-            return _fold(actual) not in {_fold(item) for item in self.value}
-        if self.op == "prefix":
-            return str(actual).lower().startswith(str(self.value).lower())
-        return _compare(self.op, actual, self.value)
+        return self._test(facts.get(self.field))
 
     def describe(self) -> str:
         """Short human text for decision reasons: `employees >= 500`."""
-        symbols = {"gte": ">=", "lte": "<=", "gt": ">", "lt": "<", "eq": "="}
-        if self.op in symbols:
-            return f"{self.field} {symbols[self.op]} {self.value}"
+        if self.field == "account_owner":
+            return "known account"
+        if self.op in _SYMBOLS:
+            return f"{self.field} {_SYMBOLS[self.op]} {self.value}"
         if self.op in ("in", "not_in"):
             listed = ", ".join(str(item) for item in self.value)
             return f"{self.field} {'in' if self.op == 'in' else 'not in'} [{listed}]"
@@ -56,17 +64,33 @@ def _fold(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
-def _compare(op: str, actual: Any, bound: Any) -> bool:
+def _compile(op: str, value: Any) -> Callable[[Any], bool]:
+    """The test for one operator; a missing value only satisfies `not_in` and `exists: false`."""
+    if op == "exists":
+        wanted = bool(value)
+        return lambda actual: (actual is not None and actual != "") == wanted
+    if op == "eq":
+        folded = _fold(value)
+        return lambda actual: actual is not None and _fold(actual) == folded
+    if op in ("in", "not_in"):
+        members = frozenset(_fold(item) for item in value)
+        if op == "in":
+            return lambda actual: actual is not None and _fold(actual) in members
+        return lambda actual: actual is None or _fold(actual) not in members
+    if op == "prefix":
+        start = str(value).lower()
+        return lambda actual: actual is not None and str(actual).lower().startswith(start)
+    compare = _NUMERIC_OPS[op]
+    return lambda actual: _number_holds(compare, actual, value)
+
+
+def _number_holds(compare: Callable[[float, float], bool], actual: Any, bound: float) -> bool:
+    if actual is None or isinstance(actual, bool):
+        return False
     try:
-        number = float(actual)
+        return compare(float(actual), bound)
     except (TypeError, ValueError):
         return False
-    return {
-        "gte": number >= bound,
-        "lte": number <= bound,
-        "gt": number > bound,
-        "lt": number < bound,
-    }[op]
 
 
 def _known_field(name: str) -> bool:
@@ -80,27 +104,41 @@ def parse_conditions(
 ) -> list[Condition]:
     """Compile a rule's `when`; append every problem (with its path) to `errors`."""
     conditions: list[Condition] = []
-    for field, spec in when.items():
-        where = f"{path}.{field}" if path else field
-        if not _known_field(field):
+    for name, spec in when.items():
+        where = f"{path}.{name}" if path else str(name)
+        if not isinstance(name, str) or not _known_field(name):
             errors.append(FieldError(where, "unknown lead field (use attributes.NAME for custom)"))
             continue
-        if field == "account_owner":
+        if name == "account_owner":
             if spec is not True:
                 errors.append(FieldError(where, "only `account_owner: true` is supported"))
-            conditions.append(Condition(field, "eq", True))
+            conditions.append(Condition(name, "eq", True))
             continue
         if isinstance(spec, Mapping):
-            conditions.extend(_operator_conditions(field, spec, errors, where))
-        elif isinstance(spec, list):
-            conditions.append(Condition(field, "in", tuple(spec)))
-        else:
-            conditions.append(Condition(field, "eq", spec))
+            conditions.extend(_operator_conditions(name, spec, errors, where))
+        elif _plain_value_ok(name, spec, errors, where):
+            op = "in" if isinstance(spec, list) else "eq"
+            conditions.append(Condition(name, op, tuple(spec) if op == "in" else spec))
     return conditions
 
 
+def _plain_value_ok(name: str, spec: Any, errors: list[FieldError], where: str) -> bool:
+    """Refuse values that cannot be what the author meant, e.g. YAML reading `NO` as false."""
+    values = spec if isinstance(spec, list) else [spec]
+    for value in values:
+        if isinstance(value, Mapping | list):
+            errors.append(FieldError(where, "expected a value or a list of values"))
+            return False
+        if isinstance(value, bool) and name in _TEXT_FIELDS:
+            errors.append(
+                FieldError(where, "expected text; YAML reads yes/no/on/off as true/false, quote it")
+            )
+            return False
+    return True
+
+
 def _operator_conditions(
-    field: str, spec: Mapping[str, Any], errors: list[FieldError], where: str
+    name: str, spec: Mapping[str, Any], errors: list[FieldError], where: str
 ) -> list[Condition]:
     conditions = []
     if not spec:
@@ -111,12 +149,15 @@ def _operator_conditions(
             errors.append(FieldError(here, f"unknown operator; use one of {sorted(_OPS)}"))
         elif op in _NUMERIC_OPS and (isinstance(value, bool) or not isinstance(value, int | float)):
             errors.append(FieldError(here, "expected a number"))
-        elif op in ("in", "not_in") and not isinstance(value, list):
-            errors.append(FieldError(here, "expected a list"))
+        elif op in ("in", "not_in"):
+            if not isinstance(value, list):
+                errors.append(FieldError(here, "expected a list"))
+            elif _plain_value_ok(name, value, errors, here):
+                conditions.append(Condition(name, op, tuple(value)))
         elif op == "exists" and not isinstance(value, bool):
             errors.append(FieldError(here, "expected true or false"))
-        elif op == "prefix" and not isinstance(value, str | int):
+        elif op == "prefix" and (isinstance(value, bool) or not isinstance(value, str | int)):
             errors.append(FieldError(here, "expected text"))
         else:
-            conditions.append(Condition(field, op, tuple(value) if op.endswith("in") else value))
+            conditions.append(Condition(name, op, value))
     return conditions

@@ -1,6 +1,11 @@
 """Routing: segment first (ordered rules, first match wins), then rotate inside the
 segment, skipping reps who cannot take a lead. Every decision says why, in lines a
-rep or a manager can read."""
+rep or a manager can read.
+
+A configuration is compiled once into a plan (conditions, availability, lookups by id,
+email and account domain) and reused while the same Config object is routed: a Config
+is treated as immutable once routed, as the admin flows build a new one for each change.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,20 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from domain.availability import unavailable_reason
-from domain.config import Config, RuleConfig, TeamConfig
+from domain.availability import Availability, LocalClock
+from domain.conditions import Condition
+from domain.config import AccountConfig, Config, RepConfig, RuleConfig, TeamConfig
 from domain.lead import LeadInput, Method
-from domain.rotation import Candidate, least_loaded_pick, smooth_weighted_pick
+from domain.rotation import Candidate, least_loaded_pick, quota_pick
 
 
 @dataclass(frozen=True)
 class RoutingState:
-    """What routing needs from the database, read in the routing transaction."""
+    """What routing needs from the database, read in the routing transaction.
+
+    `open_leads` and `last_assigned` are keyed by rep (Slack id); `credits` by team, each
+    the rotation state that a previous `Decision.credits` returned (see domain.rotation).
+    """
 
     open_leads: Mapping[str, int] = field(default_factory=dict)
     last_assigned: Mapping[str, datetime] = field(default_factory=dict)
@@ -32,7 +42,12 @@ class Skip:
 
 @dataclass(frozen=True)
 class Decision:
-    """Where a lead goes and why; stored with the lead and shown to humans."""
+    """Where a lead goes and why; stored with the lead and shown to humans.
+
+    `candidates` are the reps who could take the lead (after skipping); `skipped` says
+    who could not and why; `owner` is the one chosen (None for pull, pool and nobody
+    eligible). `credits` is the team's new rotation state, to be stored when not None.
+    """
 
     rule: str | None
     team: str | None
@@ -64,28 +79,33 @@ def route(
     config_version: int = 0,
 ) -> Decision:
     """Decide one lead. Pure: the same lead, configuration, state and time give the same
-    decision."""
+    decision. `now` must be timezone-aware."""
+    plan = compile_plan(config)
+    clock = LocalClock(now)
     facts = lead.facts()
-    account = config.account_owner(lead.email_domain, lead.company_domain)
+    account = plan.account_for(lead)
     facts["account_owner"] = account is not None
     reasons: list[str] = []
-    for rule in config.rules:
-        conditions = rule.conditions()
-        if not all(condition.matches(facts) for condition in conditions):
+    for rule in plan.rules:
+        if not all(condition.matches(facts) for condition in rule.conditions):
             continue
-        matched = ", ".join(condition.describe() for condition in conditions) or "catch-all"
-        reasons.append(f"Rule “{rule.name}” matched ({matched})")
-        direct = _direct_owner(rule, lead, config, state, now, account, reasons)
-        if direct is not None:
-            return _direct_decision(rule, direct, config, reasons, config_version)
-        team_name = rule.then.fallback_team if rule.then.route_to else rule.then.team
-        if team_name is None:
-            reasons.append("No fallback team on this rule; trying the next rule")
-            continue
-        team = config.team(team_name)
+        reasons.append(f"Rule “{rule.name}” matched ({rule.matched})")
+        action = rule.config.then
+        team_name = action.team
+        if action.route_to:
+            owner = _direct_owner(rule, lead, plan, state, clock, account, reasons)
+            if owner is not None:
+                return _direct_decision(rule, owner, plan, reasons, config_version)
+            team_name = action.fallback_team
+            if team_name is None:
+                reasons.append("No fallback team on this rule: trying the next rule")
+                continue
+            reasons.append(f"Fallback: team {team_name} takes it")
+        team = plan.teams.get(team_name or "")
         if team is None:
+            reasons.append(f"No team named {team_name!r}: trying the next rule")
             continue
-        return _team_decision(rule, team, config, state, now, reasons, config_version)
+        return _team_decision(rule, team, state, clock, reasons, config_version)
     reasons.append("No rule matched: kept unassigned for an admin to route")
     return Decision(
         rule=None, team=None, method=Method.PULL, strategy=None, owner=None, channel=None,
@@ -94,27 +114,138 @@ def route(
     )
 
 
+@dataclass(frozen=True)
+class _Rep:
+    key: str
+    availability: Availability
+
+
+@dataclass(frozen=True)
+class _Member:
+    user: str
+    weight: int
+    rep: _Rep | None
+
+
+@dataclass(frozen=True)
+class _Team:
+    config: TeamConfig
+    members: tuple[_Member, ...]
+    roster: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Rule:
+    name: str
+    config: RuleConfig
+    conditions: tuple[Condition, ...]
+    matched: str
+
+    @classmethod
+    def compile(cls, rule: RuleConfig) -> _Rule:
+        conditions = tuple(rule.conditions())
+        matched = ", ".join(condition.describe() for condition in conditions) or "catch-all"
+        return cls(rule.name, rule, conditions, matched)
+
+
+class RoutingPlan:
+    """A configuration compiled for routing: everything `route` looks up, by key."""
+
+    def __init__(self, config: Config):
+        self.rules = tuple(_Rule.compile(rule) for rule in config.rules)
+        self._reps: dict[str, _Rep] = {}
+        for rep_config in config.reps:
+            rep = _Rep(rep_config.key, Availability(rep_config))
+            for alias in _aliases(rep_config):
+                self._reps.setdefault(alias, rep)
+        self.teams: dict[str, _Team] = {}
+        self.home_team: dict[str, TeamConfig] = {}
+        for team in config.teams:
+            members = tuple(self._member(m.user, m.weight) for m in team.members)
+            self.teams.setdefault(
+                team.name, _Team(team, members, frozenset(m.user for m in members))
+            )
+            for member in members:
+                self.home_team.setdefault(member.user, team)
+        self._accounts: dict[str, tuple[int, AccountConfig]] = {}
+        for index, account in enumerate(config.accounts):
+            self._accounts.setdefault(account.domain, (index, account))
+
+    def rep(self, user: str) -> _Rep | None:
+        return self._reps.get(user.lower() if "@" in user else user)
+
+    def account_for(self, lead: LeadInput) -> AccountConfig | None:
+        """The first configured account owning the lead's email or company domain, or a
+        parent of either (`eu.acme.com` belongs to `acme.com`)."""
+        hits = [
+            self._accounts[suffix]
+            for domain in (lead.email_domain, lead.company_domain)
+            if domain
+            for suffix in _suffixes(domain.lower())
+            if suffix in self._accounts
+        ]
+        return min(hits, key=lambda hit: hit[0])[1] if hits else None
+
+    def _member(self, user: str, weight: int) -> _Member:
+        rep = self.rep(user)
+        return _Member(rep.key if rep else user, weight, rep)
+
+
+def _aliases(rep: RepConfig) -> list[str]:
+    aliases = [rep.key]
+    if rep.user:
+        aliases.append(rep.user)
+    if rep.email:
+        aliases += [rep.email.lower(), f"email:{rep.email.lower()}"]
+    return aliases
+
+
+def _suffixes(domain: str) -> list[str]:
+    labels = domain.split(".")
+    return [".".join(labels[index:]) for index in range(len(labels) - 1)]
+
+
+_PLANS: dict[int, tuple[Config, RoutingPlan]] = {}
+_MAX_PLANS = 16
+
+
+def compile_plan(config: Config) -> RoutingPlan:
+    """The plan for this Config object, compiled on first use and then reused."""
+    cached = _PLANS.get(id(config))
+    if cached is not None and cached[0] is config:
+        return cached[1]
+    plan = RoutingPlan(config)
+    if len(_PLANS) >= _MAX_PLANS:
+        del _PLANS[next(iter(_PLANS))]
+    _PLANS[id(config)] = (config, plan)
+    return plan
+
+
 def _direct_owner(
-    rule: RuleConfig,
+    rule: _Rule,
     lead: LeadInput,
-    config: Config,
+    plan: RoutingPlan,
     state: RoutingState,
-    now: datetime,
-    account: Any,
+    clock: LocalClock,
+    account: AccountConfig | None,
     reasons: list[str],
 ) -> str | None:
     """Account owner or event attendee, when the rule asks for one and they can take it."""
-    if rule.then.route_to == "account_owner" and account is not None:
+    if rule.config.then.route_to == "account_owner":
+        if account is None:
+            reasons.append("No known account for this lead")
+            return None
         user, why = account.owner, f"{account.domain} is owned by {account.owner}"
-    elif rule.then.route_to == "attendee" and lead.attended_by:
+    elif lead.attended_by:
         user, why = lead.attended_by, f"{lead.attended_by} attended the event"
     else:
+        reasons.append("No attendee on this lead")
         return None
-    rep = config.rep(user)
+    rep = plan.rep(user)
     if rep is None:
         reasons.append(f"{why}, but they are not a configured rep")
         return None
-    busy = unavailable_reason(rep, now, state.open_leads.get(rep.key, 0))
+    busy = rep.availability.reason(clock, state.open_leads.get(rep.key, 0))
     if busy:
         reasons.append(f"{why}, but they are {busy}")
         return None
@@ -123,94 +254,90 @@ def _direct_owner(
 
 
 def _direct_decision(
-    rule: RuleConfig, owner: str, config: Config, reasons: list[str], version: int
+    rule: _Rule, owner: str, plan: RoutingPlan, reasons: list[str], version: int
 ) -> Decision:
-    team = _team_of(owner, config)
+    """A named owner is pushed to, whatever the rule's method: there is nobody to pull."""
+    team = plan.home_team.get(owner)
     reasons.append(f"Assigned to {owner}")
     return Decision(
-        rule=rule.name, team=team.name if team else None,
-        method=rule.then.method or Method.PUSH, strategy=None, owner=owner,
-        channel=team.channel if team else None, manager=team.manager if team else None,
-        candidates=(owner,), skipped=(), reasons=tuple(reasons), config_version=version,
-    )
-
-
-def _team_of(user: str, config: Config) -> TeamConfig | None:
-    return next(
-        (team for team in config.teams if any(m.user == user for m in team.members)), None
+        rule=rule.name, team=team.name if team else None, method=Method.PUSH, strategy=None,
+        owner=owner, channel=team.channel if team else None,
+        manager=team.manager if team else None, candidates=(owner,), skipped=(),
+        reasons=tuple(reasons), config_version=version,
     )
 
 
 def _team_decision(
-    rule: RuleConfig,
-    team: TeamConfig,
-    config: Config,
+    rule: _Rule,
+    team: _Team,
     state: RoutingState,
-    now: datetime,
+    clock: LocalClock,
     reasons: list[str],
     version: int,
 ) -> Decision:
-    method = rule.then.method or team.method
-    strategy = rule.then.strategy or team.strategy
-    base = dict(
-        rule=rule.name, team=team.name, strategy=strategy, channel=team.channel,
-        manager=team.manager, config_version=version,
-    )
-    members = tuple(member.user for member in team.members)
-    if method is not Method.PUSH:
-        where = f"#{team.channel}" if team.channel else "the team queue"
-        reasons.append(f"Team {team.name} works leads by {method}: posted to {where}")
-        return Decision(
-            method=method, owner=None, candidates=members, skipped=(),
-            reasons=tuple(reasons), **base,
-        )
-    eligible, skipped = _eligible(team, strategy, config, state, now)
+    config = team.config
+    method = rule.config.then.method or config.method
+    strategy = rule.config.then.strategy or config.strategy
+    eligible, skipped = _eligible(team, strategy, state, clock)
     reasons.extend(f"Skipped {skip.user}: {skip.reason}" for skip in skipped)
+    base: dict[str, Any] = dict(
+        rule=rule.name, team=config.name, strategy=strategy, channel=config.channel,
+        manager=config.manager, config_version=version, skipped=tuple(skipped),
+        candidates=tuple(candidate.user for candidate in eligible),
+    )
+    where = f"#{config.channel}" if config.channel else "the team queue"
     if not eligible:
-        reasons.append(
-            f"Nobody in {team.name} can take it now: posted for claiming"
-            + (f" and {team.manager} told" if team.manager else "")
-        )
+        told = f" and {config.manager} told why" if config.manager else ""
+        reasons.append(f"Nobody in {config.name} can take it now: posted to {where}{told}")
         return Decision(
-            method=Method.PULL, owner=None, candidates=members, skipped=tuple(skipped),
-            reasons=tuple(reasons), nobody_eligible=True, **base,
+            method=Method.PULL, owner=None, reasons=tuple(reasons), nobody_eligible=True, **base
         )
+    if method is not Method.PUSH:
+        reasons.append(f"Team {config.name} works leads by {method}: posted to {where}")
+        return Decision(method=method, owner=None, reasons=tuple(reasons), **base)
     credits = None
     if strategy == "least_loaded":
         owner = least_loaded_pick(eligible)
         load = state.open_leads.get(owner, 0)
-        reasons.append(f"Assigned to {owner}: fewest open leads ({load}) in {team.name}")
+        reasons.append(f"Assigned to {owner}: fewest open leads ({load}) in {config.name}")
     else:
-        owner, credits = smooth_weighted_pick(eligible, state.credits.get(team.name, {}))
+        stored = state.credits.get(config.name, {})
+        owner, credits = quota_pick(eligible, stored, team.roster)
         if strategy == "weighted":
             weight = next(c.weight for c in eligible if c.user == owner)
             total = sum(c.weight for c in eligible)
             reasons.append(
-                f"Assigned to {owner}: weighted rotation in {team.name} "
+                f"Assigned to {owner}: weighted rotation in {config.name} "
                 f"(weight {weight} of {total})"
             )
         else:
-            reasons.append(f"Assigned to {owner}: next in round robin for {team.name}")
+            reasons.append(f"Assigned to {owner}: next in round robin for {config.name}")
     return Decision(
-        method=Method.PUSH, owner=owner, candidates=tuple(c.user for c in eligible),
-        skipped=tuple(skipped), reasons=tuple(reasons), credits=credits, **base,
+        method=Method.PUSH, owner=owner, reasons=tuple(reasons), credits=credits, **base
     )
 
 
 def _eligible(
-    team: TeamConfig, strategy: str, config: Config, state: RoutingState, now: datetime
+    team: _Team, strategy: str, state: RoutingState, clock: LocalClock
 ) -> tuple[list[Candidate], list[Skip]]:
     eligible: list[Candidate] = []
     skipped: list[Skip] = []
+    weighted = strategy == "weighted"
     for member in team.members:
-        rep = config.rep(member.user)
         open_leads = state.open_leads.get(member.user, 0)
-        reason = "not a configured rep" if rep is None else unavailable_reason(rep, now, open_leads)
+        if member.rep is None:
+            skipped.append(Skip(member.user, "not a configured rep"))
+            continue
+        reason = member.rep.availability.reason(clock, open_leads)
         if reason:
             skipped.append(Skip(member.user, reason))
             continue
-        weight = member.weight if strategy == "weighted" else 1
         eligible.append(
-            Candidate(member.user, weight, open_leads, state.last_assigned.get(member.user))
+            Candidate(
+                member.user,
+                member.weight if weighted else 1,
+                open_leads,
+                state.last_assigned.get(member.user),
+            )
         )
     return eligible, skipped
