@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,7 +54,9 @@ class Application:
             base_url=settings.slack_api_url or SLACK_API_URL,
             timeout=10,
         )
-        self.dispatcher = OutboxDispatcher(self.db, self.client, self.clock.now)
+        self.dispatcher = OutboxDispatcher(
+            self.db, self.client, self.clock.now, f"{socket.gethostname()}:{settings.port}"
+        )
         self.intake = IntakeService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.actions = LeadActions(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.timers = TimerSweeper(

@@ -37,6 +37,7 @@ class StepOutcome:
     repost_channel: str | None = None
     notices: tuple[Notice, ...] = field(default=())
     update_card: bool = True
+    missed_by: str | None = None
 
 
 def _team(config: Config, lead: LeadRecord) -> TeamConfig | None:
@@ -44,7 +45,8 @@ def _team(config: Config, lead: LeadRecord) -> TeamConfig | None:
 
 
 def _who(user: str | None) -> str:
-    return f"<@{user}>" if user else "nobody"
+    """Bare ids: the views escape lead data and then turn ids into mentions."""
+    return user or "nobody"
 
 
 def escalation_target(
@@ -75,8 +77,11 @@ def run_step(
     config: Config,
     open_leads: dict[str, int],
     now: datetime,
+    missed_by: str | None = None,
 ) -> StepOutcome:
-    """Decide one due step for `lead` at `now`."""
+    """Decide one due step for `lead` at `now`. `missed_by` is who owned the lead when
+    the SLA breached (recorded by the breach step), so later steps blame the right rep
+    even after a reassignment."""
     if lead.status not in OPEN_STATUSES or lead.contacted_at is not None:
         return StepOutcome(False, "cancelled", f"lead already {lead.status}", update_card=False)
     team = _team(config, lead)
@@ -94,17 +99,22 @@ def run_step(
             f"reminded {lead.owner}: {left} left",
             notices=(Notice(lead.owner, text),),
         )
+    culprit = missed_by if missed_by is not None else lead.owner
     if action == "breach":
         return StepOutcome(
-            True, "breached", f"no contact within the SLA; {_who(lead.owner)} had it"
+            True,
+            "breached",
+            f"no contact within the SLA; {_who(lead.owner)} had it",
+            missed_by=lead.owner,
         )
     if action == "reassign":
-        return _reassign(lead, team, config, open_leads, now, late)
+        return _reassign(lead, team, config, open_leads, now, late, culprit)
     if action == "notify_manager":
         managers = [team.manager] if team and team.manager else list(config.admins)
+        holder = "" if lead.owner == culprit else f" It is now with {_who(lead.owner)}."
         text = (
             f"SLA breached on {name} ({lead.fields.lead_type.replace('_', ' ')}): "
-            f"{_who(lead.owner)} has not made contact; overdue by {late}."
+            f"{_who(culprit)} did not make contact; overdue by {late}.{holder}"
         )
         return StepOutcome(
             True,
@@ -133,7 +143,7 @@ def run_step(
             True,
             "reposted",
             f"still untouched {late} after the SLA: reposted to {team.channel} "
-            f"for anyone to claim (was {_who(lead.owner)})",
+            f"for anyone to claim (was with {_who(lead.owner)})",
             release=lead.owner is not None,
             repost_channel=team.channel,
         )
@@ -147,6 +157,7 @@ def _reassign(
     open_leads: dict[str, int],
     now: datetime,
     late: str,
+    culprit: str | None,
 ) -> StepOutcome:
     if team is None:
         return StepOutcome(
@@ -158,13 +169,13 @@ def _reassign(
             True, "escalation_failed", f"could not reassign: {why}", update_card=False
         )
     text = (
-        f"{lead.display_name} was escalated to you: {_who(lead.owner)} did not respond "
+        f"{lead.display_name} was escalated to you: {_who(culprit)} did not respond "
         f"within the SLA (overdue by {late})."
     )
     return StepOutcome(
         True,
         "reassigned",
-        f"SLA missed by {_who(lead.owner)}; reassigned to {why}",
+        f"SLA missed by {_who(culprit)}; reassigned to {why}",
         assign_to=target,
         notices=(Notice(target, text),),
     )

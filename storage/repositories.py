@@ -171,6 +171,21 @@ class EventRepository(_Repository):
             )
         )
 
+    async def latest(self, lead_id: str, type_: str) -> LeadEvent | None:
+        row = (
+            await self.connection.execute(
+                select(t.lead_events)
+                .where(t.lead_events.c.lead_id == lead_id, t.lead_events.c.type == type_)
+                .order_by(t.lead_events.c.id.desc())
+                .limit(1)
+            )
+        ).first()
+        if row is None:
+            return None
+        return LeadEvent(
+            at=row.at, type=row.type, actor=row.actor, reason=row.reason, data=row.data
+        )
+
     async def timeline(self, lead_id: str) -> tuple[LeadEvent, ...]:
         rows = await self.connection.execute(
             select(t.lead_events)
@@ -348,6 +363,29 @@ class OutboxRepository(_Repository):
             .order_by(t.outbox.c.id)
         )
         return list(rows.all())
+
+    async def renew_lease(self, row_id: int, owner: str, now: datetime, until: datetime) -> bool:
+        """Extend our lease before a send; False if it lapsed and may be someone else's."""
+        result = await self.connection.execute(
+            update(t.outbox)
+            .where(
+                t.outbox.c.id == row_id,
+                t.outbox.c.lease_owner == owner,
+                t.outbox.c.state == "pending",
+                t.outbox.c.lease_until > now,
+            )
+            .values(lease_until=until)
+        )
+        return result.rowcount == 1
+
+    async def release_leases(self, owner: str) -> int:
+        """At start-up: rows our previous incarnation leased before it died are due now."""
+        result = await self.connection.execute(
+            update(t.outbox)
+            .where(t.outbox.c.lease_owner == owner, t.outbox.c.state == "pending")
+            .values(lease_owner=None, lease_until=None)
+        )
+        return result.rowcount
 
     async def mark_sent(self, row_id: int, owner: str, now: datetime) -> None:
         await self.connection.execute(

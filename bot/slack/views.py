@@ -163,7 +163,7 @@ def lead_card(lead: LeadRecord, now: datetime) -> dict[str, Any]:
 
 def alert(text: str, lead: LeadRecord | None) -> dict[str, Any]:
     """A DM to a manager or admin about a lead that needs a human."""
-    body = f":warning: {escape(text)}"
+    body = f":warning: {mention_users(escape(text))}"
     if lead is not None:
         kind = lead.fields.lead_type.replace("_", " ")
         body += f"\n*{escape(lead.display_name)}* (`{lead.id}`, {kind})"

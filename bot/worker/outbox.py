@@ -27,8 +27,9 @@ from storage.uow import Database
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
-BATCH = 50
+LEASE = timedelta(seconds=30)
+RENEW_BEFORE = timedelta(seconds=20)  # a send (two calls, 10 s timeout each) fits in a lease
+BATCH = 20
 POLL_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 300
 MAX_ATTEMPTS = 12  # about half an hour of backoff before a row is declared dead
@@ -74,11 +75,19 @@ class PermanentSlackError(Exception):
 
 
 class OutboxDispatcher:
-    def __init__(self, db: Database, client: AsyncWebClient, now: Callable[[], datetime]):
+    def __init__(
+        self,
+        db: Database,
+        client: AsyncWebClient,
+        now: Callable[[], datetime],
+        worker_id: str | None = None,
+    ):
         self.db = db
         self.client = client
         self.now = now
-        self.worker_id = f"outbox-{uuid.uuid4().hex[:12]}"
+        # Stable across restarts of the same replica (host:port), so a restarted process
+        # takes back at once what it had leased when it died.
+        self.worker_id = worker_id or f"outbox-{uuid.uuid4().hex[:12]}"
         self.budget = RateBudget()
         self._wake = asyncio.Event()
         self._dm_channels: dict[str, str] = {}
@@ -89,6 +98,10 @@ class OutboxDispatcher:
 
     async def run(self) -> None:
         """Drain, then sleep until woken (new rows) or the poll interval (other replicas)."""
+        async with self.db.transaction() as uow:
+            released = await uow.outbox.release_leases(self.worker_id)
+        if released:
+            log.warning("took back %d Slack calls leased before a restart", released)
         while not self._stopping:
             try:
                 await self.drain()
@@ -112,8 +125,15 @@ class OutboxDispatcher:
             if not rows:
                 return handled
             for row in rows:
+                if self.now() > now + LEASE - RENEW_BEFORE and not await self._renew(row):
+                    continue
                 await self._deliver(row)
                 handled += 1
+
+    async def _renew(self, row: Any) -> bool:
+        now = self.now()
+        async with self.db.transaction() as uow:
+            return await uow.outbox.renew_lease(row.id, self.worker_id, now, now + LEASE)
 
     async def _deliver(self, row: Any) -> None:
         now = self.now()

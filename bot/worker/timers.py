@@ -103,7 +103,9 @@ class TimerSweeper:
         if lead is None:
             await uow.deadlines.finish(row.id, "cancelled", now, "lead erased")
             return
-        outcome = run_step(row.action, lead, config, open_leads, now)
+        breach = await uow.events.latest(lead.id, "breached")
+        missed_by = (breach.data or {}).get("missed_by") if breach else None
+        outcome = run_step(row.action, lead, config, open_leads, now, missed_by)
         if not outcome.fired:
             await uow.deadlines.finish(row.id, "cancelled", now, outcome.reason)
             SLA_STEPS.labels(row.action, "cancelled").inc()
@@ -117,7 +119,12 @@ class TimerSweeper:
             outcome.event,
             SYSTEM_ACTOR,
             outcome.reason,
-            {"step": row.step, "action": row.action, "late_seconds": round(late, 3)},
+            {
+                "step": row.step,
+                "action": row.action,
+                "late_seconds": round(late, 3),
+                **({"missed_by": outcome.missed_by} if outcome.missed_by else {}),
+            },
         )
         await self._queue_messages(uow, lead, row.step, outcome, now)
         SLA_STEPS.labels(row.action, "fired").inc()

@@ -87,7 +87,11 @@ rules: [{name: all, then: {team: t}}]
 def test_manager_gets_the_lead_the_culprit_and_the_delay():
     (notice,) = run_step("notify_manager", lead(), CONFIG, {}, NOW).notices
     assert notice.target == "U0MANAGER"
-    assert "<@U0ALICE>" in notice.text and "overdue by 5m" in notice.text
+    assert "U0ALICE" in notice.text and "overdue by 5m" in notice.text
+    later = run_step("notify_manager", lead(owner="U0BACKUP"), CONFIG, {}, NOW, "U0ALICE")
+    (later_notice,) = later.notices
+    assert "U0ALICE did not" in later_notice.text
+    assert "now with U0BACKUP" in later_notice.text
 
 
 def test_no_manager_means_the_admins_are_told():

@@ -1,0 +1,259 @@
+"""`leadrouter simulate FILE.csv`: a dry run of routing over past leads, printed as tables.
+
+No writes, no Slack: the CSV is read, each row validated like an intake request, and
+the leads replayed through the candidate configuration (and the live one, for the diff)
+in memory by domain.simulation. Headers name lead fields (case-insensitive, spaces as
+underscores); any other header becomes an attribute (`plan` or `attributes.plan` ->
+`attributes.plan` in rules). Empty cells are absent. A `created_at` column (ISO 8601,
+UTC when no offset is given) is when each lead arrived; without it every lead arrives
+at `now`. A bad row is reported with its row number and skipped; the run goes on.
+
+Exit codes: 0 every row simulated, 1 some rows were refused, 2 the file could not be read.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from domain.config import Config
+from domain.errors import FieldError, InvalidInput
+from domain.lead import LeadInput, parse_lead
+from domain.routing import Decision
+from domain.simulation import SimulatedLead, SimulationResult, simulate
+
+SHOWN_ROWS = 50
+TIME_COLUMN = "created_at"
+_LEAD_FIELDS = frozenset(LeadInput.model_fields) - {"attributes"}
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    error: FieldError
+
+
+class UnreadableCsv(Exception):
+    """The file as a whole cannot be used: missing, not UTF-8, no header, bad quoting."""
+
+
+def simulate_command(
+    csv_path: Path,
+    candidate: Config,
+    live: Config | None,
+    console: Console,
+    now: datetime,
+    *,
+    show_all: bool = False,
+) -> int:
+    """Read, simulate, print; return the process exit code."""
+    try:
+        leads, errors = read_leads(csv_path, candidate.lead_types(), now)
+    except UnreadableCsv as error:
+        console.print(f"[red]Cannot read {csv_path}:[/red] {error}")
+        return 2
+    result = simulate(leads, candidate, live)
+    compared = ", compared with the live configuration" if live else ""
+    console.print(
+        f"Simulated {len(leads)} leads from {csv_path}{compared}: nothing stored, nobody notified."
+    )
+    if errors:
+        console.print(_errors_table(errors, show_all))
+    console.print(_decisions_table(result, show_all))
+    _print_more(console, len(result.routed), show_all, "decisions")
+    console.print(_teams_table(result))
+    console.print(_reps_table(result))
+    console.print(
+        f"Gini of leads per rep: {result.gini:.3f} (0 = equal). "
+        f"Nobody eligible: {result.nobody_eligible}. No rule matched: {result.unrouted}."
+    )
+    if result.changes is not None:
+        _print_changes(console, result, show_all)
+    return 1 if errors else 0
+
+
+def read_leads(
+    csv_path: Path, known_lead_types: set[str], default_at: datetime
+) -> tuple[list[SimulatedLead], list[RowError]]:
+    """Every valid row as a lead to replay, and every refused row's problems."""
+    leads: list[SimulatedLead] = []
+    errors: list[RowError] = []
+    try:
+        with csv_path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            names = _columns(next(reader, None))
+            for row, cells in enumerate(reader, start=2):
+                if not any(cell.strip() for cell in cells):
+                    continue
+                try:
+                    at, data = _row_data(names, cells, default_at)
+                    leads.append(SimulatedLead(row, parse_lead(data, known_lead_types), at))
+                except InvalidInput as error:
+                    errors.extend(RowError(row, problem) for problem in error.errors)
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise UnreadableCsv(str(error)) from None
+    return leads, errors
+
+
+def _columns(header: list[str] | None) -> list[str]:
+    """Normalised header names: `First Name` -> `first_name`."""
+    if not header:
+        raise UnreadableCsv("the file is empty: expected a header row")
+    names = ["_".join(name.strip().lower().replace("-", " ").split()) for name in header]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise UnreadableCsv(f"duplicate columns: {', '.join(duplicates)}")
+    return names
+
+
+def _row_data(
+    names: list[str], cells: list[str], default_at: datetime
+) -> tuple[datetime, dict[str, Any]]:
+    if len(cells) > len(names):
+        raise InvalidInput([FieldError("", f"{len(cells)} cells for {len(names)} columns")])
+    data: dict[str, Any] = {}
+    attributes: dict[str, str] = {}
+    at = default_at
+    for name, raw in zip(names, cells, strict=False):
+        value = raw.strip()
+        if not value:
+            continue
+        if name == TIME_COLUMN:
+            at = _timestamp(value)
+        elif name in _LEAD_FIELDS:
+            data[name] = value
+        else:
+            attributes[name.removeprefix("attributes.")] = value
+    if attributes:
+        data["attributes"] = attributes
+    return at, data
+
+
+def _timestamp(value: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        message = f"expected an ISO 8601 time like 2026-03-02T09:15:00Z, got {value!r}"
+        raise InvalidInput([FieldError(TIME_COLUMN, message)]) from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _limited(items: Sequence[Any], show_all: bool) -> Sequence[Any]:
+    return items if show_all else items[:SHOWN_ROWS]
+
+
+def _print_more(console: Console, total: int, show_all: bool, what: str) -> None:
+    if not show_all and total > SHOWN_ROWS:
+        console.print(
+            f"[dim]… {total - SHOWN_ROWS} more {what} not shown: pass --all to see them.[/dim]"
+        )
+
+
+def _errors_table(errors: Sequence[RowError], show_all: bool) -> Table:
+    table = Table(title=f"Refused rows ({len({error.row for error in errors})})")
+    for column in ("Row", "Field", "Problem"):
+        table.add_column(column)
+    for error in _limited(errors, show_all):
+        table.add_row(str(error.row), error.error.path or "-", error.error.message)
+    return table
+
+
+def _lead_label(lead: LeadInput) -> str:
+    who = lead.email or lead.phone or "?"
+    return f"{who} ({lead.company})" if lead.company else who
+
+
+def _outcome(decision: Decision) -> str:
+    if decision.owner:
+        return decision.owner
+    if decision.nobody_eligible:
+        return "nobody eligible: pull"
+    return str(decision.method) if decision.team else "unrouted"
+
+
+def _decisions_table(result: SimulationResult, show_all: bool) -> Table:
+    table = Table(title="Decisions")
+    for column in ("Row", "Arrived", "Lead", "Rule", "Team", "Owner", "Why"):
+        table.add_column(column)
+    for entry in _limited(result.routed, show_all):
+        decision = entry.decision
+        table.add_row(
+            str(entry.item.row),
+            entry.item.at.strftime("%Y-%m-%d %H:%M"),
+            _lead_label(entry.item.lead),
+            decision.rule or "-",
+            decision.team or "-",
+            _outcome(decision),
+            decision.reasons[-1],
+        )
+    return table
+
+
+def _teams_table(result: SimulationResult) -> Table:
+    table = Table(title="Per team: leads per member against weight")
+    for column in ("Team", "How", "Rep", "Leads", "Share", "Weight share", "Expected"):
+        table.add_column(column, justify="right" if column in ("Leads", "Expected") else "left")
+    for team in result.teams:
+        how = f"{team.method}/{team.strategy}"
+        table.add_row(
+            team.team,
+            how,
+            "[b]all[/b]",
+            str(team.leads),
+            f"{team.assigned} assigned, {team.queued} queued",
+            f"Gini {team.gini:.3f}",
+            "",
+            end_section=not team.members,
+        )
+        for index, share in enumerate(team.members):
+            table.add_row(
+                "",
+                "",
+                share.user,
+                str(share.count),
+                f"{share.share:.1%}",
+                f"{share.weight_share:.1%} (w={share.weight})",
+                f"{share.expected:.1f}",
+                end_section=index == len(team.members) - 1,
+            )
+    return table
+
+
+def _reps_table(result: SimulationResult) -> Table:
+    table = Table(title="Per rep: all assigned leads")
+    for column in ("Rep", "Leads", "Share"):
+        table.add_column(column)
+    for rep in result.reps:
+        table.add_row(rep.user, str(rep.count), f"{rep.share:.1%}")
+    return table
+
+
+def _print_changes(console: Console, result: SimulationResult, show_all: bool) -> None:
+    changes = result.changes or ()
+    moved = sum(1 for change in changes if change.team_changed)
+    console.print(
+        f"Against the live configuration: {len(changes)} of {len(result.routed)} leads "
+        f"would change owner or team ({moved} change team)."
+    )
+    if not changes:
+        return
+    table = Table(title="Leads that would land elsewhere")
+    for column in ("Row", "Lead", "Live: team / owner", "Candidate: team / owner", "Rule"):
+        table.add_column(column)
+    for change in _limited(changes, show_all):
+        table.add_row(
+            str(change.item.row),
+            _lead_label(change.item.lead),
+            f"{change.live.team or '-'} / {_outcome(change.live)}",
+            f"{change.candidate.team or '-'} / {_outcome(change.candidate)}",
+            change.candidate.rule or "-",
+        )
+    console.print(table)
+    _print_more(console, len(changes), show_all, "changes")
