@@ -64,6 +64,9 @@ class IntakeService:
     ) -> IntakeResult:
         now = self.now()
         async with self.db.transaction() as uow:
+            # Serialise intake first: dedup must see a concurrent twin's committed row
+            # (READ COMMITTED on PostgreSQL), and routing needs the lock anyway.
+            await uow.routing.lock()
             current = await self.configs.current(uow)
             version, config = current if current else (0, Config())
             existing = await uow.leads.find_duplicate(
@@ -82,7 +85,6 @@ class IntakeService:
     async def _decide(
         self, uow: UnitOfWork, lead: LeadInput, config: Config, version: int, now: datetime
     ) -> Decision:
-        await uow.routing.lock()
         state = RoutingState(
             open_leads=await uow.leads.workload(),
             last_assigned=await uow.routing.last_assigned(),
