@@ -41,21 +41,27 @@ class Availability:
         self.shifts: dict[int, tuple[tuple[time, time], ...]] | None = (
             None if shifts is None else {day: tuple(ranges) for day, ranges in shifts.items()}
         )
+        self._local_rules = bool(self.pto) or self.shifts is not None
 
     def reason(self, clock: LocalClock, open_leads: int) -> str | None:
-        """Why the rep cannot take a lead at the clock's time, or None when they can."""
+        """Why the rep cannot take a lead at the clock's time, or None when they can.
+
+        Called for every member of the segment on every lead, hence one flat function."""
         if not self.active:
             return "inactive"
-        if self.pto or self.shifts is not None:
+        if self._local_rules:
             local = clock.local(self.zone)
-            today = local.date()
-            for start, end in self.pto:
-                if start <= today <= end:
-                    return f"on PTO until {end.isoformat()}"
+            if self.pto:
+                today = local.date()
+                for start, end in self.pto:
+                    if start <= today <= end:
+                        return f"on PTO until {end.isoformat()}"
             if self.shifts is not None:
                 now = local.time()
-                ranges = self.shifts.get(local.weekday(), ())
-                if not any(start <= now < end for start, end in ranges):
+                for start, end in self.shifts.get(local.weekday(), ()):
+                    if start <= now < end:
+                        break
+                else:
                     return f"off shift ({local:%a %H:%M} {self.zone})"
         if self.capacity is not None and open_leads >= self.capacity:
             return f"at capacity ({open_leads}/{self.capacity} open leads)"

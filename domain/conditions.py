@@ -46,6 +46,11 @@ class Condition:
     def matches(self, facts: Mapping[str, Any]) -> bool:
         return self._test(facts.get(self.field))
 
+    @property
+    def test(self) -> Callable[[Any], bool]:
+        """The test on the field's value alone, for callers that fetch values themselves."""
+        return self._test
+
     def describe(self) -> str:
         """Short human text for decision reasons: `employees >= 500`."""
         if self.field == "account_owner":
@@ -61,7 +66,7 @@ class Condition:
 
 
 def _fold(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
+    return value.lower() if type(value) is str else value
 
 
 def _compile(op: str, value: Any) -> Callable[[Any], bool]:
@@ -71,12 +76,12 @@ def _compile(op: str, value: Any) -> Callable[[Any], bool]:
         return lambda actual: (actual is not None and actual != "") == wanted
     if op == "eq":
         folded = _fold(value)
-        return lambda actual: actual is not None and _fold(actual) == folded
+        return lambda actual: (actual.lower() if type(actual) is str else actual) == folded
     if op in ("in", "not_in"):
         members = frozenset(_fold(item) for item in value)
         if op == "in":
-            return lambda actual: actual is not None and _fold(actual) in members
-        return lambda actual: actual is None or _fold(actual) not in members
+            return lambda actual: (actual.lower() if type(actual) is str else actual) in members
+        return lambda actual: (actual.lower() if type(actual) is str else actual) not in members
     if op == "prefix":
         start = str(value).lower()
         return lambda actual: actual is not None and str(actual).lower().startswith(start)
@@ -126,6 +131,9 @@ def _plain_value_ok(name: str, spec: Any, errors: list[FieldError], where: str) 
     """Refuse values that cannot be what the author meant, e.g. YAML reading `NO` as false."""
     values = spec if isinstance(spec, list) else [spec]
     for value in values:
+        if value is None:
+            errors.append(FieldError(where, "expected a value (`exists: false` tests a blank)"))
+            return False
         if isinstance(value, Mapping | list):
             errors.append(FieldError(where, "expected a value or a list of values"))
             return False

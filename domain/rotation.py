@@ -25,8 +25,8 @@ millionth of a lead.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 PER_LEAD = "_per_lead"
 """Key of the credits dict holding how many credit units make one lead."""
@@ -34,9 +34,9 @@ PER_LEAD = "_per_lead"
 _RESOLUTION = 1_000_000
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """An eligible rep, with what the strategies need to know."""
+class Candidate(NamedTuple):
+    """An eligible rep, with what the strategies need to know (a tuple: made per member
+    per decision, so it must be cheap)."""
 
     user: str
     weight: int

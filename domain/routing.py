@@ -9,13 +9,12 @@ is treated as immutable once routed, as the admin flows build a new one for each
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from domain.availability import Availability, LocalClock
-from domain.conditions import Condition
 from domain.config import AccountConfig, Config, RepConfig, RuleConfig, TeamConfig
 from domain.lead import LeadInput, Method
 from domain.rotation import Candidate, least_loaded_pick, quota_pick
@@ -82,13 +81,9 @@ def route(
     decision. `now` must be timezone-aware."""
     plan = compile_plan(config)
     clock = LocalClock(now)
-    facts = lead.facts()
     account = plan.account_for(lead)
-    facts["account_owner"] = account is not None
     reasons: list[str] = []
-    for rule in plan.rules:
-        if not all(condition.matches(facts) for condition in rule.conditions):
-            continue
+    for rule in plan.matching_rules(lead, account):
         reasons.append(f"Rule “{rule.name}” matched ({rule.matched})")
         action = rule.config.then
         team_name = action.team
@@ -138,14 +133,15 @@ class _Team:
 class _Rule:
     name: str
     config: RuleConfig
-    conditions: tuple[Condition, ...]
+    tests: tuple[tuple[str, Callable[[Any], bool]], ...]
     matched: str
 
     @classmethod
     def compile(cls, rule: RuleConfig) -> _Rule:
-        conditions = tuple(rule.conditions())
+        conditions = rule.conditions()
         matched = ", ".join(condition.describe() for condition in conditions) or "catch-all"
-        return cls(rule.name, rule, conditions, matched)
+        tests = tuple((condition.field, condition.test) for condition in conditions)
+        return cls(rule.name, rule, tests, matched)
 
 
 class RoutingPlan:
@@ -170,6 +166,19 @@ class RoutingPlan:
         self._accounts: dict[str, tuple[int, AccountConfig]] = {}
         for index, account in enumerate(config.accounts):
             self._accounts.setdefault(account.domain, (index, account))
+
+    def matching_rules(self, lead: LeadInput, account: AccountConfig | None) -> Iterator[_Rule]:
+        """The rules whose conditions hold for this lead, in order. The hottest loop of
+        routing: 50 rules are tested per lead, so tests are plain (field, function) pairs."""
+        facts = lead.facts()
+        facts["account_owner"] = account is not None
+        get = facts.get
+        for rule in self.rules:
+            for name, test in rule.tests:
+                if not test(get(name)):
+                    break
+            else:
+                yield rule
 
     def rep(self, user: str) -> _Rep | None:
         return self._reps.get(user.lower() if "@" in user else user)
@@ -323,21 +332,19 @@ def _eligible(
     eligible: list[Candidate] = []
     skipped: list[Skip] = []
     weighted = strategy == "weighted"
+    open_leads_of = state.open_leads.get
+    last_assigned_of = state.last_assigned.get
     for member in team.members:
-        open_leads = state.open_leads.get(member.user, 0)
-        if member.rep is None:
-            skipped.append(Skip(member.user, "not a configured rep"))
-            continue
-        reason = member.rep.availability.reason(clock, open_leads)
+        open_leads = open_leads_of(member.user, 0)
+        reason = (
+            "not a configured rep"
+            if member.rep is None
+            else member.rep.availability.reason(clock, open_leads)
+        )
         if reason:
             skipped.append(Skip(member.user, reason))
-            continue
-        eligible.append(
-            Candidate(
-                member.user,
-                member.weight if weighted else 1,
-                open_leads,
-                state.last_assigned.get(member.user),
-            )
-        )
+        else:
+            weight = member.weight if weighted else 1
+            last = last_assigned_of(member.user)
+            eligible.append(Candidate(member.user, weight, open_leads, last))
     return eligible, skipped

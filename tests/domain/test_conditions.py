@@ -79,6 +79,8 @@ def test_account_owner_matches_the_derived_fact() -> None:
         ({"country": False}, "rules[3].when.country", "quote it"),
         ({"country": {"in": ["SE", False]}}, "rules[3].when.country.in", "quote it"),
         ({"country": [["US"]]}, "rules[3].when.country", "expected a value"),
+        ({"country": None}, "rules[3].when.country", "`exists: false` tests a blank"),
+        ({"country": {"not_in": [None]}}, "rules[3].when.country.not_in", "expected a value"),
     ],
 )
 def test_problems_are_named_by_path(when: dict[str, Any], path: str, message: str) -> None:
