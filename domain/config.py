@@ -191,6 +191,8 @@ class TeamConfig(_Strict):
     backup: SlackId | None = None
     members: list[Member] = Field(default_factory=list)
     business_hours: BusinessHours | None = None
+    # May a rep who is on PTO, off shift or at capacity still claim from the channel?
+    claim_when_unavailable: Literal["refuse", "allow"] = "refuse"
 
 
 class AccountConfig(_Strict):
@@ -297,22 +299,36 @@ class Config(_Strict):
 
 
 def validate_config(data: Any) -> Config:
-    """Validate parsed data into a Config, or raise InvalidInput with every error's path."""
+    """Validate parsed data into a Config, or raise InvalidInput with every error's path:
+    shape errors (pydantic) and reference errors (cross-checks) are reported together."""
     if not isinstance(data, dict):
         raise InvalidInput([FieldError("", "the configuration must be a mapping")])
+    errors: list[FieldError] = []
+    config = None
     try:
         config = Config.model_validate(data)
     except ValidationError as error:
-        raise InvalidInput(
-            [
-                FieldError(format_location(item["loc"]), _pydantic_message(item))
-                for item in error.errors()
-            ]
-        ) from None
-    errors = _cross_check(config)
-    if errors:
+        errors.extend(
+            FieldError(format_location(item["loc"]), _pydantic_message(item))
+            for item in error.errors()
+        )
+    errors.extend(_cross_check(data))
+    if errors or config is None:
         raise InvalidInput(errors)
     return config
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """Safe YAML without anchors and aliases: an alias bomb of a few hundred bytes can
+    expand to millions of nodes, and a configuration has no need for them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (& and *) are not allowed", event.start_mark
+            )
+        return super().compose_node(parent, index)
 
 
 def load_config(text: str | bytes) -> Config:
@@ -320,7 +336,7 @@ def load_config(text: str | bytes) -> Config:
     if len(text) > MAX_CONFIG_BYTES:
         raise InvalidInput([FieldError("", f"file larger than {MAX_CONFIG_BYTES} bytes")])
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
@@ -344,58 +360,76 @@ def _pydantic_message(item: Any) -> str:
     return str(item["msg"]).removeprefix("Value error, ")
 
 
-def _cross_check(config: Config) -> list[FieldError]:
-    """What one field alone cannot tell: references, uniqueness, rule order."""
+def _items(data: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
+    """The mappings of a top-level list; shape errors are pydantic's to report."""
+    value = data.get(key)
+    if not isinstance(value, list):
+        return []
+    return [(index, item) for index, item in enumerate(value) if isinstance(item, dict)]
+
+
+def _cross_check(data: dict[str, Any]) -> list[FieldError]:
+    """What one field alone cannot tell: references, uniqueness, rule order. Runs on the
+    raw data, so it reports alongside shape errors instead of after them."""
     errors: list[FieldError] = []
     rep_keys: set[str] = set()
-    for index, rep in enumerate(config.reps):
-        if not rep.user and not rep.email:
+    for index, rep in _items(data, "reps"):
+        keys = [key for key in (rep.get("user"), rep.get("email")) if isinstance(key, str)]
+        if not keys:
             errors.append(FieldError(f"reps[{index}]", "needs `user` or `email`"))
-            continue
-        for key in filter(None, (rep.user, rep.email)):
+        for key in keys:
             if key in rep_keys:
                 errors.append(FieldError(f"reps[{index}]", f"{key} is listed twice"))
             rep_keys.add(key)
 
-    def known_rep(user: str) -> bool:
-        return user in rep_keys or user.removeprefix("email:") in rep_keys
+    def check_rep(path: str, user: Any) -> None:
+        if isinstance(user, str) and user.removeprefix("email:") not in rep_keys:
+            errors.append(FieldError(path, f"{user} is not in `reps`"))
 
     team_names: set[str] = set()
-    for index, team in enumerate(config.teams):
-        if team.name in team_names:
-            errors.append(FieldError(f"teams[{index}].name", f"duplicate team {team.name!r}"))
-        team_names.add(team.name)
-        if team.method in (Method.PULL, Method.POOL) and not team.channel:
-            errors.append(
-                FieldError(f"teams[{index}].channel", f"a {team.method} team needs a channel")
-            )
+    for index, team in _items(data, "teams"):
+        name = team.get("name")
+        if name in team_names:
+            errors.append(FieldError(f"teams[{index}].name", f"duplicate team {name!r}"))
+        if isinstance(name, str):
+            team_names.add(name)
+        method = team.get("method")
+        if method in ("pull", "pool") and not team.get("channel"):
+            errors.append(FieldError(f"teams[{index}].channel", f"a {method} team needs a channel"))
+        members = team.get("members")
         seen: set[str] = set()
-        for position, member in enumerate(team.members):
+        for position, member in enumerate(members if isinstance(members, list) else []):
+            user = member.get("user") if isinstance(member, dict) else None
             path = f"teams[{index}].members[{position}].user"
-            if not known_rep(member.user):
-                errors.append(FieldError(path, f"{member.user} is not in `reps`"))
-            if member.user in seen:
-                errors.append(FieldError(path, f"{member.user} is listed twice"))
-            seen.add(member.user)
-    for index, account in enumerate(config.accounts):
-        if not known_rep(account.owner):
-            path = f"accounts[{index}].owner"
-            errors.append(FieldError(path, f"{account.owner} is not in `reps`"))
-    for index, rule in enumerate(config.rules):
+            check_rep(path, user)
+            if user in seen:
+                errors.append(FieldError(path, f"{user} is listed twice"))
+            if isinstance(user, str):
+                seen.add(user)
+    for index, account in _items(data, "accounts"):
+        check_rep(f"accounts[{index}].owner", account.get("owner"))
+    rules = _items(data, "rules")
+    for position, (index, rule) in enumerate(rules):
         path = f"rules[{index}]"
-        parse_conditions(rule.when or {}, errors=errors, path=f"{path}.when")
-        action = rule.then
+        when = rule.get("when")
+        if isinstance(when, dict):
+            parse_conditions(when, errors=errors, path=f"{path}.when")
+        action = rule.get("then") if isinstance(rule.get("then"), dict) else {}
         for key in ("team", "fallback_team"):
-            name = getattr(action, key)
+            name = action.get(key)
             if name is not None and name not in team_names:
                 errors.append(FieldError(f"{path}.then.{key}", f"no team named {name!r}"))
-        if not action.team and not action.route_to:
+        if (
+            isinstance(rule.get("then"), dict)
+            and not action.get("team")
+            and not action.get("route_to")
+        ):
             errors.append(FieldError(f"{path}.then", "needs `team` or `route_to`"))
-        last = index == len(config.rules) - 1
-        if last and rule.when:
+        last = position == len(rules) - 1
+        if last and when:
             errors.append(FieldError(f"{path}.when", "the last rule catches the rest: no `when`"))
-        if not last and not rule.when:
+        if not last and not when:
             errors.append(FieldError(f"{path}.when", "only the last rule may omit `when`"))
-    if config.teams and not config.rules:
+    if team_names and not rules:
         errors.append(FieldError("rules", "at least one rule is needed to route leads"))
     return errors
