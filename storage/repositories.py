@@ -142,6 +142,30 @@ class LeadRepository(_Repository):
         )
         return result.rowcount == 1
 
+    async def owned_by(self, owner: str, statuses: Iterable[str], limit: int) -> list[LeadRecord]:
+        """A rep's queue: most urgent first (earliest SLA due)."""
+        rows = await self.connection.execute(
+            select(t.leads)
+            .where(t.leads.c.owner == owner, t.leads.c.status.in_(list(statuses)))
+            .order_by(t.leads.c.sla_due_at, t.leads.c.created_at)
+            .limit(limit)
+        )
+        return [_lead_record(row) for row in rows]
+
+    async def unclaimed(self, teams: Iterable[str], limit: int) -> list[LeadRecord]:
+        """A team pool: open leads nobody holds, oldest first."""
+        rows = await self.connection.execute(
+            select(t.leads)
+            .where(
+                t.leads.c.team.in_(list(teams)),
+                t.leads.c.owner.is_(None),
+                t.leads.c.status == str(LeadStatus.QUEUED),
+            )
+            .order_by(t.leads.c.created_at)
+            .limit(limit)
+        )
+        return [_lead_record(row) for row in rows]
+
     async def workload(self, users: Iterable[str] | None = None) -> dict[str, int]:
         """Open leads per rep: what capacity and least-loaded routing look at."""
         query = (

@@ -10,11 +10,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.services.configuration import ConfigService
+from domain.availability import unavailable_reason
 from domain.durations import humanize
 from domain.errors import DomainError
 from domain.lead import LeadStatus
 from domain.lifecycle import advance
-from domain.records import OPEN_STATUSES, LeadRecord
+from domain.records import OPEN_STATUSES, WORKLOAD_STATUSES, LeadRecord
 from storage.uow import Database, UnitOfWork
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -86,6 +87,7 @@ class LeadActions:
             if lead.status not in OPEN_STATUSES:
                 raise NotAllowed(f"This lead is already {lead.status}.")
             await self._check_member(uow, lead, user)
+            await self._check_can_take(uow, lead, user, now)
             won = await uow.leads.compare_and_set(
                 lead.id, lead.version, now, owner=user, status=LeadStatus.ASSIGNED, assigned_at=now
             )
@@ -165,6 +167,106 @@ class LeadActions:
             return
         raise NotAllowed(f"Only members of {team.name} can claim this lead.")
 
+    async def _check_can_take(
+        self, uow: UnitOfWork, lead: LeadRecord, user: str, now: datetime
+    ) -> None:
+        """Refuse a claim from a rep who is away or full, unless the team allows it."""
+        current = await self.configs.current(uow)
+        if current is None:
+            return
+        config = current[1]
+        team = config.team(lead.team) if lead.team else None
+        rep = config.rep(user)
+        if rep is None or (team is not None and team.claim_when_unavailable == "allow"):
+            return
+        load = (await uow.leads.workload([user])).get(user, 0)
+        reason = unavailable_reason(rep, now, load)
+        if reason:
+            raise NotAllowed(f"You are {reason}, so you cannot claim leads right now.")
+
+    async def reassign(self, lead_id: str, manager: str, new_owner: str) -> Outcome:
+        """A manager (or admin) hands the lead to someone else; the new owner gets the card."""
+        for _ in range(_CAS_ATTEMPTS):
+            now = self.now()
+            async with self.db.transaction() as uow:
+                lead = await uow.leads.get(lead_id)
+                if lead is None:
+                    raise LeadNotFound(f"no lead {lead_id}")
+                await self.check_manager(uow, lead, manager)
+                if lead.status not in OPEN_STATUSES and lead.status is not LeadStatus.CONTACTED:
+                    raise NotAllowed(f"This lead is already {lead.status}.")
+                if new_owner == lead.owner:
+                    return Outcome(lead, f"<@{new_owner}> already owns this lead.")
+                status = LeadStatus.CONTACTED if lead.contacted_at else LeadStatus.ASSIGNED
+                changes = {"owner": new_owner, "status": status, "assigned_at": now}
+                if not await uow.leads.compare_and_set(lead.id, lead.version, now, **changes):
+                    continue
+                previous = lead.owner or "the queue"
+                await uow.events.add(
+                    lead.id,
+                    now,
+                    "reassigned",
+                    manager,
+                    f"reassigned by {manager} from {previous} to {new_owner}",
+                    {"from": lead.owner, "to": new_owner},
+                )
+                await uow.routing.record_assignment(new_owner, now)
+                await uow.outbox.add(
+                    dedup_key=f"lead_card:{lead.id}:{new_owner}:v{lead.version + 1}",
+                    kind="lead_card",
+                    target=new_owner,
+                    lead_id=lead.id,
+                    now=now,
+                )
+                await self._queue_card_update(uow, lead, now)
+                updated = await uow.leads.get(lead.id)
+            assert updated is not None
+            self.wake_outbox()
+            return Outcome(updated, f"Reassigned to <@{new_owner}>")
+        raise DomainError("the lead is changing too fast; try again")
+
+    async def check_manager(self, uow: UnitOfWork, lead: LeadRecord, user: str) -> None:
+        """Only the lead's team manager or an admin may reassign."""
+        if not await self._is_manager(uow, lead, user):
+            raise NotAllowed("Only the team's manager or a Leadrouter admin can reassign leads.")
+
+    async def may_reassign(self, lead_id: str, user: str) -> LeadRecord:
+        """Checked before opening the modal, and again on submission."""
+        async with self.db.snapshot() as uow:
+            lead = await uow.leads.get(lead_id)
+            if lead is None:
+                raise LeadNotFound(f"no lead {lead_id}")
+            await self.check_manager(uow, lead, user)
+            return lead
+
+    async def queue(self, user: str, limit: int) -> list[LeadRecord]:
+        """The rep's own leads still being worked, most urgent first."""
+        async with self.db.snapshot() as uow:
+            return await uow.leads.owned_by(
+                user, [str(status) for status in WORKLOAD_STATUSES], limit
+            )
+
+    async def team_pool(
+        self, user: str, team_name: str | None, limit: int
+    ) -> tuple[list[str], list[LeadRecord]]:
+        """Unclaimed leads of the named team, or of every team the user belongs to."""
+        async with self.db.snapshot() as uow:
+            current = await self.configs.current(uow)
+            config = current[1] if current else None
+            if config is None:
+                return [], []
+            if team_name:
+                if config.team(team_name) is None:
+                    raise DomainError(f"There is no team named “{team_name}”.")
+                names = [team_name]
+            else:
+                names = [
+                    team.name
+                    for team in config.teams
+                    if team.manager == user or any(m.user == user for m in team.members)
+                ]
+            return names, await uow.leads.unclaimed(names, limit)
+
     async def _queue_card_update(self, uow: UnitOfWork, lead: LeadRecord, now: datetime) -> None:
         await uow.outbox.add(
             dedup_key=f"card_update:{lead.id}:v{lead.version + 1}",
@@ -226,11 +328,15 @@ class LeadActions:
         raise DomainError("the lead is changing too fast; try again")
 
     async def _check_may_act(self, uow: UnitOfWork, lead: LeadRecord, user: str) -> None:
-        if lead.owner is None or lead.owner == user:
-            return
-        current = await self.configs.current(uow)
-        config = current[1] if current else None
-        team = config.team(lead.team) if config and lead.team else None
-        if config and (user in config.admins or (team is not None and team.manager == user)):
+        if lead.owner is None or lead.owner == user or await self._is_manager(uow, lead, user):
             return
         raise NotAllowed(f"This lead is <@{lead.owner}>'s; only they or a manager can act on it.")
+
+    async def _is_manager(self, uow: UnitOfWork, lead: LeadRecord, user: str) -> bool:
+        """The lead's team manager or a Leadrouter admin."""
+        current = await self.configs.current(uow)
+        if current is None:
+            return False
+        config = current[1]
+        team = config.team(lead.team) if lead.team else None
+        return user in config.admins or (team is not None and team.manager == user)
