@@ -76,7 +76,8 @@ class SimulationResult:
     teams: tuple[TeamSummary, ...]
     reps: tuple[RepSummary, ...]
     gini: float
-    """Of assigned leads across every rep who is a member of some team."""
+    """Of assigned leads across every active rep who is a member of some team: a rep
+    who got nothing counts as 0, a rep switched off is not part of the rotation."""
     unrouted: int
     nobody_eligible: int
     changes: tuple[Change, ...] | None
@@ -164,7 +165,12 @@ def summarise(
         _team_summary(plan, team, per_team[team.name], leads_per_team[team.name])
         for team in config.teams
     )
-    members = {share.user for summary in teams for share in summary.members}
+    members = {
+        share.user
+        for summary in teams
+        for share in summary.members
+        if (rep := plan.rep(share.user)) is None or rep.availability.active
+    }
     assigned = sum(per_rep.values())
     reps = tuple(
         RepSummary(user, per_rep[user], per_rep[user] / assigned if assigned else 0.0)

@@ -72,10 +72,11 @@ def test_the_summary_shows_shares_against_weights_and_gini() -> None:
     assert result.gini == pytest.approx(0.25)
 
 
-def test_reps_with_no_leads_count_in_the_gini() -> None:
-    away = team_config([1, 1, 1], "round_robin", [{}, {}, {"active": False}])
+def test_reps_with_no_leads_count_in_the_gini_but_inactive_reps_do_not() -> None:
+    on_leave = {"pto": [{"from": "2026-03-01", "to": "2026-03-31"}]}
+    away = team_config([1, 1, 1, 1], "round_robin", [{}, {}, on_leave, {"active": False}])
     result = simulate(stream(10), away)
-    assert [rep.count for rep in result.reps] == [5, 5, 0]
+    assert [(rep.user, rep.count) for rep in result.reps][2:] == [("U0REP2", 0)]
     assert result.gini == pytest.approx(1 / 3)
 
 
