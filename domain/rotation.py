@@ -11,15 +11,20 @@ quota method: after every lead each rep holds within one lead of `N * w / W` (th
 plain nginx "richest takes it" rule drifts past one). Round robin is the same with
 every weight 1: counts never differ by more than one.
 
-Reps who are away (inactive, PTO, off shift, at capacity) keep their credit frozen:
-they neither gain nor lose while away. On return they compete with the credit they
-left with, which was under one lead while availability was stable: no penalty for
-being away, and no flood of catch-up leads however long the absence.
+There are no epochs and nothing is reset when the eligible reps change. Reps who are
+away (inactive, PTO, off shift, at capacity) keep their credit frozen: they neither
+gain nor lose while away. On return their credit thaws as it was, which was under one
+lead while availability was stable: no penalty for being away, and no flood of catch-up
+leads however long the absence (property-tested: after any history of absences, nobody
+gets more than two leads beyond their weighted share of what follows). Reps who left
+owed can leave the others collectively ahead; if then nobody eligible is owed anything,
+the same earliest-deadline rule picks among all eligible reps. Direct routes (account
+owner, event attendee) do not touch credits. A rep removed from the team loses theirs.
 
 Credits are stored as integers: `credits[user] / credits[PER_LEAD]` leads. The unit is
 `W * 1_000_000` for the eligible reps' total weight `W`, so every step is exact integer
-arithmetic; when `W` changes the credits are rescaled, rounding off less than a
-millionth of a lead.
+arithmetic; when `W` changes all credits (frozen ones too) are rescaled to the new unit,
+rounding off at most half a unit. A state without `PER_LEAD` starts fresh.
 """
 
 from __future__ import annotations
