@@ -29,7 +29,11 @@ from bot.services.configuration import ConfigService
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
 from bot.settings import Settings
-from bot.slack.listeners import register_lead_buttons
+from bot.slack.listeners import (
+    register_lead_buttons,
+    register_queue_command,
+    register_reassign,
+)
 from bot.worker.outbox import OutboxDispatcher
 from bot.worker.timers import TimerSweeper
 from domain.config import load_config
@@ -69,6 +73,8 @@ class Application:
             request_verification_enabled=not settings.socket_mode,
         )
         register_lead_buttons(self.bolt, self.actions)
+        register_reassign(self.bolt, self.actions)
+        register_queue_command(self.bolt, self.actions)
         self._tasks: list[asyncio.Task[Any]] = []
         self._socket_handler: Any = None
 

@@ -12,6 +12,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.services.leads import LeadActions, Outcome
+from bot.slack import views
 from domain.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,77 @@ async def _run_button(
             response_type="ephemeral",
             replace_original=False,
         )
+
+
+USAGE = "Usage: `/leads` (your open leads) or `/leads team [NAME]` (unclaimed team leads)."
+
+
+def register_queue_command(app: AsyncApp, actions: LeadActions) -> None:
+    @app.command("/leads")
+    async def leads_command(
+        ack: Callable[[], Awaitable[None]], command: dict[str, Any], respond: Respond
+    ) -> None:
+        await ack()
+        words = command.get("text", "").split()
+        user = command["user_id"]
+        try:
+            if not words:
+                mine = await actions.queue(user, views.MAX_QUEUE_LEADS + 50)
+                message = views.queue_view(
+                    "Your open leads",
+                    mine,
+                    actions.now(),
+                    "Nothing waiting for you. New leads arrive here as DMs.",
+                )
+            elif words[0] == "team" and len(words) <= 2:
+                names, pool = await actions.team_pool(
+                    user, words[1] if len(words) == 2 else None, views.MAX_QUEUE_LEADS + 50
+                )
+                if not names:
+                    message = {"text": "You are not in any team; try `/leads team NAME`."}
+                else:
+                    message = views.queue_view(
+                        f"Unclaimed leads — {', '.join(names)}",
+                        pool,
+                        actions.now(),
+                        "No unclaimed leads: the pool is empty.",
+                    )
+            else:
+                message = {"text": USAGE}
+        except DomainError as error:
+            message = {"text": f"{error}\n{USAGE}"}
+        await respond(response_type="ephemeral", **message)
+
+
+def register_reassign(app: AsyncApp, actions: LeadActions) -> None:
+    @app.action("reassign_lead")
+    async def open_reassign(
+        ack: Callable[[], Awaitable[None]], body: dict[str, Any], respond: Respond, client: Any
+    ) -> None:
+        await ack()
+        lead_id = str(body["actions"][0].get("value", ""))
+        try:
+            lead = await actions.may_reassign(lead_id, body["user"]["id"])
+        except DomainError as error:
+            await respond(text=str(error), response_type="ephemeral", replace_original=False)
+            return
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=views.reassign_modal(lead, actions.now())
+        )
+
+    @app.view("reassign_lead")
+    async def submit_reassign(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        view = body["view"]
+        chosen = view["state"]["values"]["new_owner"]["new_owner"].get("selected_user")
+        if not chosen:
+            await ack(response_action="errors", errors={"new_owner": "Choose the new owner."})
+            return
+        try:
+            await actions.reassign(view["private_metadata"], body["user"]["id"], chosen)
+        except DomainError as error:
+            await ack(response_action="errors", errors={"new_owner": str(error)})
+            return
+        await ack()
 
 
 def register_lead_buttons(app: AsyncApp, actions: LeadActions) -> None:

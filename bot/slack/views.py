@@ -103,6 +103,29 @@ def _status_line(lead: LeadRecord) -> str:
     return "Unclaimed: first to claim owns it"
 
 
+_HISTORY = {
+    "claimed": "Claimed by {actor} {reason}",
+    "released": "Released by {actor}",
+    "reassigned": "Reassigned: {reason}",
+    "reposted": "Reposted for claiming",
+    "contacted": "Contacted by {actor}",
+    "breached": ":rotating_light: SLA breached",
+}
+
+
+def history_line(lead: LeadRecord) -> str | None:
+    """Who held the lead and when it changed hands, newest last (at most five steps)."""
+    steps = []
+    for event in lead.events:
+        template = _HISTORY.get(event.type)
+        if template is None:
+            continue
+        actor = mention_users(escape(event.actor))
+        reason = mention_users(escape(event.reason or ""))
+        steps.append(template.format(actor=actor, reason=reason).strip())
+    return " → ".join(steps[-5:]) or None
+
+
 def _buttons(lead: LeadRecord) -> list[dict[str, Any]]:
     if lead.status not in OPEN_STATUSES:
         return []
@@ -119,6 +142,7 @@ def _buttons(lead: LeadRecord) -> list[dict[str, Any]]:
     )
     if lead.owner is not None:
         buttons.append(_button("Release", "release_lead", lead.id))
+    buttons.append(_button("Reassign", "reassign_lead", lead.id))
     return buttons
 
 
@@ -146,6 +170,9 @@ def lead_card(lead: LeadRecord, now: datetime) -> dict[str, Any]:
         {"type": "context", "elements": [_mrkdwn("*Why:* " + (" · ".join(reasons) or "—"))]},
         {"type": "section", "text": _mrkdwn(sla_line(lead, now))},
     ]
+    history = history_line(lead)
+    if history:
+        blocks.append({"type": "context", "elements": [_mrkdwn(history)]})
     buttons = _buttons(lead)
     if buttons:
         blocks.append({"type": "actions", "block_id": f"lead:{lead.id}", "elements": buttons})
@@ -170,4 +197,69 @@ def alert(text: str, lead: LeadRecord | None) -> dict[str, Any]:
     return {
         "text": _clip(text, SECTION_LIMIT),
         "blocks": [{"type": "section", "text": _mrkdwn(body)}],
+    }
+
+
+MAX_QUEUE_LEADS = 15  # three blocks a lead keeps a message well under Slack's 50 blocks
+
+
+def queue_view(title: str, leads: list[LeadRecord], now: datetime, empty: str) -> dict[str, Any]:
+    """A list of leads with their SLA state and buttons (`/leads`, `/leads team`)."""
+    blocks: Blocks = [{"type": "header", "text": {"type": "plain_text", "text": _clip(title, 150)}}]
+    if not leads:
+        blocks.append({"type": "section", "text": _mrkdwn(empty)})
+        return {"text": title, "blocks": blocks}
+    for lead in leads[:MAX_QUEUE_LEADS]:
+        f = lead.fields
+        facts = " · ".join(
+            filter(
+                None,
+                (
+                    f.company and escape(f.company),
+                    f.lead_type.replace("_", " "),
+                    f.source and f.source.replace("_", " "),
+                ),
+            )
+        )
+        age = humanize(now - lead.created_at)
+        text = f"*{escape(lead.display_name)}* — {facts}\nWaiting {age} · {sla_line(lead, now)}"
+        blocks.append({"type": "section", "text": _mrkdwn(text)})
+        buttons = _buttons(lead)
+        if buttons:
+            blocks.append({"type": "actions", "block_id": f"q:{lead.id}", "elements": buttons})
+        blocks.append({"type": "divider"})
+    if len(leads) > MAX_QUEUE_LEADS:
+        more = len(leads) - MAX_QUEUE_LEADS
+        blocks.append({"type": "context", "elements": [_mrkdwn(f"…and {more} more")]})
+    return {"text": title, "blocks": blocks}
+
+
+def reassign_modal(lead: LeadRecord, now: datetime) -> dict[str, Any]:
+    """Pick the new owner; the lead id rides in private_metadata."""
+    select: dict[str, Any] = {
+        "type": "users_select",
+        "action_id": "new_owner",
+        "placeholder": {"type": "plain_text", "text": "Choose a rep"},
+    }
+    if lead.owner:
+        select["initial_user"] = lead.owner
+    return {
+        "type": "modal",
+        "callback_id": "reassign_lead",
+        "private_metadata": lead.id,
+        "title": {"type": "plain_text", "text": "Reassign lead"},
+        "submit": {"type": "plain_text", "text": "Reassign"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "section",
+                "text": _mrkdwn(f"*{escape(lead.display_name)}*\n{sla_line(lead, now)}"),
+            },
+            {
+                "type": "input",
+                "block_id": "new_owner",
+                "label": {"type": "plain_text", "text": "New owner"},
+                "element": select,
+            },
+        ],
     }

@@ -14,6 +14,7 @@ import logging
 import random
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import NOTIFY_LATENCY, SLACK_CALLS
 from bot.slack import views
+from domain.records import LeadRecord
 from storage.uow import Database
 
 log = logging.getLogger(__name__)
@@ -173,12 +175,13 @@ class OutboxDispatcher:
         else:
             raise PermanentSlackError(f"unknown outbox kind {row.kind!r}")
 
-    async def _lead(self, lead_id: str) -> Any:
+    async def _lead(self, lead_id: str) -> LeadRecord:
+        """The lead as it is now, with its timeline (the card shows who held it)."""
         async with self.db.snapshot() as uow:
             lead = await uow.leads.get(lead_id)
-        if lead is None:
-            raise PermanentSlackError(f"lead {lead_id} no longer exists")
-        return lead
+            if lead is None:
+                raise PermanentSlackError(f"lead {lead_id} no longer exists")
+            return replace(lead, events=await uow.events.timeline(lead_id))
 
     async def _channel_for(self, target: str) -> str:
         """Users get a DM channel (opened once, then cached); channels are used as is."""
