@@ -8,11 +8,13 @@ import getpass
 import logging
 import sys
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings, SettingsError, load_settings
 from domain.config import Config, dump_config, load_config, validate_config
+from domain.durations import parse_duration
 from domain.errors import InvalidInput
 
 log = logging.getLogger("leadrouter")
@@ -137,7 +139,13 @@ def _validate(path: Path) -> int:
     return 0
 
 
-def _simulate(settings: Settings, csv_path: Path, config_path: Path | None, show_all: bool) -> int:
+def _simulate(
+    settings: Settings,
+    csv_path: Path,
+    config_path: Path | None,
+    show_all: bool,
+    open_for: str | None,
+) -> int:
     from rich.console import Console
 
     from bot.clock import SystemClock
@@ -154,7 +162,17 @@ def _simulate(settings: Settings, csv_path: Path, config_path: Path | None, show
         Console(),
         SystemClock().now(),
         show_all=show_all,
+        open_for=_duration_option("--open-for", open_for),
     )
+
+
+def _duration_option(flag: str, value: str | None) -> timedelta | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        raise CliError(f"{flag}: {error}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -174,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("file", type=Path)
     simulate.add_argument("--config", type=Path, help="candidate configuration (default: live)")
     simulate.add_argument("--all", action="store_true", help="print every decision")
+    simulate.add_argument(
+        "--open-for",
+        metavar="DURATION",
+        help="how long a simulated lead counts against its owner's capacity, e.g. 3d "
+        "(default: for the whole run)",
+    )
     return parser
 
 
@@ -188,7 +212,7 @@ def run(argv: list[str]) -> int:
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
     if args.command == "simulate":
-        return _simulate(settings, args.file, args.config, args.all)
+        return _simulate(settings, args.file, args.config, args.all, args.open_for)
     if args.config_command == "import":
         return asyncio.run(_import_config(settings, Path(args.file)))
     return _export_config(settings, args.file)
@@ -198,6 +222,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for noisy in ("alembic", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         code = run(sys.argv[1:] if argv is None else argv)
     except (SettingsError, CliError) as error:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,14 +52,16 @@ def simulate_command(
     now: datetime,
     *,
     show_all: bool = False,
+    open_for: timedelta | None = None,
 ) -> int:
-    """Read, simulate, print; return the process exit code."""
+    """Read, simulate, print; return the process exit code. `open_for` is how long a
+    simulated lead keeps counting against its owner's capacity (None: for ever)."""
     try:
         leads, errors = read_leads(csv_path, candidate.lead_types(), now)
     except UnreadableCsv as error:
         console.print(f"[red]Cannot read {csv_path}:[/red] {error}")
         return 2
-    result = simulate(leads, candidate, live)
+    result = simulate(leads, candidate, live, open_for=open_for)
     compared = ", compared with the live configuration" if live else ""
     console.print(
         f"Simulated {len(leads)} leads from {csv_path}{compared}: nothing stored, nobody notified."
