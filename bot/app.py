@@ -26,6 +26,7 @@ from bot.api.routes import IntakeApi
 from bot.clock import SystemClock
 from bot.metrics import OUTBOX_DEPTH, REGISTRY
 from bot.services.configuration import ConfigService
+from bot.services.directory import resolve_emails
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
 from bot.settings import Settings
@@ -85,6 +86,7 @@ class Application:
         if path is None:
             return
         config = load_config(await asyncio.to_thread(Path(path).read_text, encoding="utf-8"))
+        config = await resolve_emails(config, self.client)
         async with self.db.transaction() as uow:
             if await uow.configs.latest_id() is not None:
                 return

@@ -87,7 +87,7 @@ async def _import_config(settings: Settings, path: Path) -> int:
     from bot.clock import SystemClock
     from bot.services.configuration import ConfigService
 
-    config = _load_file(path)
+    config = await _resolved(settings, _load_file(path))
 
     async def save(db: Any) -> int:
         async with db.transaction() as uow:
@@ -102,6 +102,23 @@ async def _import_config(settings: Settings, path: Path) -> int:
         return 0
 
     return await _with_database(settings, save)
+
+
+async def _resolved(settings: Settings, config: Config) -> Config:
+    """Look up email-only reps in Slack; needs the bot token only when there are some."""
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.app import SLACK_API_URL
+    from bot.services.directory import needs_resolution, resolve_emails
+
+    if not needs_resolution(config):
+        return config
+    if not settings.slack_bot_token:
+        raise CliError("some reps have only an email: set SLACK_BOT_TOKEN to resolve them")
+    client = AsyncWebClient(
+        token=settings.slack_bot_token, base_url=settings.slack_api_url or SLACK_API_URL
+    )
+    return await resolve_emails(config, client)
 
 
 async def _live_config(settings: Settings) -> Config | None:

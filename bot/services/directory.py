@@ -1,0 +1,49 @@
+"""Reps may be written by email only; at load time each becomes its Slack user id
+(`users.lookupByEmail`), and every reference to that rep is rewritten to the id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from domain.config import Config, validate_config
+from domain.errors import FieldError, InvalidInput
+
+
+def needs_resolution(config: Config) -> bool:
+    return any(rep.user is None for rep in config.reps)
+
+
+async def resolve_emails(config: Config, client: AsyncWebClient) -> Config:
+    """The configuration with every email-only rep given their Slack id; refused whole,
+    naming each rep Slack does not know."""
+    if not needs_resolution(config):
+        return config
+    data = config.model_dump(mode="json", by_alias=True, exclude_none=True)
+    ids: dict[str, str] = {}
+    errors: list[FieldError] = []
+    for index, rep in enumerate(data["reps"]):
+        if "user" in rep:
+            continue
+        try:
+            found = await client.users_lookupByEmail(email=rep["email"])
+        except SlackApiError as error:
+            code = error.response.get("error", "error")
+            message = "no Slack user has this email" if code == "users_not_found" else code
+            errors.append(FieldError(f"reps[{index}].email", message))
+            continue
+        rep["user"] = ids[rep["email"]] = found["user"]["id"]
+    if errors:
+        raise InvalidInput(errors)
+    for team in data["teams"]:
+        for member in team["members"]:
+            member["user"] = _resolved(member["user"], ids)
+    for account in data["accounts"]:
+        account["owner"] = _resolved(account["owner"], ids)
+    return validate_config(data)
+
+
+def _resolved(user: Any, ids: dict[str, str]) -> Any:
+    return ids.get(str(user).removeprefix("email:"), user)
