@@ -17,12 +17,11 @@ def needs_resolution(config: Config) -> bool:
 
 
 async def resolve_emails(config: Config, client: AsyncWebClient) -> Config:
-    """The configuration with every email-only rep given their Slack id; refused whole,
-    naming each rep Slack does not know."""
-    if not needs_resolution(config):
-        return config
+    """The configuration with every rep referenced by Slack id: email-only reps are looked
+    up in Slack (refused whole, naming each email Slack does not know), and references
+    written as emails are rewritten to ids."""
     data = config.model_dump(mode="json", by_alias=True, exclude_none=True)
-    ids: dict[str, str] = {}
+    ids = {rep.email: rep.user for rep in config.reps if rep.user and rep.email}
     errors: list[FieldError] = []
     for index, rep in enumerate(data["reps"]):
         if "user" in rep:
@@ -42,7 +41,8 @@ async def resolve_emails(config: Config, client: AsyncWebClient) -> Config:
             member["user"] = _resolved(member["user"], ids)
     for account in data["accounts"]:
         account["owner"] = _resolved(account["owner"], ids)
-    return validate_config(data)
+    resolved = validate_config(data)
+    return config if resolved == config else resolved
 
 
 def _resolved(user: Any, ids: dict[str, str]) -> Any:

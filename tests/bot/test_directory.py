@@ -52,3 +52,12 @@ async def test_nothing_to_resolve_asks_slack_nothing(
     )
     assert await resolve_emails(config, client) is config
     assert fake_slack.calls == []
+
+
+async def test_email_references_to_known_reps_become_ids_without_asking_slack(
+    client: AsyncWebClient, fake_slack: FakeSlack
+) -> None:
+    text = CONFIG.replace("{email: u0zed@example.com}", "{user: U0ZED, email: u0zed@example.com}")
+    config = await resolve_emails(load_config(text), client)
+    assert [member.user for member in config.team("t").members] == ["U0ALICE", "U0ZED"]
+    assert fake_slack.calls == []
