@@ -48,7 +48,9 @@ async def test_nothing_to_resolve_asks_slack_nothing(
     client: AsyncWebClient, fake_slack: FakeSlack
 ) -> None:
     config = load_config(
-        CONFIG.replace("{email: u0zed@example.com}", "{user: U0ZED, email: u0zed@example.com}")
+        "version: 1\nreps: [{user: U0ALICE}]\n"
+        "teams: [{name: t, members: [{user: U0ALICE}]}]\n"
+        "rules: [{name: all, then: {team: t}}]\n"
     )
     assert await resolve_emails(config, client) is config
     assert fake_slack.calls == []
