@@ -63,9 +63,11 @@ def overlapped(monkeypatch: pytest.MonkeyPatch) -> None:
 
     There, transactions really run side by side: the first RETRIES callers of the
     routing lock wait for each other before taking it, so every one of them has done
-    whatever it did before the lock (today: the dedup check) while no other has
-    committed. SQLite needs no help: BEGIN IMMEDIATE serialises whole transactions, so
-    the barrier is skipped there (it would only wait behind the write lock).
+    whatever it does before the lock while no other has committed. (When the dedup
+    check ran before the lock, this made all ten copies of one email get stored, every
+    time; a91293c moved the lock first.) SQLite needs no help: BEGIN IMMEDIATE
+    serialises whole transactions, so the barrier is skipped there (it would only wait
+    behind the write lock).
     """
     real_lock = RoutingRepository.lock
     arrived = 0

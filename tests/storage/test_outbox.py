@@ -73,6 +73,29 @@ async def test_the_same_dedup_key_twice_is_queued_once(db: Database) -> None:
     assert (row.state, row.attempts, row.next_attempt_at) == ("pending", 0, T0)
 
 
+async def test_add_many_queues_each_dedup_key_once(db: Database) -> None:
+    async with db.transaction() as uow:
+        await uow.outbox.add(dedup_key="card:L1", kind="lead_card", target="U0A", now=T0)
+    later = T0 + timedelta(seconds=1)
+    message = {"kind": "card_update", "target": "L2", "lead_id": "L2", "payload": {}}
+    async with db.transaction() as uow:
+        await uow.outbox.add_many(
+            [
+                {**message, "dedup_key": "card:L1"},  # already queued
+                {**message, "dedup_key": "card:L2"},
+                {**message, "dedup_key": "card:L2"},  # twice in one batch
+                {**message, "dedup_key": "card:L3", "payload": {"n": 3}},
+            ],
+            later,
+        )
+        await uow.outbox.add_many([], later)
+    rows = {row.dedup_key: row for row in (await _rows(db)).values()}
+    assert sorted(rows) == ["card:L1", "card:L2", "card:L3"]
+    assert (rows["card:L1"].kind, rows["card:L1"].created_at) == ("lead_card", T0)
+    assert (rows["card:L3"].payload, rows["card:L3"].next_attempt_at) == ({"n": 3}, later)
+    assert {row.state for row in rows.values()} == {"pending"}
+
+
 # ---------------------------------------------------------------- claiming
 
 

@@ -7,6 +7,7 @@ lead and step, never two); message records let state changes edit the card alrea
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -146,6 +147,83 @@ async def test_cancel_pending_cancels_only_pending_steps_of_that_lead(db: Databa
     assert {row.state for step, row in rows.items() if step != "remind:0"} == {"cancelled"}
     assert {row.fired_at for step, row in rows.items() if step != "remind:0"} == {contacted}
     assert {row.state for row in untouched} == {"pending"}
+
+
+async def test_due_returns_pending_due_steps_in_order_and_finish_is_once(db: Database) -> None:
+    lead_id = await _lead_id(db)
+    async with db.transaction() as uow:
+        await uow.deadlines.add_many(lead_id, _plan())
+    at_breach = T0 + timedelta(minutes=5)
+    async with db.transaction() as uow:
+        two = await uow.deadlines.due(at_breach, limit=2)
+        all_due = await uow.deadlines.due(at_breach, limit=10)
+        first = await uow.deadlines.finish(two[0].id, "done", at_breach)
+        again = await uow.deadlines.finish(two[0].id, "failed", at_breach, "late")
+        await uow.deadlines.finish_many(
+            [{"row_id": row.id, "new_state": "done", "error": None} for row in all_due[1:]],
+            at_breach,
+        )
+        await uow.deadlines.finish_many([], at_breach)
+    async with db.snapshot() as uow:
+        rows = {row.step: row for row in await uow.deadlines.for_lead(lead_id)}
+        next_due = await uow.deadlines.next_due_at()
+        overdue_late = await uow.deadlines.overdue(T0 + timedelta(hours=1))
+        overdue_now = await uow.deadlines.overdue(at_breach)
+    assert [row.step for row in two] == ["remind:0", "breach"]  # due order, then id order
+    assert [row.step for row in all_due] == ["remind:0", "breach", "escalate:0"]
+    assert (first, again) == (True, False)
+    assert rows["remind:0"].state == "done" and rows["remind:0"].error is None
+    assert {rows[step].state for step in ("breach", "escalate:0")} == {"done"}
+    assert rows["escalate:1"].state == "pending" and rows["escalate:1"].fired_at is None
+    assert next_due == T0 + timedelta(minutes=10)
+    assert (overdue_late, overdue_now) == (1, 0)
+
+
+async def test_two_replicas_never_fire_the_same_step(db_url: str, db: Database) -> None:
+    """Claim and effect in one transaction, from two engines at once: each step once."""
+    steps = [
+        PlannedStep(f"remind:{index}", "remind_owner", T0 + timedelta(seconds=index))
+        for index in range(25)
+    ]
+    for _ in range(4):
+        lead_id = await _lead_id(db)
+        async with db.transaction() as uow:
+            await uow.deadlines.add_many(lead_id, steps)
+    other = Database(db_url)
+    now = T0 + timedelta(minutes=1)
+    fired: dict[str, list[int]] = {}
+    refused: list[int] = []
+    start = asyncio.Event()
+
+    async def sweeper(database: Database, name: str) -> None:
+        mine = fired.setdefault(name, [])
+        await start.wait()
+        while True:
+            async with database.transaction() as uow:
+                rows = await uow.deadlines.due(now, limit=7)
+                for row in rows:
+                    if await uow.deadlines.finish(row.id, "done", now):
+                        mine.append(row.id)
+                    else:
+                        refused.append(row.id)
+            if not rows:
+                return
+
+    try:
+        tasks = [
+            asyncio.create_task(sweeper(database, f"{name}-{index}"))
+            for name, database in (("replica1", db), ("replica2", other))
+            for index in range(2)
+        ]
+        start.set()
+        await asyncio.gather(*tasks)
+    finally:
+        await other.dispose()
+    every = [row_id for ids in fired.values() for row_id in ids]
+    assert refused == []  # due() never handed out a step another sweeper was firing
+    assert len(every) == len(set(every)) == 4 * len(steps)
+    async with db.snapshot() as uow:
+        assert await uow.deadlines.next_due_at() is None
 
 
 # ---------------------------------------------------------------- posted messages
