@@ -7,11 +7,9 @@ import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
@@ -35,6 +33,7 @@ from bot.slack.listeners import (
     register_queue_command,
     register_reassign,
 )
+from bot.worker.alarm import TimerAlarm
 from bot.worker.outbox import OutboxDispatcher
 from bot.worker.timers import TimerSweeper
 from domain.config import load_config
@@ -43,7 +42,6 @@ from storage.uow import Database
 
 log = logging.getLogger(__name__)
 SLACK_API_URL = "https://slack.com/api/"
-TIMER_TICK = timedelta(seconds=1)  # the sweeper runs at least this often
 
 
 class Application:
@@ -64,10 +62,8 @@ class Application:
         )
         self.intake = IntakeService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.actions = LeadActions(self.db, self.configs, self.clock.now, self.dispatcher.wake)
-        self.timers = TimerSweeper(
-            self.db, self.configs, self.clock.now, self.dispatcher.wake, arm=self._arm_timers
-        )
-        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.timers = TimerSweeper(self.db, self.configs, self.clock.now, self.dispatcher.wake)
+        self.alarm = TimerAlarm(self.timers, self.clock.now)
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret or "",
@@ -118,40 +114,9 @@ class Application:
         finally:
             await self.stop_workers()
 
-    def _arm_timers(self, when: datetime) -> None:
-        """Wake the sweeper exactly at the next due step when it comes before the next tick."""
-        now = self.clock.now()
-        if not self.scheduler.running or when <= now or when - now > TIMER_TICK:
-            return
-        self.scheduler.add_job(
-            self.timers.sweep,
-            "date",
-            run_date=when,
-            id="timers-alarm",
-            replace_existing=True,
-            misfire_grace_time=60,
-        )
-
     async def start_workers(self) -> None:
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
-        self.scheduler.add_job(
-            self.timers.sweep,
-            "interval",
-            seconds=TIMER_TICK.total_seconds(),
-            id="timers",
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=60,
-        )
-        self.scheduler.add_job(
-            self.timers.self_check,
-            "interval",
-            seconds=30,
-            id="timers-self-check",
-            max_instances=1,
-            coalesce=True,
-        )
-        self.scheduler.start()
+        self.alarm.start()
         if self.settings.socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -160,7 +125,7 @@ class Application:
             log.info("connected to Slack in Socket Mode")
 
     async def stop_workers(self) -> None:
-        self.scheduler.shutdown(wait=False)
+        self.alarm.stop()
         self.dispatcher.stop()
         if self._socket_handler is not None:
             await self._socket_handler.close_async()

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
@@ -61,6 +61,12 @@ class LeadRepository(_Repository):
             await self.connection.execute(select(t.leads).where(t.leads.c.id == lead_id))
         ).first()
         return _lead_record(row) if row else None
+
+    async def get_many(self, lead_ids: Iterable[str]) -> dict[str, LeadRecord]:
+        rows = await self.connection.execute(
+            select(t.leads).where(t.leads.c.id.in_(list(lead_ids)))
+        )
+        return {row.id: _lead_record(row) for row in rows}
 
     async def find_duplicate(
         self,
@@ -195,20 +201,21 @@ class EventRepository(_Repository):
             )
         )
 
-    async def latest(self, lead_id: str, type_: str) -> LeadEvent | None:
-        row = (
-            await self.connection.execute(
-                select(t.lead_events)
-                .where(t.lead_events.c.lead_id == lead_id, t.lead_events.c.type == type_)
-                .order_by(t.lead_events.c.id.desc())
-                .limit(1)
+    async def add_many(self, events: list[dict[str, Any]]) -> None:
+        """Bulk insert of `lead_id, at, type, actor, reason, data` rows."""
+        if events:
+            await self.connection.execute(insert(t.lead_events), events)
+
+    async def missed_by(self, lead_ids: Iterable[str]) -> dict[str, str]:
+        """Who owned each lead when its SLA breached (recorded by the breach step)."""
+        rows = await self.connection.execute(
+            select(t.lead_events.c.lead_id, t.lead_events.c.data).where(
+                t.lead_events.c.lead_id.in_(list(lead_ids)), t.lead_events.c.type == "breached"
             )
-        ).first()
-        if row is None:
-            return None
-        return LeadEvent(
-            at=row.at, type=row.type, actor=row.actor, reason=row.reason, data=row.data
         )
+        return {
+            lead_id: data["missed_by"] for lead_id, data in rows if data and data.get("missed_by")
+        }
 
     async def timeline(self, lead_id: str) -> tuple[LeadEvent, ...]:
         rows = await self.connection.execute(
@@ -313,6 +320,17 @@ class DeadlineRepository(_Repository):
         )
         return result.rowcount == 1
 
+    async def finish_many(self, finished: list[dict[str, Any]], now: datetime) -> None:
+        """Bulk `finish`: rows of `row_id, new_state, error`."""
+        if not finished:
+            return
+        await self.connection.execute(
+            update(t.deadlines)
+            .where(t.deadlines.c.id == bindparam("row_id"), t.deadlines.c.state == "pending")
+            .values(state=bindparam("new_state"), error=bindparam("error"), fired_at=now),
+            finished,
+        )
+
     async def next_due_at(self) -> datetime | None:
         return await self.connection.scalar(
             select(func.min(t.deadlines.c.due_at)).where(t.deadlines.c.state == "pending")
@@ -360,6 +378,25 @@ class OutboxRepository(_Repository):
         await self.connection.execute(
             statement.on_conflict_do_nothing(index_elements=[t.outbox.c.dedup_key])
         )
+
+    async def add_many(self, messages: list[dict[str, Any]], now: datetime) -> None:
+        """Bulk `add`: rows of `dedup_key, kind, target, lead_id, payload`."""
+        if not messages:
+            return
+        rows = [
+            {
+                **message,
+                "created_at": now,
+                "state": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+            }
+            for message in messages
+        ]
+        statement = self._upsert(t.outbox).on_conflict_do_nothing(
+            index_elements=[t.outbox.c.dedup_key]
+        )
+        await self.connection.execute(statement, rows)
 
     async def claim_due(
         self, owner: str, now: datetime, lease_until: datetime, limit: int

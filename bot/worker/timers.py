@@ -1,10 +1,12 @@
-"""The SLA timer sweeper. Deadlines are rows; APScheduler is only the alarm clock that
-calls `sweep` every second and at the next due time.
+"""The SLA timer sweeper. Deadlines are rows; APScheduler (bot.worker.alarm) is only
+the alarm clock that calls `sweep` every second and at the next due time.
 
-Each batch is one transaction: lock due rows, decide each step (domain.escalation),
-apply its effects (owner change by compare-and-set, events, outbox rows) and mark it
-done, then commit. A crash before commit fires nothing; a second replica skips the
-locked rows; the (lead, step) unique key means a step exists once and is finished once.
+A batch is one transaction: lock the due rows, read their leads, decide every step in
+memory (domain.escalation), apply owner changes by compare-and-set, then write the
+finished rows, the events and the outbox rows in bulk, and commit. A crash before
+commit fires nothing; a second replica skips the locked rows; a step exists once per
+(lead, step) and is finished once. If a batch fails, its rows are retried one per
+transaction, so one bad row cannot hold back the others.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,8 +33,16 @@ BATCH = 200
 SELF_CHECK_GRACE = timedelta(minutes=1)
 
 
-class LeadChanged(Exception):
-    """The lead changed under us (a click won the race); the step runs on the next sweep."""
+@dataclass
+class _Writes:
+    """What a batch writes in bulk once every step is decided."""
+
+    finished: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+
+    def finish(self, row: Any, state: str, error: str | None = None) -> None:
+        self.finished.append({"row_id": row.id, "new_state": state, "error": error})
 
 
 class TimerSweeper:
@@ -41,31 +52,30 @@ class TimerSweeper:
         configs: ConfigService,
         now: Callable[[], datetime],
         wake_outbox: Callable[[], None],
-        arm: Callable[[datetime], None] = lambda _when: None,
     ):
         self.db = db
         self.configs = configs
         self.now = now
         self.wake_outbox = wake_outbox
-        self.arm = arm
+        self.arm: Callable[[datetime], None] = lambda _when: None  # set by the alarm
         self._lock = asyncio.Lock()
 
     async def sweep(self) -> int:
         """Fire every due step; then arm the alarm for the next one."""
-        fired = 0
+        handled = 0
         async with self._lock:
             while True:
                 count = await self._sweep_batch()
-                fired += count
+                handled += count
                 if count < BATCH:
                     break
             async with self.db.snapshot() as uow:
                 upcoming = await uow.deadlines.next_due_at()
-        if fired:
+        if handled:
             self.wake_outbox()
         if upcoming is not None:
             self.arm(upcoming)
-        return fired
+        return handled
 
     async def self_check(self) -> int:
         """The system watches its own timers: any step a minute overdue is an error."""
@@ -78,55 +88,117 @@ class TimerSweeper:
 
     async def _sweep_batch(self) -> int:
         now = self.now()
-        async with self.db.transaction() as uow:
+        try:
+            async with self.db.transaction() as uow:
+                rows = await uow.deadlines.due(now, BATCH)
+                if rows:
+                    await self._process(uow, rows, now)
+            return len(rows)
+        except Exception:
+            log.exception("an SLA batch failed; retrying its steps one by one")
+        return await self._sweep_one_by_one(now)
+
+    async def _sweep_one_by_one(self, now: datetime) -> int:
+        async with self.db.snapshot() as uow:
             rows = await uow.deadlines.due(now, BATCH)
-            if not rows:
-                return 0
-            current = await self.configs.current(uow)
-            config = current[1] if current else Config()
-            open_leads = await uow.leads.workload()
-            for row in rows:
-                try:
-                    async with uow.connection.begin_nested():
-                        await self._fire(uow, row, config, open_leads, now)
-                except LeadChanged:
-                    continue
-                except Exception as error:
-                    log.exception("SLA step %s of lead %s failed", row.step, row.lead_id)
+        for row in rows:
+            try:
+                async with self.db.transaction() as uow:
+                    await self._process(uow, [row], now)
+            except Exception as error:
+                log.exception("SLA step %s of lead %s failed", row.step, row.lead_id)
+                async with self.db.transaction() as uow:
                     await uow.deadlines.finish(row.id, "failed", now, repr(error)[:500])
         return len(rows)
 
-    async def _fire(
-        self, uow: UnitOfWork, row: Any, config: Config, open_leads: dict[str, int], now: datetime
+    async def _process(self, uow: UnitOfWork, rows: list[Any], now: datetime) -> None:
+        current = await self.configs.current(uow)
+        config = current[1] if current else Config()
+        lead_ids = {row.lead_id for row in rows}
+        leads = await uow.leads.get_many(lead_ids)
+        missed_by = await uow.events.missed_by(lead_ids)
+        open_leads = await uow.leads.workload()
+        writes = _Writes()
+        raced: set[str] = set()
+        for row in rows:
+            lead = leads.get(row.lead_id)
+            if row.lead_id in raced:
+                continue  # a click changed the lead under us: its steps run next sweep
+            if lead is None:
+                writes.finish(row, "cancelled", "lead erased")
+                continue
+            try:
+                outcome = run_step(
+                    row.action, lead, config, open_leads, now, missed_by.get(lead.id)
+                )
+            except Exception as error:
+                log.exception("SLA step %s of lead %s failed", row.step, lead.id)
+                writes.finish(row, "failed", repr(error)[:500])
+                continue
+            if not outcome.fired:
+                writes.finish(row, "cancelled", outcome.reason)
+                SLA_STEPS.labels(row.action, "cancelled").inc()
+                continue
+            changed = await self._apply_owner_change(uow, lead, outcome, open_leads, now)
+            if changed is None:
+                raced.add(lead.id)
+                continue
+            leads[lead.id] = changed
+            if outcome.missed_by:
+                missed_by[lead.id] = outcome.missed_by
+            self._record(writes, row, lead, outcome, now)
+        await uow.deadlines.finish_many(writes.finished, now)
+        await uow.events.add_many(writes.events)
+        await uow.outbox.add_many(writes.outbox, now)
+
+    def _record(
+        self, writes: _Writes, row: Any, lead: LeadRecord, outcome: StepOutcome, now: datetime
     ) -> None:
-        lead = await uow.leads.get(row.lead_id)
-        if lead is None:
-            await uow.deadlines.finish(row.id, "cancelled", now, "lead erased")
-            return
-        breach = await uow.events.latest(lead.id, "breached")
-        missed_by = (breach.data or {}).get("missed_by") if breach else None
-        outcome = run_step(row.action, lead, config, open_leads, now, missed_by)
-        if not outcome.fired:
-            await uow.deadlines.finish(row.id, "cancelled", now, outcome.reason)
-            SLA_STEPS.labels(row.action, "cancelled").inc()
-            return
-        await self._apply_owner_change(uow, lead, outcome, open_leads, now)
-        await uow.deadlines.finish(row.id, "done", now)
         late = (now - row.due_at).total_seconds()
-        await uow.events.add(
-            lead.id,
-            now,
-            outcome.event,
-            SYSTEM_ACTOR,
-            outcome.reason,
+        writes.finish(row, "done")
+        data = {"step": row.step, "action": row.action, "late_seconds": round(late, 3)}
+        if outcome.missed_by:
+            data["missed_by"] = outcome.missed_by
+        writes.events.append(
             {
-                "step": row.step,
-                "action": row.action,
-                "late_seconds": round(late, 3),
-                **({"missed_by": outcome.missed_by} if outcome.missed_by else {}),
-            },
+                "lead_id": lead.id,
+                "at": now,
+                "type": outcome.event,
+                "actor": SYSTEM_ACTOR,
+                "reason": outcome.reason,
+                "data": data,
+            }
         )
-        await self._queue_messages(uow, lead, row.step, outcome, now)
+        for notice in outcome.notices:
+            writes.outbox.append(
+                {
+                    "dedup_key": f"notice:{lead.id}:{row.step}:{notice.target}",
+                    "kind": "alert",
+                    "target": notice.target,
+                    "lead_id": lead.id,
+                    "payload": {"text": notice.text},
+                }
+            )
+        for target in filter(None, (outcome.assign_to, outcome.repost_channel)):
+            writes.outbox.append(
+                {
+                    "dedup_key": f"lead_card:{lead.id}:{target}:{row.step}",
+                    "kind": "lead_card",
+                    "target": target,
+                    "lead_id": lead.id,
+                    "payload": {},
+                }
+            )
+        if outcome.update_card:
+            writes.outbox.append(
+                {
+                    "dedup_key": f"card_update:{lead.id}:{row.step}",
+                    "kind": "card_update",
+                    "target": lead.id,
+                    "lead_id": lead.id,
+                    "payload": {},
+                }
+            )
         SLA_STEPS.labels(row.action, "fired").inc()
         TIMER_LATENESS.observe(max(late, 0.0))
         if row.action == "breach":
@@ -139,9 +211,10 @@ class TimerSweeper:
         outcome: StepOutcome,
         open_leads: dict[str, int],
         now: datetime,
-    ) -> None:
+    ) -> LeadRecord | None:
+        """The lead after the step's owner change; None if a click won the race."""
         if outcome.assign_to:
-            changes = {
+            changes: dict[str, Any] = {
                 "owner": outcome.assign_to,
                 "status": LeadStatus.ASSIGNED,
                 "assigned_at": now,
@@ -149,40 +222,12 @@ class TimerSweeper:
         elif outcome.release:
             changes = {"owner": None, "status": LeadStatus.QUEUED, "assigned_at": None}
         else:
-            return
+            return lead
         if not await uow.leads.compare_and_set(lead.id, lead.version, now, **changes):
-            raise LeadChanged
+            return None
         if lead.owner:
             open_leads[lead.owner] = max(0, open_leads.get(lead.owner, 0) - 1)
         if outcome.assign_to:
             open_leads[outcome.assign_to] = open_leads.get(outcome.assign_to, 0) + 1
             await uow.routing.record_assignment(outcome.assign_to, now)
-
-    async def _queue_messages(
-        self, uow: UnitOfWork, lead: LeadRecord, step: str, outcome: StepOutcome, now: datetime
-    ) -> None:
-        for notice in outcome.notices:
-            await uow.outbox.add(
-                dedup_key=f"notice:{lead.id}:{step}:{notice.target}",
-                kind="alert",
-                target=notice.target,
-                lead_id=lead.id,
-                now=now,
-                payload={"text": notice.text},
-            )
-        for target in filter(None, (outcome.assign_to, outcome.repost_channel)):
-            await uow.outbox.add(
-                dedup_key=f"lead_card:{lead.id}:{target}:{step}",
-                kind="lead_card",
-                target=target,
-                lead_id=lead.id,
-                now=now,
-            )
-        if outcome.update_card:
-            await uow.outbox.add(
-                dedup_key=f"card_update:{lead.id}:{step}",
-                kind="card_update",
-                target=lead.id,
-                lead_id=lead.id,
-                now=now,
-            )
+        return replace(lead, version=lead.version + 1, **changes)
