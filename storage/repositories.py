@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.dedup import DedupKeys
 from domain.lead import LeadInput, LeadStatus, Method
 from domain.records import WORKLOAD_STATUSES, LeadEvent, LeadRecord
 from storage import tables as t
@@ -68,35 +69,6 @@ class LeadRepository(_Repository):
         )
         return {row.id: _lead_record(row) for row in rows}
 
-    async def find_duplicate(
-        self,
-        submitter: str,
-        idempotency_key: str | None,
-        external_id: str | None,
-        email: str | None,
-        email_since: datetime,
-    ) -> LeadRecord | None:
-        """The same request again, the same sender id again, or the same person recently."""
-        tests = []
-        if idempotency_key:
-            tests.append(
-                and_(t.leads.c.submitter == submitter, t.leads.c.idempotency_key == idempotency_key)
-            )
-        if external_id:
-            tests.append(
-                and_(t.leads.c.submitter == submitter, t.leads.c.external_id == external_id)
-            )
-        if email:
-            tests.append(and_(t.leads.c.email == email, t.leads.c.created_at >= email_since))
-        if not tests:
-            return None
-        row = (
-            await self.connection.execute(
-                select(t.leads).where(or_(*tests)).order_by(t.leads.c.created_at).limit(1)
-            )
-        ).first()
-        return _lead_record(row) if row else None
-
     async def add(
         self,
         lead: LeadRecord,
@@ -104,31 +76,79 @@ class LeadRepository(_Repository):
         idempotency_key: str | None,
         sla_policy: dict[str, Any] | None,
     ) -> None:
-        fields = lead.fields
+        await self.add_many([(lead, idempotency_key, sla_policy)])
+
+    async def add_many(
+        self, leads: Sequence[tuple[LeadRecord, str | None, dict[str, Any] | None]]
+    ) -> None:
+        """Insert leads with their idempotency key and SLA policy snapshot, in one statement."""
+        if not leads:
+            return
         await self.connection.execute(
-            insert(t.leads).values(
-                id=lead.id,
-                created_at=lead.created_at,
-                updated_at=lead.created_at,
-                submitter=lead.submitter,
-                idempotency_key=idempotency_key,
-                external_id=fields.external_id,
-                email=fields.email,
-                lead_type=fields.lead_type,
-                source=fields.source,
-                fields=fields.model_dump(mode="json", exclude_none=True),
-                status=str(lead.status),
-                owner=lead.owner,
-                team=lead.team,
-                method=str(lead.method),
-                decision=lead.decision,
-                sla_policy=sla_policy,
-                sla_due_at=lead.sla_due_at,
-                assigned_at=lead.assigned_at,
-                contacted_at=lead.contacted_at,
-                version=lead.version,
-            )
+            insert(t.leads),
+            [
+                {
+                    "id": lead.id,
+                    "created_at": lead.created_at,
+                    "updated_at": lead.created_at,
+                    "submitter": lead.submitter,
+                    "idempotency_key": idempotency_key,
+                    "external_id": lead.fields.external_id,
+                    "email": lead.fields.email,
+                    "lead_type": lead.fields.lead_type,
+                    "source": lead.fields.source,
+                    "fields": lead.fields.model_dump(mode="json", exclude_none=True),
+                    "status": str(lead.status),
+                    "owner": lead.owner,
+                    "team": lead.team,
+                    "method": str(lead.method),
+                    "decision": lead.decision,
+                    "sla_policy": sla_policy,
+                    "sla_due_at": lead.sla_due_at,
+                    "assigned_at": lead.assigned_at,
+                    "contacted_at": lead.contacted_at,
+                    "version": lead.version,
+                }
+                for lead, idempotency_key, sla_policy in leads
+            ],
         )
+
+    async def dedup_candidates(
+        self, keys: Sequence[DedupKeys], email_since: datetime
+    ) -> list[tuple[DedupKeys, LeadRecord]]:
+        """Every stored lead that any of `keys` might repeat, with its own keys; the
+        domain (domain.dedup) decides which one each new lead repeats."""
+        tests = []
+        for key in keys:
+            if key.idempotency_key:
+                tests.append(
+                    and_(
+                        t.leads.c.submitter == key.submitter,
+                        t.leads.c.idempotency_key == key.idempotency_key,
+                    )
+                )
+            if key.external_id:
+                tests.append(
+                    and_(
+                        t.leads.c.submitter == key.submitter,
+                        t.leads.c.external_id == key.external_id,
+                    )
+                )
+        emails = sorted({key.email for key in keys if key.email})
+        if emails:
+            tests.append(and_(t.leads.c.email.in_(emails), t.leads.c.created_at >= email_since))
+        if not tests:
+            return []
+        rows = await self.connection.execute(select(t.leads).where(or_(*tests)))
+        return [
+            (
+                DedupKeys(
+                    row.submitter, row.idempotency_key, row.external_id, row.email, row.created_at
+                ),
+                _lead_record(row),
+            )
+            for row in rows
+        ]
 
     async def compare_and_set(
         self, lead_id: str, expected_version: int, now: datetime, **changes: Any
@@ -261,30 +281,41 @@ class RoutingRepository(_Repository):
         return {user: at for user, at in rows.all()}
 
     async def record_assignment(self, user: str, at: datetime) -> None:
-        statement = self._upsert(t.rep_activity).values(user=user, last_assigned_at=at)
+        await self.record_assignments([user], at)
+
+    async def record_assignments(self, users: Iterable[str], at: datetime) -> None:
+        rows = [{"user": user, "last_assigned_at": at} for user in dict.fromkeys(users)]
+        if not rows:
+            return
+        statement = self._upsert(t.rep_activity)
         await self.connection.execute(
             statement.on_conflict_do_update(
-                index_elements=[t.rep_activity.c.user], set_={"last_assigned_at": at}
-            )
+                index_elements=[t.rep_activity.c.user],
+                set_={"last_assigned_at": statement.excluded.last_assigned_at},
+            ),
+            rows,
         )
 
 
 class DeadlineRepository(_Repository):
     async def add_many(self, lead_id: str, steps: Sequence[Any]) -> None:
-        if steps:
-            await self.connection.execute(
-                insert(t.deadlines),
-                [
-                    {
-                        "lead_id": lead_id,
-                        "step": s.step,
-                        "action": s.action,
-                        "due_at": s.due_at,
-                        "state": "pending",
-                    }
-                    for s in steps
-                ],
-            )
+        await self.add_plans([(lead_id, steps)])
+
+    async def add_plans(self, plans: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        """The planned steps of several leads, in one statement."""
+        rows = [
+            {
+                "lead_id": lead_id,
+                "step": s.step,
+                "action": s.action,
+                "due_at": s.due_at,
+                "state": "pending",
+            }
+            for lead_id, steps in plans
+            for s in steps
+        ]
+        if rows:
+            await self.connection.execute(insert(t.deadlines), rows)
 
     async def cancel_pending(self, lead_id: str, now: datetime) -> int:
         result = await self.connection.execute(
@@ -438,6 +469,18 @@ class OutboxRepository(_Repository):
             .values(lease_until=until)
         )
         return result.rowcount == 1
+
+    async def defer_many(self, deferred: list[dict[str, Any]], owner: str) -> None:
+        """Give back leased rows (`row_id`, `at`) to be due again at `at`, without counting
+        an attempt: the rate budget held them, not a failure."""
+        if not deferred:
+            return
+        await self.connection.execute(
+            update(t.outbox)
+            .where(t.outbox.c.id == bindparam("row_id"), t.outbox.c.lease_owner == owner)
+            .values(next_attempt_at=bindparam("at"), lease_owner=None, lease_until=None),
+            deferred,
+        )
 
     async def release_leases(self, owner: str) -> int:
         """At start-up: rows our previous incarnation leased before it died are due now."""

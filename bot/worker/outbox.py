@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=30)
 RENEW_BEFORE = timedelta(seconds=20)  # a send (two calls, 10 s timeout each) fits in a lease
-BATCH = 20
+BATCH = 50
+SENDERS = 16  # channels served at once; each channel's own messages stay in order
 POLL_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 300
 MAX_ATTEMPTS = 12  # about half an hour of backoff before a row is declared dead
@@ -94,6 +95,7 @@ class OutboxDispatcher:
         self._wake = asyncio.Event()
         self._dm_channels: dict[str, str] = {}
         self._stopping = False
+        self._senders = asyncio.Semaphore(SENDERS)
 
     def wake(self) -> None:
         self._wake.set()
@@ -118,19 +120,42 @@ class OutboxDispatcher:
         self._wake.set()
 
     async def drain(self) -> int:
-        """Send everything due now; return how many rows were handled."""
+        """Send everything due now; return how many rows were handled.
+
+        Per batch: what the channel budgets allow now is sent, channels concurrently and
+        each channel in order; what they do not allow goes back, in one statement, due
+        when the budget will allow it."""
         handled = 0
         while True:
-            now = self.now()
+            claimed_at = self.now()
             async with self.db.transaction() as uow:
-                rows = await uow.outbox.claim_due(self.worker_id, now, now + LEASE, BATCH)
+                rows = await uow.outbox.claim_due(
+                    self.worker_id, claimed_at, claimed_at + LEASE, BATCH
+                )
             if not rows:
                 return handled
+            by_target: dict[str, list[Any]] = {}
+            deferred: list[dict[str, Any]] = []
             for row in rows:
-                if self.now() > now + LEASE - RENEW_BEFORE and not await self._renew(row):
+                wait = self.budget.wait_needed(row.target, claimed_at)
+                if wait:
+                    deferred.append({"row_id": row.id, "at": claimed_at + wait})
+                else:
+                    by_target.setdefault(row.target, []).append(row)
+            if deferred:
+                async with self.db.transaction() as uow:
+                    await uow.outbox.defer_many(deferred, self.worker_id)
+            await asyncio.gather(
+                *(self._deliver_in_order(group, claimed_at) for group in by_target.values())
+            )
+            handled += len(rows)
+
+    async def _deliver_in_order(self, rows: list[Any], claimed_at: datetime) -> None:
+        async with self._senders:
+            for row in rows:
+                if self.now() > claimed_at + LEASE - RENEW_BEFORE and not await self._renew(row):
                     continue
                 await self._deliver(row)
-                handled += 1
 
     async def _renew(self, row: Any) -> bool:
         now = self.now()
@@ -138,16 +163,8 @@ class OutboxDispatcher:
             return await uow.outbox.renew_lease(row.id, self.worker_id, now, now + LEASE)
 
     async def _deliver(self, row: Any) -> None:
-        now = self.now()
-        wait = self.budget.wait_needed(row.target, now)
-        if wait:
-            async with self.db.transaction() as uow:
-                await uow.outbox.retry_later(
-                    row.id, self.worker_id, now + wait, "rate budget", count=False
-                )
-            return
         try:
-            await self._send(row)
+            posted = await self._send(row)
         except SlackApiError as error:
             await self._failed(row, error)
         except PermanentSlackError as error:
@@ -156,15 +173,18 @@ class OutboxDispatcher:
             await self._retry(row, f"network: {type(error).__name__}")
         else:
             async with self.db.transaction() as uow:
+                if posted is not None:  # where the card lives, so changes edit it
+                    await uow.messages.record(row.lead_id, posted[0], posted[1], "card")
                 await uow.outbox.mark_sent(row.id, self.worker_id, self.now())
             SLACK_CALLS.labels(row.kind, "sent").inc()
             if row.kind == "lead_card":
                 NOTIFY_LATENCY.observe((self.now() - row.created_at).total_seconds())
 
-    async def _send(self, row: Any) -> None:
+    async def _send(self, row: Any) -> tuple[str, str] | None:
+        """Make the Slack call(s); a posted card returns its (channel, ts)."""
         if row.kind == "lead_card":
-            await self._post_lead_card(row.lead_id, row.target)
-        elif row.kind == "card_update":
+            return await self._post_lead_card(row.lead_id, row.target)
+        if row.kind == "card_update":
             await self._update_cards(row.lead_id)
         elif row.kind == "alert":
             lead = await self._lead(row.lead_id) if row.lead_id else None
@@ -174,6 +194,7 @@ class OutboxDispatcher:
             )
         else:
             raise PermanentSlackError(f"unknown outbox kind {row.kind!r}")
+        return None
 
     async def _lead(self, lead_id: str) -> LeadRecord:
         """The lead as it is now, with its timeline (the card shows who held it)."""
@@ -192,14 +213,13 @@ class OutboxDispatcher:
             self._dm_channels[target] = opened["channel"]["id"]
         return self._dm_channels[target]
 
-    async def _post_lead_card(self, lead_id: str, target: str) -> None:
+    async def _post_lead_card(self, lead_id: str, target: str) -> tuple[str, str]:
         lead = await self._lead(lead_id)
         channel = await self._channel_for(target)
         response = await self.client.chat_postMessage(
             channel=channel, **views.lead_card(lead, self.now())
         )
-        async with self.db.transaction() as uow:
-            await uow.messages.record(lead_id, response["channel"], response["ts"], "card")
+        return response["channel"], response["ts"]
 
     async def _update_cards(self, lead_id: str) -> None:
         """Edit every posted card of the lead; a card not yet posted will render fresh."""

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from domain.dedup import DedupKeys, first_duplicate
 from domain.lead import LeadStatus
 from domain.records import WORKLOAD_STATUSES, LeadRecord
 from storage import tables as t
-from storage.uow import Database
+from storage.uow import Database, UnitOfWork
 from tests.storage import T0, make_lead, migrated
 
 CONTENDERS = 20
@@ -76,15 +77,29 @@ async def test_get_of_an_unknown_id_is_none(db: Database) -> None:
 # ---------------------------------------------------------------- duplicates
 
 
+async def _find_duplicate(
+    uow: UnitOfWork,
+    submitter: str,
+    idempotency_key: str | None,
+    external_id: str | None,
+    email: str | None,
+    email_since: datetime,
+) -> LeadRecord | None:
+    """What intake does for one new lead: stored candidates, then the domain's rule."""
+    keys = DedupKeys(submitter, idempotency_key, external_id, email, email_since)
+    candidates = await uow.leads.dedup_candidates([keys], email_since)
+    return first_duplicate(keys, candidates, email_since)
+
+
 async def test_same_idempotency_key_from_the_same_submitter_is_a_duplicate(db: Database) -> None:
     first = make_lead(submitter="webform")
     await _store(db, first, idempotency_key="req-7")
     async with db.snapshot() as uow:
-        found = await uow.leads.find_duplicate(
-            "webform", "req-7", None, "someone-else@x.io", T0 + timedelta(days=1)
+        found = await _find_duplicate(
+            uow, "webform", "req-7", None, "someone-else@x.io", T0 + timedelta(days=1)
         )
-        other_sender = await uow.leads.find_duplicate(
-            "crm", "req-7", None, "someone-else@x.io", T0 + timedelta(days=1)
+        other_sender = await _find_duplicate(
+            uow, "crm", "req-7", None, "someone-else@x.io", T0 + timedelta(days=1)
         )
     assert found is not None and found.id == first.id
     assert other_sender is None  # keys are the sender's own namespace
@@ -95,8 +110,8 @@ async def test_same_external_id_is_a_duplicate_only_for_the_same_submitter(db: D
     await _store(db, first)
     since = T0 + timedelta(days=1)  # email window closed: only the external id can match
     async with db.snapshot() as uow:
-        same = await uow.leads.find_duplicate("crm", None, "SF-0042", "new@x.io", since)
-        other = await uow.leads.find_duplicate("webform", None, "SF-0042", "new@x.io", since)
+        same = await _find_duplicate(uow, "crm", None, "SF-0042", "new@x.io", since)
+        other = await _find_duplicate(uow, "webform", None, "SF-0042", "new@x.io", since)
     assert same is not None and same.id == first.id
     assert other is None
     # ... and the other sender's lead with the same external id can be stored.
@@ -108,18 +123,18 @@ async def test_same_email_is_a_duplicate_only_within_the_window(db: Database) ->
     first = make_lead(email="jo@prospect.io", created_at=T0)
     await _store(db, first)
     async with db.snapshot() as uow:
-        inside = await uow.leads.find_duplicate(
-            "webform", None, None, "jo@prospect.io", T0 - timedelta(hours=24)
+        inside = await _find_duplicate(
+            uow, "webform", None, None, "jo@prospect.io", T0 - timedelta(hours=24)
         )
-        at_edge = await uow.leads.find_duplicate("webform", None, None, "jo@prospect.io", T0)
-        after = await uow.leads.find_duplicate(
-            "webform", None, None, "jo@prospect.io", T0 + timedelta(microseconds=1)
+        at_edge = await _find_duplicate(uow, "webform", None, None, "jo@prospect.io", T0)
+        after = await _find_duplicate(
+            uow, "webform", None, None, "jo@prospect.io", T0 + timedelta(microseconds=1)
         )
-        other_sender = await uow.leads.find_duplicate(
-            "crm", None, None, "jo@prospect.io", T0 - timedelta(hours=24)
+        other_sender = await _find_duplicate(
+            uow, "crm", None, None, "jo@prospect.io", T0 - timedelta(hours=24)
         )
-        other_email = await uow.leads.find_duplicate(
-            "webform", None, None, "al@prospect.io", T0 - timedelta(hours=24)
+        other_email = await _find_duplicate(
+            uow, "webform", None, None, "al@prospect.io", T0 - timedelta(hours=24)
         )
     assert inside is not None and inside.id == first.id
     assert at_edge is not None
@@ -131,7 +146,7 @@ async def test_same_email_is_a_duplicate_only_within_the_window(db: Database) ->
 async def test_nothing_to_match_on_is_never_a_duplicate(db: Database) -> None:
     await _store(db, make_lead())
     async with db.snapshot() as uow:
-        assert await uow.leads.find_duplicate("webform", None, None, None, T0) is None
+        assert await _find_duplicate(uow, "webform", None, None, None, T0) is None
 
 
 # ---------------------------------------------------------------- constraints
