@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
@@ -115,6 +116,11 @@ class Application:
             await self.stop_workers()
 
     async def start_workers(self) -> None:
+        # One connection pool for every Slack call; without it slack_sdk opens a new
+        # session (and TCP/TLS connection) per call.
+        self.client.session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.client.timeout)
+        )
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
         self.alarm.start()
         if self.settings.socket_mode:
@@ -132,6 +138,8 @@ class Application:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=10)
+        if self.client.session is not None:
+            await self.client.session.close()
         await self.db.dispose()
 
     async def healthz(self, _request: Request) -> Response:

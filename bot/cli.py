@@ -224,7 +224,10 @@ def run(argv: list[str]) -> int:
         return _validate(Path(args.file))
     settings = load_settings()
     if args.command == "serve":
-        asyncio.run(_serve(settings))
+        import uvloop  # a faster event loop for the long-running server
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(_serve(settings))
         return 0
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))

@@ -26,7 +26,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """
     if not is_sqlite(url):
         return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+    # Enough pooled connections for the dispatcher's concurrent senders plus requests:
+    # an overflow connection is a new thread, file handle and PRAGMAs, every time.
+    engine = create_async_engine(
+        url, echo=echo, connect_args={"timeout": 30}, pool_size=32, max_overflow=16
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:

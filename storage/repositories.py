@@ -237,16 +237,23 @@ class EventRepository(_Repository):
             lead_id: data["missed_by"] for lead_id, data in rows if data and data.get("missed_by")
         }
 
-    async def timeline(self, lead_id: str) -> tuple[LeadEvent, ...]:
+    async def timelines(self, lead_ids: Iterable[str]) -> dict[str, tuple[LeadEvent, ...]]:
         rows = await self.connection.execute(
             select(t.lead_events)
-            .where(t.lead_events.c.lead_id == lead_id)
+            .where(t.lead_events.c.lead_id.in_(list(lead_ids)))
             .order_by(t.lead_events.c.at, t.lead_events.c.id)
         )
-        return tuple(
-            LeadEvent(at=row.at, type=row.type, actor=row.actor, reason=row.reason, data=row.data)
-            for row in rows
-        )
+        found: dict[str, list[LeadEvent]] = {}
+        for row in rows:
+            found.setdefault(row.lead_id, []).append(
+                LeadEvent(
+                    at=row.at, type=row.type, actor=row.actor, reason=row.reason, data=row.data
+                )
+            )
+        return {lead_id: tuple(events) for lead_id, events in found.items()}
+
+    async def timeline(self, lead_id: str) -> tuple[LeadEvent, ...]:
+        return (await self.timelines([lead_id])).get(lead_id, ())
 
 
 class RoutingRepository(_Repository):
@@ -491,18 +498,24 @@ class OutboxRepository(_Repository):
         )
         return result.rowcount
 
-    async def mark_sent(self, row_id: int, owner: str, now: datetime) -> None:
+    async def mark_sent_many(self, row_ids: list[int], owner: str, now: datetime) -> None:
+        if not row_ids:
+            return
         await self.connection.execute(
             update(t.outbox)
-            .where(t.outbox.c.id == row_id, t.outbox.c.lease_owner == owner)
+            .where(t.outbox.c.id == bindparam("row_id"), t.outbox.c.lease_owner == owner)
             .values(
                 state="sent",
                 sent_at=now,
                 lease_owner=None,
                 lease_until=None,
                 attempts=t.outbox.c.attempts + 1,
-            )
+            ),
+            [{"row_id": row_id} for row_id in row_ids],
         )
+
+    async def mark_sent(self, row_id: int, owner: str, now: datetime) -> None:
+        await self.mark_sent_many([row_id], owner, now)
 
     async def retry_later(
         self, row_id: int, owner: str, at: datetime, error: str, *, count: bool = True

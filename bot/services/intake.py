@@ -1,16 +1,13 @@
 """Intake: one transaction stores a lead, routes it, plans its SLA and queues its Slack
 messages. When it commits, the caller may answer 201: nothing can be lost after.
 
-Group commit: requests that arrive while a transaction is being written wait for the
-next one and are stored together, with one statement per table instead of per lead.
-Alone, a lead is written at once; under load, the cost of a transaction (the SQLite
-write lock and fsync, the PostgreSQL routing lock) is shared. Each request is still
-answered only after the transaction that holds its lead has committed.
+Requests go through a group commit (storage.group_commit): those that arrive while a
+transaction is being written are stored together in the next, with one statement per
+table instead of per lead, and each is answered only after its own commit.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -22,9 +19,11 @@ from bot.services.configuration import ConfigService
 from domain import sla
 from domain.config import Config
 from domain.dedup import DedupKeys, first_duplicate
+from domain.errors import FieldError, InvalidInput
 from domain.lead import LeadInput, LeadStatus
 from domain.records import LeadRecord
 from domain.routing import Decision, RoutingState, route
+from storage.group_commit import GroupCommit
 from storage.uow import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -40,12 +39,11 @@ class IntakeResult:
     duplicate: bool
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Request:
     submitter: str
     lead: LeadInput
     idempotency_key: str | None
-    answer: asyncio.Future[IntakeResult]
 
 
 @dataclass
@@ -128,64 +126,19 @@ class IntakeService:
         self.configs = configs
         self.now = now
         self.wake_outbox = wake_outbox
-        self._waiting: list[_Request] = []
-        self._writer: asyncio.Task[None] | None = None
-
-    async def known_lead_types(self) -> set[str] | None:
-        async with self.db.snapshot() as uow:
-            current = await self.configs.current(uow)
-        return current[1].lead_types() if current else None
+        self._writes = GroupCommit(self._store, MAX_BATCH)
 
     async def submit(
         self, submitter: str, lead: LeadInput, idempotency_key: str | None
     ) -> IntakeResult:
-        """Store and route one lead, or return the lead it duplicates; returns after commit."""
-        request = _Request(
-            submitter, lead, idempotency_key, asyncio.get_running_loop().create_future()
-        )
-        self._waiting.append(request)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_waiting(), name="intake-writer")
-        return await request.answer
-
-    async def _write_waiting(self) -> None:
-        while self._waiting:
-            batch = self._waiting[:MAX_BATCH]
-            del self._waiting[:MAX_BATCH]
-            await self._write(batch)
-
-    async def _write(self, requests: list[_Request]) -> None:
-        """One transaction for the batch; if it fails, each request alone, so one bad
-        request (or a concurrent twin on another replica) fails only itself."""
-        try:
-            results = await self._store(requests)
-        except Exception:
-            if len(requests) == 1:
-                await self._store_alone(requests[0])
-                return
-            log.warning("an intake batch of %d failed; storing one by one", len(requests))
-            for request in requests:
-                await self._store_alone(request)
-            return
-        for request, result in zip(requests, results, strict=True):
-            request.answer.set_result(result)
-        if any(not result.duplicate for result in results):
+        """Store and route one lead, or return the lead it duplicates; returns after the
+        commit. A lead type the configuration does not know raises InvalidInput."""
+        result = await self._writes.submit(_Request(submitter, lead, idempotency_key))
+        if not result.duplicate:
             self.wake_outbox()
+        return result
 
-    async def _store_alone(self, request: _Request) -> None:
-        for attempt in range(2):  # a unique-key race with another replica resolves on retry
-            try:
-                (result,) = await self._store([request])
-            except Exception as error:
-                if attempt == 1:
-                    request.answer.set_exception(error)
-                continue
-            request.answer.set_result(result)
-            if not result.duplicate:
-                self.wake_outbox()
-            return
-
-    async def _store(self, requests: list[_Request]) -> list[IntakeResult]:
+    async def _store(self, requests: list[_Request]) -> list[IntakeResult | Exception]:
         now = self.now()
         async with self.db.transaction() as uow:
             # Serialise intake first: dedup must see a concurrent twin's committed row
@@ -203,8 +156,11 @@ class IntakeService:
             )
             state = RoutingState(memory.open_leads, memory.last_assigned, memory.credits)
             batch = _Batch()
-            results = []
+            results: list[IntakeResult | Exception] = []
             for request, key in zip(requests, keys, strict=True):
+                if current and request.lead.lead_type not in config.lead_types():
+                    results.append(_unknown_type(config))
+                    continue
                 existing = first_duplicate(key, known, since)
                 if existing is not None:
                     results.append(IntakeResult(existing, duplicate=True))
@@ -299,6 +255,11 @@ class IntakeService:
         for team, credits in batch.credits.items():
             await uow.routing.save_credits(team, credits)
         await uow.routing.record_assignments(batch.assigned, now)
+
+
+def _unknown_type(config: Config) -> InvalidInput:
+    known = ", ".join(sorted(config.lead_types()))
+    return InvalidInput([FieldError("lead_type", f"unknown lead type; known: {known}")])
 
 
 def _keys(request: _Request, now: datetime) -> DedupKeys:

@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.metrics import NOTIFY_LATENCY, SLACK_CALLS
 from bot.slack import views
 from domain.records import LeadRecord
+from storage.group_commit import GroupCommit
 from storage.uow import Database
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ class OutboxDispatcher:
         self._dm_channels: dict[str, str] = {}
         self._stopping = False
         self._senders = asyncio.Semaphore(SENDERS)
+        self._sent = GroupCommit(self._record_sent)
 
     def wake(self) -> None:
         self._wake.set()
@@ -145,26 +147,29 @@ class OutboxDispatcher:
             if deferred:
                 async with self.db.transaction() as uow:
                     await uow.outbox.defer_many(deferred, self.worker_id)
+            leads = await self._leads({row.lead_id for row in rows if row.lead_id})
             await asyncio.gather(
-                *(self._deliver_in_order(group, claimed_at) for group in by_target.values())
+                *(self._deliver_in_order(group, claimed_at, leads) for group in by_target.values())
             )
             handled += len(rows)
 
-    async def _deliver_in_order(self, rows: list[Any], claimed_at: datetime) -> None:
+    async def _deliver_in_order(
+        self, rows: list[Any], claimed_at: datetime, leads: dict[str, LeadRecord]
+    ) -> None:
         async with self._senders:
             for row in rows:
                 if self.now() > claimed_at + LEASE - RENEW_BEFORE and not await self._renew(row):
                     continue
-                await self._deliver(row)
+                await self._deliver(row, leads)
 
     async def _renew(self, row: Any) -> bool:
         now = self.now()
         async with self.db.transaction() as uow:
             return await uow.outbox.renew_lease(row.id, self.worker_id, now, now + LEASE)
 
-    async def _deliver(self, row: Any) -> None:
+    async def _deliver(self, row: Any, leads: dict[str, LeadRecord]) -> None:
         try:
-            posted = await self._send(row)
+            posted = await self._send(row, leads)
         except SlackApiError as error:
             await self._failed(row, error)
         except PermanentSlackError as error:
@@ -172,22 +177,33 @@ class OutboxDispatcher:
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             await self._retry(row, f"network: {type(error).__name__}")
         else:
-            async with self.db.transaction() as uow:
-                if posted is not None:  # where the card lives, so changes edit it
-                    await uow.messages.record(row.lead_id, posted[0], posted[1], "card")
-                await uow.outbox.mark_sent(row.id, self.worker_id, self.now())
+            await self._sent.submit((row, posted))
             SLACK_CALLS.labels(row.kind, "sent").inc()
             if row.kind == "lead_card":
                 NOTIFY_LATENCY.observe((self.now() - row.created_at).total_seconds())
 
-    async def _send(self, row: Any) -> tuple[str, str] | None:
+    async def _record_sent(
+        self, sent: list[tuple[Any, tuple[str, str] | None]]
+    ) -> list[Exception | None]:
+        """Mark a group of sends done in one commit, with where each card now lives (so
+        later changes edit that message)."""
+        async with self.db.transaction() as uow:
+            for row, posted in sent:
+                if posted is not None:
+                    await uow.messages.record(row.lead_id, posted[0], posted[1], "card")
+            await uow.outbox.mark_sent_many([row.id for row, _ in sent], self.worker_id, self.now())
+        return [None] * len(sent)
+
+    async def _send(self, row: Any, leads: dict[str, LeadRecord]) -> tuple[str, str] | None:
         """Make the Slack call(s); a posted card returns its (channel, ts)."""
+        lead = leads.get(row.lead_id) if row.lead_id else None
+        if row.lead_id and lead is None:
+            raise PermanentSlackError(f"lead {row.lead_id} no longer exists")
         if row.kind == "lead_card":
-            return await self._post_lead_card(row.lead_id, row.target)
+            return await self._post_lead_card(lead, row.target)
         if row.kind == "card_update":
-            await self._update_cards(row.lead_id)
+            await self._update_cards(lead)
         elif row.kind == "alert":
-            lead = await self._lead(row.lead_id) if row.lead_id else None
             message = views.alert(row.payload.get("text", ""), lead)
             await self.client.chat_postMessage(
                 channel=await self._channel_for(row.target), **message
@@ -196,13 +212,15 @@ class OutboxDispatcher:
             raise PermanentSlackError(f"unknown outbox kind {row.kind!r}")
         return None
 
-    async def _lead(self, lead_id: str) -> LeadRecord:
-        """The lead as it is now, with its timeline (the card shows who held it)."""
+    async def _leads(self, lead_ids: set[str]) -> dict[str, LeadRecord]:
+        """The batch's leads as they are now, with their timelines (cards show history)."""
         async with self.db.snapshot() as uow:
-            lead = await uow.leads.get(lead_id)
-            if lead is None:
-                raise PermanentSlackError(f"lead {lead_id} no longer exists")
-            return replace(lead, events=await uow.events.timeline(lead_id))
+            leads = await uow.leads.get_many(lead_ids)
+            timelines = await uow.events.timelines(leads)
+        return {
+            lead_id: replace(lead, events=timelines.get(lead_id, ()))
+            for lead_id, lead in leads.items()
+        }
 
     async def _channel_for(self, target: str) -> str:
         """Users get a DM channel (opened once, then cached); channels are used as is."""
@@ -213,19 +231,17 @@ class OutboxDispatcher:
             self._dm_channels[target] = opened["channel"]["id"]
         return self._dm_channels[target]
 
-    async def _post_lead_card(self, lead_id: str, target: str) -> tuple[str, str]:
-        lead = await self._lead(lead_id)
+    async def _post_lead_card(self, lead: Any, target: str) -> tuple[str, str]:
         channel = await self._channel_for(target)
         response = await self.client.chat_postMessage(
             channel=channel, **views.lead_card(lead, self.now())
         )
         return response["channel"], response["ts"]
 
-    async def _update_cards(self, lead_id: str) -> None:
+    async def _update_cards(self, lead: Any) -> None:
         """Edit every posted card of the lead; a card not yet posted will render fresh."""
-        lead = await self._lead(lead_id)
         async with self.db.snapshot() as uow:
-            messages = await uow.messages.for_lead(lead_id)
+            messages = await uow.messages.for_lead(lead.id)
         for channel, ts in messages:
             await self.client.chat_update(
                 channel=channel, ts=ts, **views.lead_card(lead, self.now())
