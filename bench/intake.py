@@ -459,9 +459,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--leads", type=int, default=1000, help="open-loop leads (1000)")
     parser.add_argument("--rate", type=float, default=50.0, help="open-loop leads/s (50)")
-    parser.add_argument("--reps", type=int, default=10, help="reps in the push team (10)")
-    parser.add_argument("--sustained-leads", type=int, default=1000)
-    parser.add_argument("--clients", type=int, default=8, help="sustained-phase clients (8)")
+    parser.add_argument(
+        "--reps", type=int, default=100,
+        help="reps in the push team (100): Slack allows about one post a second per channel, "
+        "so 50 leads/s of DMs need at least 50 reps' DM channels",
+    )
+    parser.add_argument("--sustained-leads", type=int, default=3000)
+    parser.add_argument("--clients", type=int, default=32, help="sustained-phase clients (32)")
     parser.add_argument("--raw-rows", type=int, default=2000, help="baseline transactions")
     parser.add_argument(
         "--profile",
