@@ -30,8 +30,6 @@ import asyncio
 import contextlib
 import json
 import math
-import os
-import platform
 import re
 import shlex
 import shutil
@@ -47,15 +45,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from common import machine
 from sqlalchemy import Column, Integer, MetaData, Table, Text, insert
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:  # `python bench/intake.py` puts bench/ first, not the repo
-    sys.path.insert(0, str(REPO_ROOT))
-
-from storage.engine import create_engine  # noqa: E402
-from tests.support.app_process import AppProcess  # noqa: E402
-from tests.support.fake_slack import FakeSlack, SlackCall  # noqa: E402
+from storage.engine import create_engine
+from tests.support.app_process import AppProcess
+from tests.support.fake_slack import FakeSlack, SlackCall
 
 API_KEY = "secret-1"  # the "webform" key of AppProcess's default LEADROUTER_API_KEYS
 TARGET_P99_DM_MS = 250.0
@@ -114,39 +109,6 @@ class Summary:
 
 
 # ---------------------------------------------------------------- the machine
-
-
-def machine() -> dict[str, str]:
-    """What the figures were measured on: they mean little without it."""
-    model = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
-        "nproc": str(usable),
-        "cpu": model,
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "os": f"{platform.system()} {platform.release()}",
-        "tmp filesystem": _filesystem(Path(tempfile.gettempdir())),
-    }
-
-
-def _filesystem(path: Path) -> str:
-    """The mount (and its type) a path lives on: fsync cost depends on it."""
-    best = ("?", "?")
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/mounts").read_text().splitlines():
-            parts = line.split()
-            if (
-                len(parts) >= 3
-                and str(path.resolve()).startswith(parts[1])
-                and (best[0] == "?" or len(parts[1]) >= len(best[0]))
-            ):
-                best = (parts[1], parts[2])
-    return f"{path} on {best[0]} ({best[1]})"
 
 
 # ---------------------------------------------------------------- baseline

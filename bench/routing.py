@@ -18,13 +18,11 @@ import os
 import platform
 import random
 import statistics
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import cpu_model  # bench/common.py also puts the repo on the path
 
 from domain.config import Config, validate_config
 from domain.lead import LeadInput, parse_lead
@@ -171,16 +169,6 @@ def bench_simulate(candidate: Config, live: Config, leads: list[LeadInput]) -> t
         f"{result.nobody_eligible:,} with nobody eligible"
     )
     return wall, cpu
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:

@@ -15,19 +15,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-
+from common import machine_line  # bench/common.py also puts the repo on the path
 from sqlalchemy import select, update
 
 from bot.clock import SystemClock
@@ -38,6 +33,7 @@ from domain.config import SlaConfig, load_config
 from domain.lead import LeadInput, LeadStatus, Method
 from domain.records import LeadRecord
 from domain.sla import plan
+from domain.stats import percentile
 from storage import tables as t
 from storage.migrate import upgrade_to_head
 from storage.uow import Database
@@ -131,11 +127,6 @@ async def baseline_tx_per_s(db: Database, count: int = 300) -> float:
     return count / (time.perf_counter() - began)
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
-
-
 async def run(name: str, url: str) -> None:
     db = Database(url)
     await upgrade_to_head(db.engine)
@@ -154,7 +145,7 @@ async def run(name: str, url: str) -> None:
     print(
         f"[{name}] schedule: {steps} steps over ~20 s; fired {len(lateness)}; "
         f"lateness p50 {statistics.median(lateness) * 1000:.0f} ms, "
-        f"p99 {pct(lateness, 0.99) * 1000:.0f} ms, max {max(lateness) * 1000:.0f} ms; "
+        f"p99 {percentile(lateness, 99) * 1000:.0f} ms, max {max(lateness) * 1000:.0f} ms; "
         f"lost {pending}, doubled {doubled}"
     )
 
@@ -177,20 +168,11 @@ async def run(name: str, url: str) -> None:
     await db.dispose()
 
 
-def machine() -> str:
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    model = next(
-        (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
-        platform.processor(),
-    )
-    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres-url", default=os.environ.get("LEADROUTER_TEST_POSTGRES_URL"))
     args = parser.parse_args()
-    print(f"machine: {machine()}")
+    print(machine_line())
     with tempfile.TemporaryDirectory() as folder:
         asyncio.run(run("sqlite", f"sqlite+aiosqlite:///{folder}/timers.db"))
     if args.postgres_url:
