@@ -124,7 +124,7 @@ def _assert_one_winner(app: AppProcess, fake: FakeSlack, lead_id: str, statuses:
     fake.settle(quiet=1.0, timeout=30)
     replies = fake.calls_to("response_url")
     losers = {c.target.rsplit("-", 1)[0] for c in replies if f"<@{winner}>" in c.params["text"]}
-    odd = [(c.target, c.params.get("text")) for c in replies if f"<@{winner}>" not in c.params["text"]]
+    odd = [(c.target, c.params["text"]) for c in replies if f"<@{winner}>" not in c.params["text"]]
     assert losers == set(REPS) - {winner}, odd  # every other rep was told who won
     updates = fake.delivered("chat.update")
     assert len(updates) == 1 and f"<@{winner}>" in json.dumps(updates[0].params["blocks"])
