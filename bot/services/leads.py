@@ -75,15 +75,17 @@ class LeadActions:
 
         A loser (or a Slack retry of the winner's click) reads the winner and is told.
         """
+        async with self.db.snapshot() as uow:  # in a storm most clicks stop here, lock-free
+            seen = await uow.leads.get(lead_id)
+        if seen is not None and seen.owner is not None:
+            return self._already_claimed(seen, user)
         now = self.now()
         async with self.db.transaction() as uow:
             lead = await uow.leads.get(lead_id)
             if lead is None:
                 raise LeadNotFound(f"no lead {lead_id}")
-            if lead.owner == user:
-                return Outcome(lead, "You already own this lead.")
             if lead.owner is not None:
-                raise NotAllowed(f"Already claimed by <@{lead.owner}>.")
+                return self._already_claimed(lead, user)
             if lead.status not in OPEN_STATUSES:
                 raise NotAllowed(f"This lead is already {lead.status}.")
             await self._check_member(uow, lead, user)
@@ -110,6 +112,12 @@ class LeadActions:
         assert updated is not None
         self.wake_outbox()
         return Outcome(updated, f"Claimed after {waited}")
+
+    @staticmethod
+    def _already_claimed(lead: LeadRecord, user: str) -> Outcome:
+        if lead.owner == user:  # a double click, or Slack retrying the winner's click
+            return Outcome(lead, "You already own this lead.")
+        raise NotAllowed(f"Already claimed by <@{lead.owner}>.")
 
     async def release(self, lead_id: str, user: str) -> Outcome:
         """The owner (or a manager) gives the lead back to the team queue for claiming."""

@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.services.leads import LeadActions, Outcome
 from bot.slack import views
@@ -17,24 +19,33 @@ from domain.errors import DomainError
 
 log = logging.getLogger(__name__)
 
-Respond = Callable[..., Awaitable[Any]]
+
+async def reply_privately(client: AsyncWebClient, response_url: str | None, **message: Any) -> None:
+    """An ephemeral answer through the interaction's response_url, on the app's shared
+    HTTP session (Bolt's `respond` opens a new session for every reply, which a claim
+    storm of a hundred losers pays for in CPU and acks)."""
+    if not response_url:
+        log.warning("no response_url to answer on: %s", message.get("text"))
+        return
+    webhook = AsyncWebhookClient(response_url, session=client.session, timeout=10)
+    await webhook.send(response_type="ephemeral", replace_original=False, **message)
 
 
 async def _run_button(
-    body: dict[str, Any], respond: Respond, action: Callable[[str, str], Awaitable[Outcome]]
+    body: dict[str, Any], client: AsyncWebClient, action: Callable[[str, str], Awaitable[Outcome]]
 ) -> None:
     lead_id = str(body["actions"][0].get("value", ""))
     user = body["user"]["id"]
     try:
         await action(lead_id, user)
     except DomainError as error:
-        await respond(text=str(error), response_type="ephemeral", replace_original=False)
+        await reply_privately(client, body.get("response_url"), text=str(error))
     except Exception:
         log.exception("button %s on lead %s failed", body["actions"][0].get("action_id"), lead_id)
-        await respond(
+        await reply_privately(
+            client,
+            body.get("response_url"),
             text="Something went wrong on our side; the lead is unchanged. Try again.",
-            response_type="ephemeral",
-            replace_original=False,
         )
 
 
@@ -44,7 +55,7 @@ USAGE = "Usage: `/leads` (your open leads) or `/leads team [NAME]` (unclaimed te
 def register_queue_command(app: AsyncApp, actions: LeadActions) -> None:
     @app.command("/leads")
     async def leads_command(
-        ack: Callable[[], Awaitable[None]], command: dict[str, Any], respond: Respond
+        ack: Callable[[], Awaitable[None]], command: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
         words = command.get("text", "").split()
@@ -75,20 +86,20 @@ def register_queue_command(app: AsyncApp, actions: LeadActions) -> None:
                 message = {"text": USAGE}
         except DomainError as error:
             message = {"text": f"{error}\n{USAGE}"}
-        await respond(response_type="ephemeral", **message)
+        await reply_privately(client, command.get("response_url"), **message)
 
 
 def register_reassign(app: AsyncApp, actions: LeadActions) -> None:
     @app.action("reassign_lead")
     async def open_reassign(
-        ack: Callable[[], Awaitable[None]], body: dict[str, Any], respond: Respond, client: Any
+        ack: Callable[[], Awaitable[None]], body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
         lead_id = str(body["actions"][0].get("value", ""))
         try:
             lead = await actions.may_reassign(lead_id, body["user"]["id"])
         except DomainError as error:
-            await respond(text=str(error), response_type="ephemeral", replace_original=False)
+            await reply_privately(client, body.get("response_url"), text=str(error))
             return
         await client.views_open(
             trigger_id=body["trigger_id"], view=views.reassign_modal(lead, actions.now())
@@ -123,9 +134,9 @@ def _button_listener(
     action: Callable[[str, str], Awaitable[Outcome]],
 ) -> Callable[..., Awaitable[None]]:
     async def listener(
-        ack: Callable[[], Awaitable[None]], body: dict[str, Any], respond: Respond
+        ack: Callable[[], Awaitable[None]], body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        await _run_button(body, respond, action)
+        await _run_button(body, client, action)
 
     return listener
