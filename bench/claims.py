@@ -86,14 +86,27 @@ async def storm(
             began = time.perf_counter()
             await asyncio.gather(*(click(rep, retry) for rep in reps for retry in (0, 1)))
             clicking += time.perf_counter() - began
-            owner = (
-                await client.get(
-                    f"/api/leads/{lead_id}", headers={"Authorization": "Bearer secret-1"}
-                )
-            ).json()
-            claimed = [e for e in owner["timeline"] if e["type"] == "claimed"]
-            wrong += owner["owner"] not in reps or len(claimed) != 1
+            wrong += not await one_owner(client, slack, lead_id, reps)
     return latencies, len(latencies) / clicking, wrong
+
+
+async def one_owner(
+    client: httpx.AsyncClient, slack: FakeSlack, lead_id: str, reps: list[str]
+) -> bool:
+    """Clicks are acknowledged before they are processed (ack first, work after): wait for
+    every loser's reply, then check the lead has one owner and one claimed event."""
+    await slack.wait_for_async(
+        "response_url",
+        count=2 * (len(reps) - 1),
+        timeout=60,
+        failed=None,
+        predicate=lambda call: (call.target or "").startswith(lead_id),
+    )
+    body = (
+        await client.get(f"/api/leads/{lead_id}", headers={"Authorization": "Bearer secret-1"})
+    ).json()
+    claimed = [event for event in body["timeline"] if event["type"] == "claimed"]
+    return body["owner"] in reps and len(claimed) == 1
 
 
 async def health_floor(app: AppProcess, requests: int, concurrency: int) -> list[float]:
