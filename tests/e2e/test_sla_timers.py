@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,65 @@ def test_two_replicas_fire_every_step_exactly_once(
         fake_slack.settle(quiet=2.0, timeout=120)
         posts = Counter(c.params["channel"] for c in fake_slack.delivered("chat.postMessage"))
         assert posts["C0INBOUND"] == 60 and posts["DU0MANAGER"] == 60
+
+
+@pytest.mark.postgres
+def test_a_thousand_staggered_chains_on_two_replicas_one_killed(
+    fake_slack: FakeSlack, fast_config: Path, tmp_path: Path, postgres_url: str, request
+):
+    """The database timeline is the truth for "exactly once": every lead must end with
+    each chain step recorded once, though a replica dies while the chains run."""
+    import asyncio
+
+    import asyncpg
+
+    from tests.support.databases import create_postgres_database, drop_postgres_database
+
+    url = create_postgres_database(postgres_url)
+    request.addfinalizer(lambda: drop_postgres_database(url))
+    first = _app(fake_slack, fast_config, url, tmp_path / "a")
+    second = _app(fake_slack, fast_config, url, tmp_path / "b")
+    leads = 1000
+    with first, second, ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(
+            pool.map(  # staggered: intake of 1,000 leads takes seconds
+                lambda i: (
+                    (first if i % 2 else second)
+                    .post_lead({"email": f"t{i}@x.io", "lead_type": "demo_request"})
+                    .status_code
+                ),
+                range(leads),
+            )
+        )
+        assert statuses == [201] * leads
+        second.kill()
+        time.sleep(2.0)
+        second.start()
+
+        async def counts() -> tuple[int, int, int]:
+            dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+            connection = await asyncpg.connect(dsn)
+            try:
+                pending = await connection.fetchval(
+                    "SELECT count(*) FROM deadlines WHERE state = 'pending'"
+                )
+                wrong = await connection.fetchval(
+                    "SELECT count(*) FROM (SELECT lead_id, type, count(*) AS n FROM lead_events "
+                    "WHERE type = ANY($1::text[]) GROUP BY lead_id, type) AS per_lead "
+                    "WHERE n <> 1",
+                    CHAIN,
+                )
+                complete = await connection.fetchval(
+                    "SELECT count(DISTINCT lead_id) FROM lead_events WHERE type = 'reposted'"
+                )
+            finally:
+                await connection.close()
+            return pending, wrong, complete
+
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            pending, wrong, complete = asyncio.run(counts())
+            if pending == 0:
+                break
+            time.sleep(1.0)
+        assert (pending, wrong, complete) == (0, 0, leads)
