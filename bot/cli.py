@@ -1,4 +1,4 @@
-"""`leadrouter`: serve, migrate, config validate|import|export, simulate."""
+"""`leadrouter`: serve, migrate, config validate|import|export, import, simulate."""
 
 from __future__ import annotations
 
@@ -147,6 +147,25 @@ def _export_config(settings: Settings, path: str) -> int:
     return 0
 
 
+async def _import_leads(settings: Settings, csv_path: Path, submitter: str) -> int:
+    from rich.console import Console
+
+    from bot.clock import SystemClock
+    from bot.import_command import import_command
+    from bot.services.configuration import ConfigService
+    from bot.services.intake import IntakeService
+
+    async def run_import(db: Any) -> int:
+        configs = ConfigService()
+        async with db.snapshot() as uow:
+            current = await configs.current(uow)
+        intake = IntakeService(db, configs, SystemClock().now, lambda: None)
+        known = current[1].lead_types() if current else None
+        return await import_command(csv_path, intake, known, submitter, Console())
+
+    return await _with_database(settings, run_import)
+
+
 def _validate(path: Path) -> int:
     config = _load_file(path)
     print(
@@ -205,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("export", "write the live configuration to FILE (- for stdout)"),
     ):
         config_commands.add_parser(name, help=help_text).add_argument("file")
+    bulk = commands.add_parser("import", help="bulk intake of a CSV of leads (safe to re-run)")
+    bulk.add_argument("file", type=Path)
+    bulk.add_argument("--submitter", default="csv_import", help="recorded as the leads' sender")
     simulate = commands.add_parser("simulate", help="dry-run routing for a CSV of leads")
     simulate.add_argument("file", type=Path)
     simulate.add_argument("--config", type=Path, help="candidate configuration (default: live)")
@@ -231,6 +253,8 @@ def run(argv: list[str]) -> int:
         return 0
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
+    if args.command == "import":
+        return asyncio.run(_import_leads(settings, args.file, args.submitter))
     if args.command == "simulate":
         return _simulate(settings, args.file, args.config, args.all, args.open_for)
     if args.config_command == "import":

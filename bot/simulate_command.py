@@ -13,35 +13,21 @@ Exit codes: 0 every row simulated, 1 some rows were refused, 2 the file could no
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from bot.csv_leads import RowError, UnreadableCsv, read_leads
 from domain.config import Config
-from domain.errors import FieldError, InvalidInput
-from domain.lead import LeadInput, parse_lead
+from domain.lead import LeadInput
 from domain.routing import Decision
-from domain.simulation import SimulatedLead, SimulationResult, simulate
+from domain.simulation import SimulationResult, simulate
 
 SHOWN_ROWS = 50
-TIME_COLUMN = "created_at"
-_LEAD_FIELDS = frozenset(LeadInput.model_fields) - {"attributes"}
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    error: FieldError
-
-
-class UnreadableCsv(Exception):
-    """The file as a whole cannot be used: missing, not UTF-8, no header, bad quoting."""
 
 
 def simulate_command(
@@ -79,72 +65,6 @@ def simulate_command(
     if result.changes is not None:
         _print_changes(console, result, show_all)
     return 1 if errors else 0
-
-
-def read_leads(
-    csv_path: Path, known_lead_types: set[str], default_at: datetime
-) -> tuple[list[SimulatedLead], list[RowError]]:
-    """Every valid row as a lead to replay, and every refused row's problems."""
-    leads: list[SimulatedLead] = []
-    errors: list[RowError] = []
-    try:
-        with csv_path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            names = _columns(next(reader, None))
-            for row, cells in enumerate(reader, start=2):
-                if not any(cell.strip() for cell in cells):
-                    continue
-                try:
-                    at, data = _row_data(names, cells, default_at)
-                    leads.append(SimulatedLead(row, parse_lead(data, known_lead_types), at))
-                except InvalidInput as error:
-                    errors.extend(RowError(row, problem) for problem in error.errors)
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise UnreadableCsv(str(error)) from None
-    return leads, errors
-
-
-def _columns(header: list[str] | None) -> list[str]:
-    """Normalised header names: `First Name` -> `first_name`."""
-    if not header:
-        raise UnreadableCsv("the file is empty: expected a header row")
-    names = ["_".join(name.strip().lower().replace("-", " ").split()) for name in header]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise UnreadableCsv(f"duplicate columns: {', '.join(duplicates)}")
-    return names
-
-
-def _row_data(
-    names: list[str], cells: list[str], default_at: datetime
-) -> tuple[datetime, dict[str, Any]]:
-    if len(cells) > len(names):
-        raise InvalidInput([FieldError("", f"{len(cells)} cells for {len(names)} columns")])
-    data: dict[str, Any] = {}
-    attributes: dict[str, str] = {}
-    at = default_at
-    for name, raw in zip(names, cells, strict=False):
-        value = raw.strip()
-        if not value:
-            continue
-        if name == TIME_COLUMN:
-            at = _timestamp(value)
-        elif name in _LEAD_FIELDS:
-            data[name] = value
-        else:
-            attributes[name.removeprefix("attributes.")] = value
-    if attributes:
-        data["attributes"] = attributes
-    return at, data
-
-
-def _timestamp(value: str) -> datetime:
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError:
-        message = f"expected an ISO 8601 time like 2026-03-02T09:15:00Z, got {value!r}"
-        raise InvalidInput([FieldError(TIME_COLUMN, message)]) from None
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _limited(items: Sequence[Any], show_all: bool) -> Sequence[Any]:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from bot.simulate_command import SHOWN_ROWS, read_leads, simulate_command
+from bot.csv_leads import read_leads
+from bot.simulate_command import SHOWN_ROWS, simulate_command
 from domain.config import Config, validate_config
 
 NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
