@@ -93,10 +93,11 @@ class LeadActions:
             won = await uow.leads.compare_and_set(
                 lead.id, lead.version, now, owner=user, status=LeadStatus.ASSIGNED, assigned_at=now
             )
-            if not won:
+            if not won:  # someone committed first: perhaps our own click, retried by Slack
                 current = await uow.leads.get(lead_id)
-                holder = current.owner if current else None
-                raise NotAllowed(f"Already claimed by <@{holder}>." if holder else "Try again.")
+                if current is not None and current.owner is not None:
+                    return self._already_claimed(current, user)
+                raise NotAllowed("The lead changed as you clicked; try again.")
             waited = humanize(now - lead.created_at)
             await uow.events.add(
                 lead.id,

@@ -254,3 +254,21 @@ async def test_workload_counts_only_workload_statuses(db: Database) -> None:
     assert everyone == {"U0ALICE": len(WORKLOAD_STATUSES), "U0BOB": 1}
     assert only_bob == {"U0BOB": 1}
     assert nobody == {}
+
+
+async def test_a_retried_winning_click_is_told_it_owns_the_lead(db: Database) -> None:
+    """Slack retries the winner's click while the first delivery is still in flight: both
+    pass the lock-free check, one wins the compare-and-set, and the retry must learn that
+    the lead is its own, not "already claimed by" itself."""
+    from bot.services.configuration import ConfigService
+    from bot.services.leads import LeadActions
+
+    lead = make_lead(owner=None, status=LeadStatus.QUEUED)
+    await _store(db, lead)
+    actions = LeadActions(db, ConfigService(), lambda: T0 + timedelta(minutes=1), lambda: None)
+    outcomes = await asyncio.gather(*(actions.claim(lead.id, "U0WINNER") for _ in range(10)))
+    messages = {outcome.message for outcome in outcomes}
+    assert "You already own this lead." in messages
+    assert not any("Already claimed" in message for message in messages)
+    async with db.snapshot() as uow:
+        assert (await uow.leads.get(lead.id)).owner == "U0WINNER"
