@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
-from bot.services.configuration import ConfigService
+from bot.services.base import ApplicationService
 from domain import sla
 from domain.config import Config
 from domain.dedup import DedupKeys, first_duplicate
@@ -24,7 +24,7 @@ from domain.lead import LeadInput, LeadStatus
 from domain.records import LeadRecord
 from domain.routing import Decision, RoutingState, route
 from storage.group_commit import GroupCommit
-from storage.uow import Database, UnitOfWork
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -114,19 +114,10 @@ class _RoutingMemory:
             batch.assigned.append(decision.owner)
 
 
-class IntakeService:
-    def __init__(
-        self,
-        db: Database,
-        configs: ConfigService,
-        now: Callable[[], datetime],
-        wake_outbox: Callable[[], None],
-    ):
-        self.db = db
-        self.configs = configs
-        self.now = now
-        self.wake_outbox = wake_outbox
-        self._writes = GroupCommit(self._store, MAX_BATCH)
+class IntakeService(ApplicationService):
+    @cached_property
+    def _writes(self) -> GroupCommit[_Request, IntakeResult]:
+        return GroupCommit(self._store, MAX_BATCH)
 
     async def submit(
         self, submitter: str, lead: LeadInput, idempotency_key: str | None

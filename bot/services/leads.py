@@ -5,21 +5,25 @@ two clicks, a click and a CRM call, or two replicas never overwrite each other."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.services.configuration import ConfigService
+from bot.services.base import ApplicationService
 from domain.availability import unavailable_reason
 from domain.durations import humanize
 from domain.errors import DomainError
 from domain.lead import LeadStatus
 from domain.lifecycle import advance
 from domain.records import OPEN_STATUSES, WORKLOAD_STATUSES, LeadRecord
-from storage.uow import Database, UnitOfWork
+from storage.uow import UnitOfWork
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 _CAS_ATTEMPTS = 5
+
+
+class _LostRace(Exception):
+    """Another change committed first; roll back and try again on the new state."""
 
 
 class LeadNotFound(DomainError):
@@ -36,19 +40,7 @@ class Outcome:
     message: str
 
 
-class LeadActions:
-    def __init__(
-        self,
-        db: Database,
-        configs: ConfigService,
-        now: Callable[[], datetime],
-        wake_outbox: Callable[[], None],
-    ):
-        self.db = db
-        self.configs = configs
-        self.now = now
-        self.wake_outbox = wake_outbox
-
+class LeadActions(ApplicationService):
     async def get(self, lead_id: str) -> LeadRecord:
         async with self.db.snapshot() as uow:
             lead = await uow.leads.get(lead_id)
@@ -122,44 +114,61 @@ class LeadActions:
 
     async def release(self, lead_id: str, user: str) -> Outcome:
         """The owner (or a manager) gives the lead back to the team queue for claiming."""
-        for _ in range(_CAS_ATTEMPTS):
-            now = self.now()
-            async with self.db.transaction() as uow:
-                lead = await uow.leads.get(lead_id)
-                if lead is None:
-                    raise LeadNotFound(f"no lead {lead_id}")
-                if lead.owner is None:
-                    raise NotAllowed("Nobody owns this lead; it is already in the queue.")
-                if lead.status is not LeadStatus.ASSIGNED:
-                    raise NotAllowed(
-                        f"This lead is already {lead.status}; it stays with its owner."
-                    )
-                await self._check_may_act(uow, lead, user)
-                changes = {"owner": None, "status": LeadStatus.QUEUED, "assigned_at": None}
-                if not await uow.leads.compare_and_set(lead.id, lead.version, now, **changes):
-                    continue
-                await uow.events.add(
-                    lead.id,
-                    now,
-                    "released",
-                    user,
-                    f"released by {user}; back in the queue",
-                    {"from": lead.owner},
+
+        async def attempt(uow: UnitOfWork, lead: LeadRecord, now: datetime) -> str | None:
+            if lead.owner is None:
+                raise NotAllowed("Nobody owns this lead; it is already in the queue.")
+            if lead.status is not LeadStatus.ASSIGNED:
+                raise NotAllowed(f"This lead is already {lead.status}; it stays with its owner.")
+            await self._check_may_act(uow, lead, user)
+            changes = {"owner": None, "status": LeadStatus.QUEUED, "assigned_at": None}
+            if not await uow.leads.compare_and_set(lead.id, lead.version, now, **changes):
+                return None
+            await uow.events.add(
+                lead.id,
+                now,
+                "released",
+                user,
+                f"released by {user}; back in the queue",
+                {"from": lead.owner},
+            )
+            await self._queue_card_update(uow, lead, now)
+            channel = await self._team_channel(uow, lead)
+            if channel:
+                await uow.outbox.add(
+                    dedup_key=f"lead_card:{lead.id}:{channel}",
+                    kind="lead_card",
+                    target=channel,
+                    lead_id=lead.id,
+                    now=now,
                 )
-                await self._queue_card_update(uow, lead, now)
-                channel = await self._team_channel(uow, lead)
-                if channel:
-                    await uow.outbox.add(
-                        dedup_key=f"lead_card:{lead.id}:{channel}",
-                        kind="lead_card",
-                        target=channel,
-                        lead_id=lead.id,
-                        now=now,
-                    )
-                updated = await uow.leads.get(lead.id)
+            return "Released back to the queue"
+
+        return await self._change(lead_id, attempt)
+
+    async def _change(
+        self,
+        lead_id: str,
+        attempt: Callable[[UnitOfWork, LeadRecord, datetime], Awaitable[str | None]],
+    ) -> Outcome:
+        """Run `attempt` on a fresh read of the lead, in one transaction. It returns the
+        message for the person, or None when its compare-and-set lost to another change:
+        then its writes are rolled back and it runs again on the new state."""
+        for _ in range(_CAS_ATTEMPTS):
+            try:
+                async with self.db.transaction() as uow:
+                    lead = await uow.leads.get(lead_id)
+                    if lead is None:
+                        raise LeadNotFound(f"no lead {lead_id}")
+                    message = await attempt(uow, lead, self.now())
+                    if message is None:
+                        raise _LostRace
+                    updated = await uow.leads.get(lead_id)
+            except _LostRace:
+                continue
             assert updated is not None
             self.wake_outbox()
-            return Outcome(updated, "Released back to the queue")
+            return Outcome(updated, message)
         raise DomainError("the lead is changing too fast; try again")
 
     async def _team_channel(self, uow: UnitOfWork, lead: LeadRecord) -> str | None:
@@ -195,44 +204,38 @@ class LeadActions:
 
     async def reassign(self, lead_id: str, manager: str, new_owner: str) -> Outcome:
         """A manager (or admin) hands the lead to someone else; the new owner gets the card."""
-        for _ in range(_CAS_ATTEMPTS):
-            now = self.now()
-            async with self.db.transaction() as uow:
-                lead = await uow.leads.get(lead_id)
-                if lead is None:
-                    raise LeadNotFound(f"no lead {lead_id}")
-                await self.check_manager(uow, lead, manager)
-                if lead.status not in OPEN_STATUSES and lead.status is not LeadStatus.CONTACTED:
-                    raise NotAllowed(f"This lead is already {lead.status}.")
-                if new_owner == lead.owner:
-                    return Outcome(lead, f"<@{new_owner}> already owns this lead.")
-                status = LeadStatus.CONTACTED if lead.contacted_at else LeadStatus.ASSIGNED
-                changes = {"owner": new_owner, "status": status, "assigned_at": now}
-                if not await uow.leads.compare_and_set(lead.id, lead.version, now, **changes):
-                    continue
-                previous = lead.owner or "the queue"
-                await uow.events.add(
-                    lead.id,
-                    now,
-                    "reassigned",
-                    manager,
-                    f"reassigned by {manager} from {previous} to {new_owner}",
-                    {"from": lead.owner, "to": new_owner},
-                )
-                await uow.routing.record_assignment(new_owner, now)
-                await uow.outbox.add(
-                    dedup_key=f"lead_card:{lead.id}:{new_owner}:v{lead.version + 1}",
-                    kind="lead_card",
-                    target=new_owner,
-                    lead_id=lead.id,
-                    now=now,
-                )
-                await self._queue_card_update(uow, lead, now)
-                updated = await uow.leads.get(lead.id)
-            assert updated is not None
-            self.wake_outbox()
-            return Outcome(updated, f"Reassigned to <@{new_owner}>")
-        raise DomainError("the lead is changing too fast; try again")
+
+        async def attempt(uow: UnitOfWork, lead: LeadRecord, now: datetime) -> str | None:
+            await self.check_manager(uow, lead, manager)
+            if lead.status not in OPEN_STATUSES and lead.status is not LeadStatus.CONTACTED:
+                raise NotAllowed(f"This lead is already {lead.status}.")
+            if new_owner == lead.owner:
+                return f"<@{new_owner}> already owns this lead."
+            status = LeadStatus.CONTACTED if lead.contacted_at else LeadStatus.ASSIGNED
+            changes = {"owner": new_owner, "status": status, "assigned_at": now}
+            if not await uow.leads.compare_and_set(lead.id, lead.version, now, **changes):
+                return None
+            previous = lead.owner or "the queue"
+            await uow.events.add(
+                lead.id,
+                now,
+                "reassigned",
+                manager,
+                f"reassigned by {manager} from {previous} to {new_owner}",
+                {"from": lead.owner, "to": new_owner},
+            )
+            await uow.routing.record_assignment(new_owner, now)
+            await uow.outbox.add(
+                dedup_key=f"lead_card:{lead.id}:{new_owner}:v{lead.version + 1}",
+                kind="lead_card",
+                target=new_owner,
+                lead_id=lead.id,
+                now=now,
+            )
+            await self._queue_card_update(uow, lead, now)
+            return f"Reassigned to <@{new_owner}>"
+
+        return await self._change(lead_id, attempt)
 
     async def check_manager(self, uow: UnitOfWork, lead: LeadRecord, user: str) -> None:
         """Only the lead's team manager or an admin may reassign."""
@@ -294,47 +297,31 @@ class LeadActions:
         note: str | None,
         claimer: str | None,
     ) -> Outcome:
-        for _ in range(_CAS_ATTEMPTS):
-            async with self.db.transaction() as uow:
-                lead = await uow.leads.get(lead_id)
-                if lead is None:
-                    raise LeadNotFound(f"no lead {lead_id}")
-                if at < lead.created_at:
-                    raise DomainError("`at` is before the lead was received")
-                if claimer is not None:
-                    await self._check_may_act(uow, lead, claimer)
-                status = advance(lead.status, event)
-                changes: dict[str, object] = {"status": status}
-                if claimer is not None and lead.owner is None:
-                    changes["owner"] = claimer
-                message = f"{event} recorded"
-                data: dict[str, object] = {}
-                if lead.contacted_at is None:  # every later stage implies first contact
-                    changes["contacted_at"] = at
-                    response = at - lead.created_at
-                    within = lead.sla_due_at is None or at <= lead.sla_due_at
-                    data = {"response_seconds": response.total_seconds(), "within_sla": within}
-                    message = f"Contacted after {humanize(response)}" + (
-                        " — within SLA" if within else " — SLA missed"
-                    )
-                    await uow.deadlines.cancel_pending(lead.id, self.now())
-                if not await uow.leads.compare_and_set(
-                    lead.id, lead.version, self.now(), **changes
-                ):
-                    continue
-                await uow.events.add(lead.id, at, event, actor, note or message, data or None)
-                await uow.outbox.add(
-                    dedup_key=f"card_update:{lead.id}:v{lead.version + 1}",
-                    kind="card_update",
-                    target=lead.id,
-                    lead_id=lead.id,
-                    now=self.now(),
-                )
-                updated = await uow.leads.get(lead.id)
-                assert updated is not None
-            self.wake_outbox()
-            return Outcome(updated, message)
-        raise DomainError("the lead is changing too fast; try again")
+        async def attempt(uow: UnitOfWork, lead: LeadRecord, now: datetime) -> str | None:
+            if at < lead.created_at:
+                raise DomainError("`at` is before the lead was received")
+            if claimer is not None:
+                await self._check_may_act(uow, lead, claimer)
+            changes: dict[str, object] = {"status": advance(lead.status, event)}
+            if claimer is not None and lead.owner is None:
+                changes["owner"] = claimer
+            message = f"{event} recorded"
+            data: dict[str, object] = {}
+            if lead.contacted_at is None:  # every later stage implies first contact
+                changes["contacted_at"] = at
+                response = at - lead.created_at
+                within = lead.sla_due_at is None or at <= lead.sla_due_at
+                data = {"response_seconds": response.total_seconds(), "within_sla": within}
+                verdict = " — within SLA" if within else " — SLA missed"
+                message = f"Contacted after {humanize(response)}{verdict}"
+                await uow.deadlines.cancel_pending(lead.id, now)
+            if not await uow.leads.compare_and_set(lead.id, lead.version, now, **changes):
+                return None
+            await uow.events.add(lead.id, at, event, actor, note or message, data or None)
+            await self._queue_card_update(uow, lead, now)
+            return message
+
+        return await self._change(lead_id, attempt)
 
     async def _check_may_act(self, uow: UnitOfWork, lead: LeadRecord, user: str) -> None:
         if lead.owner is None or lead.owner == user or await self._is_manager(uow, lead, user):

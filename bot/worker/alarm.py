@@ -20,7 +20,7 @@ class TimerAlarm:
         self.sweeper = sweeper
         self.now = now
         self.scheduler = AsyncIOScheduler(timezone=UTC)
-        sweeper.arm = self.arm
+        sweeper.on_next_due = self.arm
 
     def arm(self, when: datetime) -> None:
         """Wake exactly at `when` if that comes before the next tick."""

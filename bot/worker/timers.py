@@ -16,16 +16,17 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from bot.metrics import SLA_BREACHES, SLA_STEPS, TIMER_LATENESS, TIMERS_OVERDUE
-from bot.services.configuration import ConfigService
+from bot.services.base import ApplicationService
 from bot.services.intake import SYSTEM_ACTOR
 from domain.config import Config
 from domain.escalation import StepOutcome, run_step
 from domain.lead import LeadStatus
 from domain.records import LeadRecord
-from storage.uow import Database, UnitOfWork
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -45,20 +46,13 @@ class _Writes:
         self.finished.append({"row_id": row.id, "new_state": state, "error": error})
 
 
-class TimerSweeper:
-    def __init__(
-        self,
-        db: Database,
-        configs: ConfigService,
-        now: Callable[[], datetime],
-        wake_outbox: Callable[[], None],
-    ):
-        self.db = db
-        self.configs = configs
-        self.now = now
-        self.wake_outbox = wake_outbox
-        self.arm: Callable[[datetime], None] = lambda _when: None  # set by the alarm
-        self._lock = asyncio.Lock()
+class TimerSweeper(ApplicationService):
+    on_next_due: Callable[[datetime], None] | None = None
+    """Told when the next step is due after each sweep (the alarm sets it)."""
+
+    @cached_property
+    def _lock(self) -> asyncio.Lock:
+        return asyncio.Lock()
 
     async def sweep(self) -> int:
         """Fire every due step; then arm the alarm for the next one."""
@@ -73,8 +67,8 @@ class TimerSweeper:
                 upcoming = await uow.deadlines.next_due_at()
         if handled:
             self.wake_outbox()
-        if upcoming is not None:
-            self.arm(upcoming)
+        if upcoming is not None and self.on_next_due is not None:
+            self.on_next_due(upcoming)
         return handled
 
     async def self_check(self) -> int:
