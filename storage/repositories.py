@@ -451,10 +451,15 @@ class OutboxRepository(_Repository):
         ids = list((await self.connection.execute(query)).scalars())
         if not ids:
             return []
+        interrupted = t.outbox.c.lease_until.is_not(None)  # an earlier holder never finished
         await self.connection.execute(
             update(t.outbox)
             .where(t.outbox.c.id.in_(ids), due)
-            .values(lease_owner=owner, lease_until=lease_until)
+            .values(
+                lease_owner=owner,
+                lease_until=lease_until,
+                maybe_sent=or_(t.outbox.c.maybe_sent, interrupted),
+            )
         )
         rows = await self.connection.execute(
             select(t.outbox)
@@ -494,7 +499,7 @@ class OutboxRepository(_Repository):
         result = await self.connection.execute(
             update(t.outbox)
             .where(t.outbox.c.lease_owner == owner, t.outbox.c.state == "pending")
-            .values(lease_owner=None, lease_until=None)
+            .values(lease_owner=None, lease_until=None, maybe_sent=True)
         )
         return result.rowcount
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData(
@@ -142,6 +144,9 @@ outbox = Table(
     Column("lease_until", UtcDateTime, nullable=True),
     Column("sent_at", UtcDateTime, nullable=True),
     Column("error", Text, nullable=True),
+    # Claimed while still holding an older lease: a send may have reached Slack before a
+    # crash, so the dispatcher looks for it before posting again.
+    Column("maybe_sent", Boolean, nullable=False, server_default=false()),
     Index("ix_outbox_state_next", "state", "next_attempt_at"),
 )
 

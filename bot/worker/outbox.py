@@ -36,6 +36,7 @@ BATCH = 50
 SENDERS = 16  # channels served at once; each channel's own messages stay in order
 POLL_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 300
+CLOCK_SKEW = timedelta(minutes=10)  # ours against Slack's, when looking back for a post
 MAX_ATTEMPTS = 12  # about half an hour of backoff before a row is declared dead
 PERMANENT_ERRORS = frozenset(
     {
@@ -54,6 +55,11 @@ PERMANENT_ERRORS = frozenset(
         "no_text",
     }
 )
+
+
+def _tagged(row: Any) -> dict[str, Any]:
+    """Message metadata naming the outbox row, so a resend after a crash can find it."""
+    return {"event_type": "leadrouter_message", "event_payload": {"outbox": row.dedup_key}}
 
 
 class RateBudget:
@@ -203,17 +209,38 @@ class OutboxDispatcher:
         lead = leads.get(row.lead_id) if row.lead_id else None
         if row.lead_id and lead is None:
             raise PermanentSlackError(f"lead {row.lead_id} no longer exists")
-        if row.kind == "lead_card":
-            return await self._post_lead_card(lead, row.target)
-        if row.kind == "card_update":
+        if row.kind == "card_update":  # editing is idempotent: no double to fear
             await self._update_cards(lead)
+            return None
+        if row.kind == "lead_card":
+            message = views.lead_card(lead, self.now())
         elif row.kind == "alert":
             message = views.alert(row.payload.get("text", ""), lead)
-            await self.client.chat_postMessage(
-                channel=await self._channel_for(row.target), **message
-            )
         else:
             raise PermanentSlackError(f"unknown outbox kind {row.kind!r}")
+        channel = await self._channel_for(row.target)
+        if row.maybe_sent:
+            earlier = await self._posted_before(row, channel)
+            if earlier is not None:
+                log.warning("outbox %s reached Slack before a crash; not posting it again", row.id)
+                return earlier if row.kind == "lead_card" else None
+        response = await self.client.chat_postMessage(
+            channel=channel, metadata=_tagged(row), **message
+        )
+        return (response["channel"], response["ts"]) if row.kind == "lead_card" else None
+
+    async def _posted_before(self, row: Any, channel: str) -> tuple[str, str] | None:
+        """The message this row already posted, found by the key it carries in Slack."""
+        history = await self.client.conversations_history(
+            channel=channel,
+            oldest=str((row.created_at - CLOCK_SKEW).timestamp()),
+            include_all_metadata=True,
+            limit=200,
+        )
+        for message in history.get("messages", []):
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("outbox") == row.dedup_key:
+                return channel, message["ts"]
         return None
 
     async def _leads(self, lead_ids: set[str]) -> dict[str, LeadRecord]:
@@ -234,13 +261,6 @@ class OutboxDispatcher:
             opened = await self.client.conversations_open(users=target)
             self._dm_channels[target] = opened["channel"]["id"]
         return self._dm_channels[target]
-
-    async def _post_lead_card(self, lead: Any, target: str) -> tuple[str, str]:
-        channel = await self._channel_for(target)
-        response = await self.client.chat_postMessage(
-            channel=channel, **views.lead_card(lead, self.now())
-        )
-        return response["channel"], response["ts"]
 
     async def _update_cards(self, lead: Any) -> None:
         """Edit every posted card of the lead; a card not yet posted will render fresh."""

@@ -59,7 +59,7 @@ APP_ID = "A0LEADROUTER"
 DEFAULT_TZ = "America/New_York"
 BOT_SCOPES = (
     "chat:write,chat:write.public,im:write,users:read,users:read.email,commands,"
-    "channels:read,groups:read,files:write"
+    "channels:read,groups:read,files:write,im:history,channels:history,groups:history"
 )
 
 # Fields that slack_sdk (and Slack itself) carry as JSON-encoded strings inside form posts.
@@ -286,7 +286,8 @@ class FakeSlack:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._ts_counter = itertools.count(1)
+        self._last_ts_micros = 0
+        self._ts_lock = threading.Lock()
         self._id_counter = itertools.count(1)
         self._clear_state()
 
@@ -815,7 +816,10 @@ class FakeSlack:
             self._cond.notify_all()
 
     def _next_ts(self) -> str:
-        micros = 1_700_000_000_000_000 + 100 * next(self._ts_counter)
+        """Wall-clock time as Slack's are (so `oldest` filters work), strictly increasing."""
+        with self._ts_lock:
+            self._last_ts_micros = max(int(time.time() * 1_000_000), self._last_ts_micros + 100)
+            micros = self._last_ts_micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _next_id(self, prefix: str) -> str:
@@ -1045,6 +1049,25 @@ class FakeSlack:
         with self._cond:
             self._messages[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _m_conversations_history(self, p: dict[str, Any]) -> dict[str, Any]:
+        """Newest first; `metadata` only with include_all_metadata, as on Slack."""
+        channel = self._resolve_channel(str(p.get("channel") or ""))
+        oldest = float(p.get("oldest") or 0)
+        limit = int(p.get("limit") or 100)
+        with_metadata = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self._cond:
+            found = [
+                {
+                    k: v
+                    for k, v in message.items()
+                    if not k.startswith("_") and (with_metadata or k != "metadata")
+                }
+                for (where, ts), message in self._messages.items()
+                if where == channel and float(ts) >= oldest and not message.get("_deleted")
+            ]
+        found.sort(key=lambda message: float(message["ts"]), reverse=True)
+        return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit}
 
     def _m_chat_update(self, p: dict[str, Any]) -> dict[str, Any]:
         channel, ts = str(p.get("channel") or ""), str(p.get("ts") or "")
