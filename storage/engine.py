@@ -58,10 +58,17 @@ def redact(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-async def checkpoint(engine: AsyncEngine) -> None:
+async def checkpoint(engine: AsyncEngine) -> tuple[int, int, int] | None:
     """Copy the SQLite WAL into the database without blocking writers (PASSIVE), on a
-    pooled connection's own thread; a no-op on PostgreSQL."""
+    pooled connection's own thread; SQLite's (busy, WAL pages, pages copied), or None on
+    PostgreSQL."""
     if engine.dialect.name != "sqlite":
-        return
+        return None
     async with engine.connect() as connection:
-        await connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        # On the driver connection: SQLAlchemy would open a transaction first, and SQLite
+        # refuses to checkpoint inside one ("database table is locked").
+        raw = await connection.get_raw_connection()
+        cursor = await raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        busy, wal_pages, copied = await cursor.fetchone()
+        await cursor.close()
+    return busy, wal_pages, copied
