@@ -38,13 +38,11 @@ from bot.worker.alarm import TimerAlarm
 from bot.worker.outbox import OutboxDispatcher
 from bot.worker.timers import TimerSweeper
 from domain.config import load_config
-from storage.engine import checkpoint
 from storage.migrate import upgrade_to_head
 from storage.uow import Database
 
 log = logging.getLogger(__name__)
 SLACK_API_URL = "https://slack.com/api/"
-CHECKPOINT_EVERY_SECONDS = 1.0
 
 
 class Application:
@@ -125,23 +123,12 @@ class Application:
         )
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
         self.alarm.start()
-        self._tasks.append(asyncio.create_task(self._checkpoints(), name="sqlite-checkpoint"))
         if self.settings.socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             self._socket_handler = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token)
             await self._socket_handler.connect_async()
             log.info("connected to Slack in Socket Mode")
-
-    async def _checkpoints(self) -> None:
-        """SQLite's WAL is folded into the database here, every second, instead of by
-        whichever request happens to commit the thousandth page."""
-        while not self.dispatcher.stopping:
-            try:
-                await checkpoint(self.db.engine)
-            except Exception:
-                log.exception("WAL checkpoint failed; retrying")
-            await asyncio.sleep(CHECKPOINT_EVERY_SECONDS)
 
     async def stop_workers(self) -> None:
         self.alarm.stop()

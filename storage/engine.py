@@ -40,9 +40,6 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        # No checkpoint inside a committing request: checkpoint() runs them in the
-        # background, so copying the WAL into the database never stalls an answer.
-        cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -57,18 +54,3 @@ def redact(url: str) -> str:
     """The URL without its password, for logs and error lines."""
     return make_url(url).render_as_string(hide_password=True)
 
-
-async def checkpoint(engine: AsyncEngine) -> tuple[int, int, int] | None:
-    """Copy the SQLite WAL into the database without blocking writers (PASSIVE), on a
-    pooled connection's own thread; SQLite's (busy, WAL pages, pages copied), or None on
-    PostgreSQL."""
-    if engine.dialect.name != "sqlite":
-        return None
-    async with engine.connect() as connection:
-        # On the driver connection: SQLAlchemy would open a transaction first, and SQLite
-        # refuses to checkpoint inside one ("database table is locked").
-        raw = await connection.get_raw_connection()
-        cursor = await raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        busy, wal_pages, copied = await cursor.fetchone()
-        await cursor.close()
-    return busy, wal_pages, copied

@@ -123,10 +123,6 @@ class OutboxDispatcher:
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
             self._wake.clear()
 
-    @property
-    def stopping(self) -> bool:
-        return self._stopping
-
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()
