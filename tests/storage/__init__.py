@@ -10,8 +10,9 @@ The helpers here are shared by the test modules; fixtures stay in each module.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -68,3 +69,23 @@ def make_lead(
         contacted_at=None,
         version=1,
     )
+
+
+async def race_as_two_replicas(
+    db: Database,
+    other: Database,
+    work: Callable[[Database, str], Awaitable[None]],
+    start: asyncio.Event,
+) -> None:
+    """Two workers on each of two engines (as two replicas would be), released together
+    by `start`; `other` is disposed of afterwards."""
+    try:
+        tasks = [
+            asyncio.create_task(work(database, f"{name}-{index}"))
+            for name, database in (("replica1", db), ("replica2", other))
+            for index in range(2)
+        ]
+        start.set()
+        await asyncio.gather(*tasks)
+    finally:
+        await other.dispose()

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Row
 
 from storage import tables as t
 from storage.uow import Database
-from tests.storage import T0, migrated
+from tests.storage import T0, migrated, race_as_two_replicas
 
 LEASE = timedelta(seconds=60)
 ROWS = 200
@@ -140,16 +140,7 @@ async def test_two_replicas_never_lease_the_same_row(db_url: str, db: Database) 
                 async with database.transaction() as uow:
                     await uow.outbox.mark_sent(row.id, owner, now)
 
-    try:
-        tasks = [
-            asyncio.create_task(worker(database, f"{name}-{index}"))
-            for name, database in (("replica1", db), ("replica2", other))
-            for index in range(2)
-        ]
-        start.set()
-        await asyncio.gather(*tasks)
-    finally:
-        await other.dispose()
+    await race_as_two_replicas(db, other, worker, start)
     every = [row_id for ids in claimed.values() for row_id in ids]
     assert len(every) == ROWS
     assert len(set(every)) == ROWS  # nobody got a row someone else had

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from domain.sla import PlannedStep
 from storage import tables as t
 from storage.uow import Database
-from tests.storage import T0, make_lead, migrated
+from tests.storage import T0, make_lead, migrated, race_as_two_replicas
 
 
 @pytest.fixture
@@ -209,16 +209,7 @@ async def test_two_replicas_never_fire_the_same_step(db_url: str, db: Database) 
             if not rows:
                 return
 
-    try:
-        tasks = [
-            asyncio.create_task(sweeper(database, f"{name}-{index}"))
-            for name, database in (("replica1", db), ("replica2", other))
-            for index in range(2)
-        ]
-        start.set()
-        await asyncio.gather(*tasks)
-    finally:
-        await other.dispose()
+    await race_as_two_replicas(db, other, sweeper, start)
     every = [row_id for ids in fired.values() for row_id in ids]
     assert refused == []  # due() never handed out a step another sweeper was firing
     assert len(every) == len(set(every)) == 4 * len(steps)
