@@ -141,8 +141,22 @@ class SlackCall:
         return f"{self.method} {outcome} {' '.join(parts)}".rstrip()
 
 
+class _Aimed:
+    """A fault or delay aimed at some calls: a method (`*` for any), how many more times
+    (None: until cleared), and optionally a predicate on the call's params."""
+
+    method: str
+    remaining: int | None
+    when: ParamsPredicate | None
+
+    def matches(self, method: str, params: dict[str, Any]) -> bool:
+        if self.remaining == 0 or self.method not in ("*", method):
+            return False
+        return self.when is None or bool(self.when(params))
+
+
 @dataclass
-class _Fault:
+class _Fault(_Aimed):
     """An injected failure waiting for matching calls."""
 
     method: str
@@ -154,25 +168,15 @@ class _Fault:
     when: ParamsPredicate | None
     seconds: float = 0.0  # for timeouts: how long to hold the request
 
-    def matches(self, method: str, params: dict[str, Any]) -> bool:
-        if self.remaining == 0 or self.method not in ("*", method):
-            return False
-        return self.when is None or bool(self.when(params))
-
 
 @dataclass
-class _Delay:
+class _Delay(_Aimed):
     """A slow (but successful) answer for matching calls."""
 
     method: str
     seconds: float
     remaining: int | None
     when: ParamsPredicate | None
-
-    def matches(self, method: str, params: dict[str, Any]) -> bool:
-        if self.remaining == 0 or self.method not in ("*", method):
-            return False
-        return self.when is None or bool(self.when(params))
 
 
 @dataclass
