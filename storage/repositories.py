@@ -103,6 +103,7 @@ class LeadRepository(_Repository):
                     "team": lead.team,
                     "method": str(lead.method),
                     "decision": lead.decision,
+                    "rule": lead.decision.get("rule"),
                     "sla_policy": sla_policy,
                     "sla_due_at": lead.sla_due_at,
                     "assigned_at": lead.assigned_at,

@@ -90,12 +90,17 @@ leads = Table(
     Column("assigned_at", UtcDateTime, nullable=True),
     Column("contacted_at", UtcDateTime, nullable=True),
     Column("version", Integer, nullable=False, default=1),
+    Column("rule", String(200), nullable=True),
+    Column("erased_at", UtcDateTime, nullable=True),
     UniqueConstraint("submitter", "idempotency_key"),
     UniqueConstraint("submitter", "external_id"),
     Index("ix_leads_email_created", "email", "created_at"),
     Index("ix_leads_owner_status", "owner", "status"),
     Index("ix_leads_team_status", "team", "status"),
     Index("ix_leads_status_owner", "status", "owner"),
+    Index("ix_leads_created_at", "created_at"),
+    Index("ix_leads_team_created", "team", "created_at"),
+    Index("ix_leads_owner_created", "owner", "created_at"),
 )
 
 lead_events = Table(
