@@ -1,0 +1,122 @@
+"""Who may change what, and the audit trail's readable diff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from domain.authorization import NotAllowed, authorize_change, is_admin
+from domain.config import Config, validate_config
+from domain.config_diff import diff_configs
+
+
+def document() -> dict[str, Any]:
+    return {
+        "admins": ["U0ADMIN"],
+        "reps": [{"user": "U0ALICE"}, {"user": "U0BOB"}, {"user": "U0CARA"}],
+        "teams": [
+            {"name": "sales", "manager": "U0MGR", "members": [{"user": "U0ALICE"}]},
+            {"name": "sdr", "manager": "U0OTHER", "members": [{"user": "U0CARA"}]},
+        ],
+        "rules": [
+            {"name": "big", "when": {"employees": {"gte": 500}}, "then": {"team": "sales"}},
+            {"name": "rest", "then": {"team": "sdr"}},
+        ],
+    }
+
+
+def changed(edit: Any) -> tuple[Config, Config]:
+    before = document()
+    after = document()
+    edit(after)
+    return validate_config(before), validate_config(after)
+
+
+def set_pto(user_index: int) -> Any:
+    def edit(doc: dict[str, Any]) -> None:
+        doc["reps"][user_index]["pto"] = [{"from": "2026-12-01", "to": "2026-12-05"}]
+
+    return edit
+
+
+def add_member(doc: dict[str, Any]) -> None:
+    doc["teams"][0]["members"].append({"user": "U0BOB", "weight": 2})
+
+
+def change_strategy(doc: dict[str, Any]) -> None:
+    doc["teams"][0]["strategy"] = "weighted"
+
+
+def make_self_admin(doc: dict[str, Any]) -> None:
+    doc["admins"].append("U0ALICE")
+
+
+@pytest.mark.parametrize(
+    ("actor", "edit", "allowed"),
+    [
+        ("U0ADMIN", change_strategy, True),
+        ("U0ADMIN", add_member, True),
+        ("U0ALICE", set_pto(0), True),  # own PTO
+        ("U0ALICE", set_pto(1), False),  # someone else's
+        ("U0MGR", set_pto(0), True),  # a member of the team they manage
+        ("U0MGR", set_pto(2), False),  # a member of another team
+        ("U0MGR", add_member, True),  # members of their own team
+        ("U0OTHER", add_member, False),  # another manager's team
+        ("U0MGR", change_strategy, False),  # anything beyond members and PTO
+        ("U0ALICE", make_self_admin, False),
+        ("U0STRANGER", set_pto(0), False),
+    ],
+)
+def test_who_may_change_what(actor: str, edit: Any, allowed: bool) -> None:
+    before, after = changed(edit)
+    if allowed:
+        authorize_change(actor, before, after, workspace_admin=False)
+    else:
+        with pytest.raises(NotAllowed):
+            authorize_change(actor, before, after, workspace_admin=False)
+
+
+def test_a_manager_cannot_smuggle_a_strategy_change_in_with_members() -> None:
+    before, after = changed(lambda doc: (add_member(doc), change_strategy(doc)))
+    with pytest.raises(NotAllowed, match="Only Leadrouter admins"):
+        authorize_change("U0MGR", before, after, workspace_admin=False)
+
+
+def test_workspace_admins_administer_only_until_admins_are_named() -> None:
+    unnamed = validate_config({**document(), "admins": []})
+    assert is_admin("U0WS", unnamed, workspace_admin=True)
+    assert not is_admin("U0WS", unnamed, workspace_admin=False)
+    assert is_admin("U0WS", None, workspace_admin=True)
+    named = validate_config(document())
+    assert not is_admin("U0WS", named, workspace_admin=True)
+    assert is_admin("U0ADMIN", named, workspace_admin=False)
+
+
+def test_diff_names_what_changed_by_name_not_position() -> None:
+    before = document()
+    after = document()
+    after["teams"].insert(0, {"name": "new", "members": []})
+    after["teams"][2]["manager"] = "U0BOSS"
+    after["rules"].reverse()
+    del after["reps"][1]
+    lines = diff_configs(before, after)
+    assert '+ teams[new]: {"name": "new", "members": []}' in lines
+    assert "~ teams[sdr].manager: U0OTHER → U0BOSS" in lines
+    assert "- reps[U0BOB]" in lines
+    assert "~ rules order: big, rest → rest, big" in lines
+    assert not any("teams[sales]" in line for line in lines)
+    assert len(lines) == 4
+
+
+def test_diff_of_equal_documents_is_empty_and_of_nothing_lists_everything() -> None:
+    assert diff_configs(document(), document()) == []
+    first = diff_configs(None, document())
+    assert "+ teams[sales]" in " ".join(first) and "+ rules[rest]" in " ".join(first)
+
+
+def test_diff_lines_stay_short() -> None:
+    after = document()
+    after["rules"][0]["when"] = {"state": {"in": [f"S{n}" for n in range(500)]}}
+    (line,) = diff_configs(document(), after)
+    assert line.startswith("~ rules[big].when: ") and len(line) < 400
