@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.config_history import ConfigHistoryRepository
 from storage.engine import READ_ONLY, create_engine, is_sqlite
 from storage.repositories import (
     ConfigRepository,
@@ -33,6 +34,7 @@ class UnitOfWork:
         self.deadlines = DeadlineRepository(connection)
         self.outbox = OutboxRepository(connection)
         self.messages = MessageRepository(connection)
+        self.config_history = ConfigHistoryRepository(connection)
 
 
 class Database:
