@@ -24,11 +24,13 @@ from starlette.routing import Route
 from bot.api.routes import IntakeApi
 from bot.clock import SystemClock
 from bot.metrics import OUTBOX_DEPTH, REGISTRY
+from bot.services.admin import AdminService
 from bot.services.configuration import ConfigService
-from bot.services.directory import resolve_emails
+from bot.services.directory import is_workspace_admin, resolve_emails
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
 from bot.settings import Settings
+from bot.slack.admin_listeners import AdminListeners
 from bot.slack.listeners import (
     register_lead_buttons,
     register_queue_command,
@@ -73,6 +75,15 @@ class Application:
         register_lead_buttons(self.bolt, self.actions)
         register_reassign(self.bolt, self.actions)
         register_queue_command(self.bolt, self.actions)
+        self.admin = AdminService(
+            self.db,
+            self.configs,
+            self.clock.now,
+            self.dispatcher.wake,
+            lambda user: is_workspace_admin(self.client, user),
+            lambda config: resolve_emails(config, self.client),
+        )
+        AdminListeners(self.admin, settings.slack_bot_token).register(self.bolt)
         self._tasks: list[asyncio.Task[Any]] = []
         self._socket_handler: Any = None
 

@@ -47,3 +47,13 @@ async def resolve_emails(config: Config, client: AsyncWebClient) -> Config:
 
 def _resolved(user: Any, ids: dict[str, str]) -> Any:
     return ids.get(str(user).removeprefix("email:"), user)
+
+
+async def is_workspace_admin(client: AsyncWebClient, user: str) -> bool:
+    """Whether Slack says this user administers or owns the workspace (the admin
+    bootstrap, see domain.authorization). A failed lookup grants nothing."""
+    try:
+        found = (await client.users_info(user=user))["user"]
+    except SlackApiError:
+        return False
+    return any(found.get(flag) for flag in ("is_admin", "is_owner", "is_primary_owner"))

@@ -1,0 +1,696 @@
+"""Block Kit for the admin modals, and the pure parsing of what they submit.
+
+Every form becomes a plain configuration fragment (the JSON form of the YAML file),
+so `validate_config` judges a modal exactly as it judges the file; its error paths are
+mapped back onto the modal's blocks (`response_action: errors`). Slack's limits: 100
+blocks per modal, 100 options per static select (users and channels use Slack's own
+selects, which page through the whole workspace), 3,000 characters per text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from typing import Any
+
+import yaml
+
+from bot.services.admin import HistoryEntry, Saved, mention
+from bot.slack.views import escape, slack_date
+from domain.config import Config, RepConfig, RuleConfig, TeamConfig, _NoAliasLoader
+from domain.config_diff import show
+from domain.errors import FieldError
+
+MAX_BLOCKS = 100
+MAX_OPTIONS = 100
+TEXT_LIMIT = 3000
+ERROR_LIMIT = 300
+STRATEGIES = ("round_robin", "weighted", "least_loaded")
+METHODS = ("push", "pull", "pool")
+ROUTE_TO = ("account_owner", "attendee")
+View = dict[str, Any]
+Blocks = list[dict[str, Any]]
+Values = dict[str, dict[str, dict[str, Any]]]
+
+# Which modal block shows errors for which configuration field.
+TEAM_FIELDS = {f: f for f in ("name", "channel", "method", "strategy", "manager", "backup")}
+TEAM_FIELDS["members"] = "members"
+REP_FIELDS = {
+    "user": "user",
+    "email": "email",
+    "timezone": "timezone",
+    "working_hours": "hours",
+    "capacity": "capacity",
+    "pto": "pto",
+    "active": "active",
+}
+RULE_FIELDS = {"name": "name", "when": "when", "then": "team"}
+SLA_FIELDS = {"respond_within": "respond_within", "remind_at": "remind_at"}
+SLA_FIELDS["escalation"] = "escalation"
+
+
+class FormError(Exception):
+    """A form field that does not even parse; `errors` maps block ids to messages."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+# ------------------------------------------------------------------------- primitives
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text[:150] or " ", "emoji": True}
+
+
+def _md(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text if len(text) <= TEXT_LIMIT else text[:2999] + "…"}
+
+
+def _option(value: str, label: str | None = None) -> dict[str, Any]:
+    return {"text": _text(label or value.replace("_", " ")), "value": value}
+
+
+def _input(
+    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = ""
+) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": block_id,
+        "label": _text(label),
+        "element": {"action_id": block_id, **element},
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = _text(hint)
+    return block
+
+
+def _plain(initial: str | None = None, *, multiline: bool = False) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "plain_text_input", "multiline": multiline}
+    if initial:
+        element["initial_value"] = initial
+    return element
+
+
+def _select(choices: tuple[str, ...] | list[str], initial: str | None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "static_select",
+        "options": [_option(choice) for choice in choices[:MAX_OPTIONS]],
+    }
+    if initial in choices:
+        element["initial_option"] = _option(initial)
+    return element
+
+
+def _user_select(initial: str | None) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "users_select"}
+    if initial:
+        element["initial_user"] = initial
+    return element
+
+
+def _modal(
+    callback_id: str, title: str, blocks: Blocks, metadata: dict[str, Any], submit: str | None
+) -> View:
+    view: View = {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": _text(title[:24]),
+        "close": _text("Close"),
+        "private_metadata": json.dumps(metadata),
+        "blocks": blocks[:MAX_BLOCKS],
+    }
+    if submit:
+        view["submit"] = _text(submit)
+    return view
+
+
+def metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """What the modal was opened on (base version, the item's original name)."""
+    try:
+        found = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _version_line(version: int | None) -> str:
+    return f"configuration version {version}" if version is not None else "no configuration yet"
+
+
+# ------------------------------------------------------------------------- menu
+
+
+def admin_menu(
+    version: int | None, config: Config | None, *, admin: bool, teams: list[str]
+) -> View:
+    """The `/leadrouter` modal: a jumping-off point (each choice pushes its own modal).
+    A manager who is not an admin sees only the teams they manage."""
+    blocks: Blocks = [
+        {
+            "type": "section",
+            "text": _md(
+                f"*Leadrouter* · {_version_line(version)}"
+                + (
+                    f" · {len(config.teams)} teams, {len(config.reps)} reps, "
+                    f"{len(config.rules)} rules"
+                    if config
+                    else ""
+                )
+            ),
+        }
+    ]
+    if admin:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "menu",
+                "elements": [
+                    {"type": "button", "action_id": "admin_new_team", "text": _text("New team")},
+                    {"type": "button", "action_id": "admin_rules", "text": _text("Rules")},
+                    {"type": "button", "action_id": "admin_history", "text": _text("History")},
+                    {"type": "button", "action_id": "admin_export", "text": _text("Export YAML")},
+                    {"type": "button", "action_id": "admin_import", "text": _text("Import YAML")},
+                ],
+            }
+        )
+    if teams:
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": "edit_team",
+                "text": _md("Edit a team"),
+                "accessory": {"action_id": "admin_edit_team", **_select(teams, None)},
+            }
+        )
+    if admin:
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": "edit_rep",
+                "text": _md("Add or edit a rep"),
+                "accessory": {"action_id": "admin_edit_rep", "type": "users_select"},
+            }
+        )
+        lead_types = sorted(config.lead_types()) if config else []
+        if lead_types:
+            blocks.append(
+                {
+                    "type": "section",
+                    "block_id": "edit_sla",
+                    "text": _md("Edit the SLA of a lead type"),
+                    "accessory": {"action_id": "admin_edit_sla", **_select(lead_types, None)},
+                }
+            )
+    return _modal("admin_menu", "Leadrouter admin", blocks, {"base": version}, None)
+
+
+def saved_view(title: str, saved: Saved) -> View:
+    """What replaces a modal after a save: the new version and its readable diff."""
+    if not saved.changes:
+        text = "Nothing changed: the configuration already says this."
+    else:
+        lines = "\n".join(escape(line) for line in saved.changes)
+        text = f"Saved as configuration version {saved.version}.\n```{lines}```"
+    return _modal("admin_saved", title, [{"type": "section", "text": _md(text)}], {}, None)
+
+
+# ------------------------------------------------------------------------- team
+
+
+def _rep_label(config: Config | None, user: str) -> str:
+    rep = config.rep(user) if config else None
+    return (rep.name or rep.email or user) if rep else user
+
+
+def team_modal(version: int | None, config: Config | None, team: TeamConfig | None) -> View:
+    """Create (team None) or edit a team. Weights: one number per current member;
+    members added here start at weight 1 (reopen the team to weigh them)."""
+    members = team.members if team else []
+    multi: dict[str, Any] = {"type": "multi_users_select"}
+    if members:
+        multi["initial_users"] = [member.user for member in members]
+    channel: dict[str, Any] = {
+        "type": "conversations_select",
+        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+    }
+    if team and team.channel:
+        channel["initial_conversation"] = team.channel
+    blocks: Blocks = [
+        _input("name", "Team name", _plain(team.name if team else None)),
+        _input(
+            "channel",
+            "Channel",
+            channel,
+            optional=True,
+            hint="Where pull and pool leads are posted (needed for pull and pool).",
+        ),
+        _input("method", "Method", _select(METHODS, team.method.value if team else "push")),
+        _input("strategy", "Strategy", _select(STRATEGIES, team.strategy if team else None)),
+        _input("manager", "Manager", _user_select(team.manager if team else None), optional=True),
+        _input(
+            "backup",
+            "Backup",
+            _user_select(team.backup if team else None),
+            optional=True,
+            hint="Escalation target; empty: the next eligible member.",
+        ),
+        _input("members", "Members", multi, optional=True),
+    ]
+    room = MAX_BLOCKS - len(blocks)
+    for member in members[:room]:
+        blocks.append(
+            _input(
+                f"weight:{member.user}",
+                f"Weight of {_rep_label(config, member.user)}",
+                {
+                    "type": "number_input",
+                    "is_decimal_allowed": False,
+                    "min_value": "1",
+                    "max_value": "100",
+                    "initial_value": str(member.weight),
+                },
+                optional=True,
+            )
+        )
+    meta = {"base": version, "team": team.name if team else None}
+    return _modal("admin_team", "Edit team" if team else "New team", blocks, meta, "Save")
+
+
+def _value(values: Values, block: str) -> dict[str, Any]:
+    return values.get(block, {}).get(block, {})
+
+
+def _string(values: Values, block: str) -> str | None:
+    text = _value(values, block).get("value")
+    return text.strip() or None if isinstance(text, str) else None
+
+
+def _selected(values: Values, block: str) -> str | None:
+    option = _value(values, block).get("selected_option")
+    return option.get("value") if isinstance(option, dict) else None
+
+
+def parse_team_form(values: Values, previous: TeamConfig | None) -> dict[str, Any]:
+    """The team fragment: weights typed in the modal, else the member's old weight, else
+    1. Fields the modal does not show (business hours...) are kept from `previous`."""
+    old_weights = {member.user: member.weight for member in previous.members} if previous else {}
+    members = []
+    errors: dict[str, str] = {}
+    for user in _value(values, "members").get("selected_users") or []:
+        typed = _value(values, f"weight:{user}").get("value")
+        weight = old_weights.get(user, 1)
+        if typed not in (None, ""):
+            try:
+                weight = int(typed)
+            except ValueError:
+                errors[f"weight:{user}"] = "expected a whole number from 1 to 100"
+        members.append({"user": user, "weight": weight})
+    if errors:
+        raise FormError(errors)
+    kept = previous.model_dump(mode="json", by_alias=True, exclude_none=True) if previous else {}
+    team = {
+        **{k: v for k, v in kept.items() if k not in TEAM_FIELDS},
+        "name": _string(values, "name") or "",
+        "method": _selected(values, "method") or "push",
+        "strategy": _selected(values, "strategy") or "round_robin",
+        "members": members,
+    }
+    optional = {
+        "channel": _value(values, "channel").get("selected_conversation"),
+        "manager": _value(values, "manager").get("selected_user"),
+        "backup": _value(values, "backup").get("selected_user"),
+    }
+    team.update({key: value for key, value in optional.items() if value})
+    return team
+
+
+# ------------------------------------------------------------------------- rep
+
+
+def rep_modal(version: int | None, rep: RepConfig | None, user: str) -> View:
+    hours = (
+        "; ".join(f"{days} {spans}" for days, spans in (rep.working_hours or {}).items())
+        if rep
+        else ""
+    )
+    pto = ", ".join(f"{r.start.isoformat()}..{r.end.isoformat()}" for r in (rep.pto if rep else []))
+    capacity: dict[str, Any] = {
+        "type": "number_input",
+        "is_decimal_allowed": False,
+        "min_value": "0",
+    }
+    if rep and rep.capacity is not None:
+        capacity["initial_value"] = str(rep.capacity)
+    active: dict[str, Any] = {"type": "checkboxes", "options": [_option("active", "Active")]}
+    if rep is None or rep.active:
+        active["initial_options"] = [_option("active", "Active")]
+    blocks: Blocks = [
+        {"type": "section", "text": _md(f"Rep <@{user}>")},
+        _input("email", "Email", _plain(rep.email if rep else None), optional=True),
+        _input(
+            "timezone",
+            "Timezone",
+            _plain(rep.timezone if rep else "UTC"),
+            hint="IANA name, e.g. America/New_York",
+        ),
+        _input(
+            "hours",
+            "Working hours",
+            _plain(hours),
+            optional=True,
+            hint="e.g. mon-fri 09:00-17:30; sat 10:00-14:00 (empty: always on shift)",
+        ),
+        _input("capacity", "Capacity (max open leads)", capacity, optional=True),
+        _input(
+            "pto",
+            "PTO",
+            _plain(pto, multiline=True),
+            optional=True,
+            hint="Ranges like 2026-12-01..2026-12-05, comma separated; one day: 2026-12-24",
+        ),
+        _input("active", "Status", active, optional=True),
+    ]
+    meta = {"base": version, "rep": user}
+    return _modal("admin_rep", "Rep", blocks, meta, "Save")
+
+
+_HOURS = re.compile(r"^\s*([a-z,\-]+)\s+(.+?)\s*$", re.IGNORECASE)
+
+
+def parse_rep_form(values: Values, user: str, previous: RepConfig | None) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    hours: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in (_string(values, "hours") or "").split(";"))):
+        match = _HOURS.match(part)
+        if not match:
+            errors["hours"] = f"expected days then hours, like mon-fri 09:00-17:30; got {part!r}"
+            break
+        hours[match.group(1).lower()] = match.group(2)
+    pto = []
+    for part in filter(None, (p.strip() for p in re.split(r"[,\n]", _string(values, "pto") or ""))):
+        start, _, end = part.partition("..")
+        try:
+            first = date.fromisoformat(start.strip())
+            last = date.fromisoformat(end.strip()) if end else first
+        except ValueError:
+            errors["pto"] = f"expected YYYY-MM-DD..YYYY-MM-DD, got {part!r}"
+            break
+        pto.append({"from": first.isoformat(), "to": last.isoformat()})
+    capacity = _value(values, "capacity").get("value")
+    if errors:
+        raise FormError(errors)
+    kept = previous.model_dump(mode="json", by_alias=True, exclude_none=True) if previous else {}
+    rep: dict[str, Any] = {
+        **{k: v for k, v in kept.items() if k not in REP_FIELDS},
+        "user": user,
+        "timezone": _string(values, "timezone") or "UTC",
+        "pto": pto,
+        "active": bool(_value(values, "active").get("selected_options")),
+    }
+    optional = {
+        "email": _string(values, "email"),
+        "working_hours": hours or None,
+        "capacity": int(capacity) if capacity not in (None, "") else None,
+    }
+    rep.update({key: value for key, value in optional.items() if value is not None})
+    return rep
+
+
+# ------------------------------------------------------------------------- rules
+
+
+def _rule_line(position: int, rule: RuleConfig) -> str:
+    action = rule.then
+    target = f"team *{escape(action.team)}*" if action.team else escape(action.route_to or "")
+    extra = f" ({action.method.value})" if action.method else ""
+    when = f"when `{escape(show(rule.when))}`" if rule.when else "everything else"
+    return f"*{position}. {escape(rule.name)}*: {when} → {target}{extra}"
+
+
+def rules_modal(version: int | None, config: Config | None, notice: str = "") -> View:
+    """Every rule with an overflow menu (edit, move up, move down, delete). First match
+    wins, so the order shown is the order applied."""
+    blocks: Blocks = [
+        {
+            "type": "actions",
+            "block_id": "rules_menu",
+            "elements": [
+                {"type": "button", "action_id": "admin_add_rule", "text": _text("Add rule")}
+            ],
+        }
+    ]
+    if notice:
+        blocks.append({"type": "context", "elements": [_md(notice)]})
+    rules = config.rules if config else []
+    room = MAX_BLOCKS - len(blocks) - 1
+    for position, rule in enumerate(rules[:room]):
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": f"rule:{position}",
+                "text": _md(_rule_line(position + 1, rule)),
+                "accessory": {
+                    "type": "overflow",
+                    "action_id": "admin_rule_menu",
+                    "options": [
+                        _option(f"{op}:{position}", label)
+                        for op, label in (
+                            ("edit", "Edit"),
+                            ("up", "Move up"),
+                            ("down", "Move down"),
+                            ("delete", "Delete"),
+                        )
+                    ],
+                },
+            }
+        )
+    if len(rules) > room:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [_md(f"{len(rules) - room} more: edit them in the YAML export.")],
+            }
+        )
+    return _modal("admin_rules", "Routing rules", blocks, {"base": version}, None)
+
+
+def rule_modal(
+    version: int | None, config: Config | None, rule: RuleConfig | None, position: int | None
+) -> View:
+    teams = [team.name for team in config.teams] if config else []
+    when = (
+        yaml.safe_dump(rule.when, default_flow_style=True, width=10_000).strip()
+        if rule and rule.when
+        else ""
+    )
+    position_input: dict[str, Any] = {
+        "type": "number_input",
+        "is_decimal_allowed": False,
+        "min_value": "1",
+    }
+    if position is not None:
+        position_input["initial_value"] = str(position + 1)
+    blocks: Blocks = [
+        _input("name", "Rule name", _plain(rule.name if rule else None)),
+        _input(
+            "when",
+            "When (conditions)",
+            _plain(when, multiline=True),
+            optional=True,
+            hint="e.g. {employees: {gte: 500}, country: US}; empty: the catch-all (last) rule",
+        ),
+        _input(
+            "team", "Route to team", _select(teams, rule.then.team if rule else None), optional=True
+        ),
+        _input(
+            "route_to",
+            "Or route to",
+            _select(ROUTE_TO, rule.then.route_to if rule else None),
+            optional=True,
+        ),
+        _input(
+            "method",
+            "Method override",
+            _select(METHODS, rule.then.method.value if rule and rule.then.method else None),
+            optional=True,
+        ),
+        _input("position", "Position", position_input, optional=True, hint="1 is checked first"),
+    ]
+    meta = {"base": version, "rule": rule.name if rule else None}
+    return _modal("admin_rule", "Edit rule" if rule else "New rule", blocks, meta, "Save")
+
+
+def parse_rule_form(
+    values: Values, previous: RuleConfig | None
+) -> tuple[dict[str, Any], int | None]:
+    errors: dict[str, str] = {}
+    when: Any = None
+    text = _string(values, "when")
+    if text:
+        try:
+            when = yaml.load(text, Loader=_NoAliasLoader)  # safe: no tags, no anchors
+        except yaml.YAMLError as error:
+            errors["when"] = f"not valid YAML: {getattr(error, 'problem', None) or error}"
+        if when is not None and not isinstance(when, dict):
+            errors["when"] = "expected conditions like {employees: {gte: 500}}"
+    if errors:
+        raise FormError(errors)
+    kept = previous.then.model_dump(mode="json", exclude_none=True) if previous else {}
+    then: dict[str, Any] = {k: v for k, v in kept.items() if k in ("strategy", "fallback_team")}
+    for key in ("team", "route_to", "method"):
+        if chosen := _selected(values, key):
+            then[key] = chosen
+    rule: dict[str, Any] = {"name": _string(values, "name") or "", "then": then}
+    if when:
+        rule["when"] = when
+    position = _value(values, "position").get("value")
+    return rule, int(position) if position not in (None, "") else None
+
+
+# ------------------------------------------------------------------------- SLAs
+
+
+def sla_modal(version: int | None, config: Config | None, lead_type: str) -> View:
+    sla = config.sla_for(lead_type) if config else None
+    dumped = sla.model_dump(mode="json") if sla else {}
+    steps = ", ".join(f"{step['after']} {step['do']}" for step in dumped.get("escalation") or [])
+    blocks: Blocks = [
+        _input(
+            "respond_within",
+            "Respond within",
+            _plain(dumped.get("respond_within")),
+            hint="90s, 5m, 2h, 1d",
+        ),
+        _input(
+            "remind_at",
+            "Reminders",
+            _plain(", ".join(dumped.get("remind_at", []))),
+            optional=True,
+            hint="e.g. 50%, 80% (or durations)",
+        ),
+        _input(
+            "escalation",
+            "Escalation steps",
+            _plain(steps),
+            optional=True,
+            hint="e.g. 0m reassign, 0m notify_manager, 15m repost_to_channel",
+        ),
+    ]
+    meta = {"base": version, "lead_type": lead_type}
+    return _modal("admin_sla", f"SLA: {lead_type}", blocks, meta, "Save")
+
+
+def parse_sla_form(values: Values) -> dict[str, Any]:
+    sla: dict[str, Any] = {"respond_within": _string(values, "respond_within") or ""}
+    reminders = [r.strip() for r in (_string(values, "remind_at") or "").split(",") if r.strip()]
+    if reminders:
+        sla["remind_at"] = reminders
+    steps = []
+    for part in filter(None, (p.strip() for p in (_string(values, "escalation") or "").split(","))):
+        after, _, action = part.partition(" ")
+        if not action.strip():
+            raise FormError({"escalation": f"expected a delay then an action, got {part!r}"})
+        steps.append({"after": after, "do": action.strip()})
+    if steps:
+        sla["escalation"] = steps
+    return sla
+
+
+# ------------------------------------------------------------------------- errors
+
+
+def errors_for_blocks(
+    errors: list[FieldError], prefix: str, fields: dict[str, str], fallback: str
+) -> dict[str, str]:
+    """validate_config's paths onto the modal's blocks: `teams[2].channel` -> `channel`.
+    An error elsewhere (a rule naming a team this edit renamed away) goes, with its full
+    path, to `fallback`, so nothing is silently dropped."""
+    shown: dict[str, list[str]] = {}
+    for error in errors:
+        rest = error.path[len(prefix) :] if prefix and error.path.startswith(prefix) else None
+        field = re.split(r"[.\[]", rest.lstrip("."), maxsplit=1)[0] if rest else ""
+        block = fields.get(field)
+        shown.setdefault(block or fallback, []).append(error.message if block else str(error))
+    return {block: "; ".join(messages)[:ERROR_LIMIT] for block, messages in shown.items()}
+
+
+# ------------------------------------------------------------------------- messages
+
+
+def history_message(entries: list[HistoryEntry], current: int | None) -> dict[str, Any]:
+    """The latest versions, newest first, each with its diff and a Roll back button."""
+    blocks: Blocks = [{"type": "section", "text": _md("*Configuration history* (newest first)")}]
+    for entry in entries[:20]:
+        head = (
+            f"*Version {entry.version}* · {slack_date(entry.created_at)} · "
+            f"{mention(entry.actor)}" + (f" · {escape(entry.note)}" if entry.note else "")
+        )
+        diff = "\n".join(escape(line) for line in entry.changes[:15]) or "(no change)"
+        if len(entry.changes) > 15:
+            diff += f"\n… and {len(entry.changes) - 15} more"
+        block: dict[str, Any] = {"type": "section", "text": _md(f"{head}\n```{diff}```")}
+        if entry.version != current:
+            block["accessory"] = {
+                "type": "button",
+                "action_id": "admin_rollback",
+                "value": str(entry.version),
+                "text": _text(f"Roll back to {entry.version}"),
+                "confirm": {
+                    "title": _text("Roll back?"),
+                    "text": _md(
+                        f"Routing will use version {entry.version} again (saved as a new version)."
+                    ),
+                    "confirm": _text("Roll back"),
+                    "deny": _text("Cancel"),
+                },
+            }
+        blocks.append(block)
+    return {"text": "Configuration history", "blocks": blocks}
+
+
+def import_modal() -> View:
+    blocks: Blocks = [
+        {
+            "type": "section",
+            "text": _md(
+                "Upload a configuration file (the YAML of `leadrouter config export`). It "
+                "replaces the whole configuration, or changes nothing if any part is invalid."
+            ),
+        },
+        _input(
+            "file",
+            "Configuration file",
+            {"type": "file_input", "filetypes": ["yml", "yaml", "txt"], "max_files": 1},
+        ),
+    ]
+    return _modal("admin_import", "Import configuration", blocks, {}, "Import")
+
+
+def changes_text(saved: Saved, what: str) -> str:
+    if not saved.changes:
+        return f"{what}: nothing changed."
+    lines = "\n".join(escape(line) for line in saved.changes[:30])
+    return f"{what}: saved as configuration version {saved.version}.\n```{lines}```"
+
+
+def note(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _md(text)}
+
+
+def info_modal(title: str, blocks: Blocks) -> View:
+    """A modal that only shows something (history, an import's result, a refusal)."""
+    return _modal("admin_info", title, blocks, {}, None)
+
+
+def import_errors(errors: list[FieldError], total: int) -> Blocks:
+    """Every error with its path (the first 50 when there are more); nothing was saved."""
+    lines = "\n".join(escape(str(error)) for error in errors)
+    more = f"\n… and {total - len(errors)} more" if total > len(errors) else ""
+    return [
+        note(f":x: The file was not imported; nothing changed. {total} problem(s):"),
+        note(f"```{lines}{more}```"),
+    ]
