@@ -309,6 +309,7 @@ class FakeSlack:
             self._views: dict[str, dict[str, Any]] = {}
             self._home_views: dict[str, str] = {}
             self._users: dict[str, dict[str, Any]] = {}
+            self._files: dict[str, tuple[dict[str, Any], bytes]] = {}
             self._cond.notify_all()
 
     def start(self) -> Self:
@@ -949,11 +950,35 @@ class FakeSlack:
                 text_reply=f"OK - {len(body)}",
             )
 
+        async def download(request: Request) -> Response:
+            # url_private_download: the bytes, only with a bot token (as on Slack).
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            file_id = request.path_params["file_id"]
+            with self._cond:
+                found = self._files.get(file_id)
+            denied = self._check_auth({}, headers.get("authorization", ""))
+            status = 404 if found is None else 403 if denied else 200
+            self._record(
+                SlackCall(
+                    "file_download",
+                    {"file_id": file_id},
+                    headers=headers,
+                    at=time.monotonic(),
+                    failed=status != 200,
+                    status=status,
+                    target=file_id,
+                )
+            )
+            if found is None or denied:
+                return PlainTextResponse("no", status_code=status)
+            return Response(found[1], media_type="application/octet-stream")
+
         return Starlette(
             routes=[
                 Route("/api/{method:path}", api, methods=["GET", "POST"]),
                 Route("/response_url/{token:path}", response_url, methods=["POST"]),
                 Route("/upload/{file_id}", upload, methods=["POST"]),
+                Route("/files/{file_id}/{name}", download, methods=["GET"]),
             ]
         )
 
@@ -1256,3 +1281,29 @@ class FakeSlack:
             "ok": True,
             "files": [{"id": f.get("id"), "title": f.get("title", "")} for f in files],
         }
+
+    def add_file(self, name: str, content: bytes, *, size: int | None = None) -> dict[str, Any]:
+        """A file as if a user had uploaded it (e.g. in a modal's ``file_input``):
+        ``files.info`` describes it, and its ``url_private_download`` serves ``content``
+        to a request with a bot token. ``size`` overrides the size Slack reports."""
+        file_id = self._next_id("F")
+        info = {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": "text/plain",
+            "filetype": name.rpartition(".")[2],
+            "size": len(content) if size is None else size,
+            "url_private": f"{self.root_url}/files/{file_id}/{name}",
+            "url_private_download": f"{self.root_url}/files/{file_id}/{name}",
+        }
+        with self._cond:
+            self._files[file_id] = (info, content)
+        return info
+
+    def _m_files_info(self, p: dict[str, Any]) -> dict[str, Any]:
+        with self._cond:
+            found = self._files.get(str(p.get("file") or ""))
+        if found is None:
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True, "file": found[0]}

@@ -1,0 +1,281 @@
+"""Issue 8 end to end: admins change routing from Slack with signed slash commands,
+block_actions and view_submissions against the running app; the next lead routes by
+the change; refusals, inline errors, stale saves and rollbacks change nothing else."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import pytest
+
+from tests.support.app_process import AppProcess
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_signing import (
+    block_action_body,
+    multi_users_select,
+    number_input,
+    slash_command_body,
+    static_select,
+    text_input,
+    users_select,
+    view_submission_body,
+)
+
+pytestmark = pytest.mark.e2e
+BIG = {"email": "cto@bigcorp.com", "company": "Bigcorp", "employees": 1000}
+_tokens = itertools.count()
+
+
+def command(app: AppProcess, fake: FakeSlack, text: str, user: str = "U0ADMIN") -> str:
+    """Run `/leadrouter TEXT`; returns the response_url token its answer goes to."""
+    token = f"cmd-{next(_tokens)}"
+    body = slash_command_body(
+        "/leadrouter", text, user_id=user, response_url=fake.response_url(token)
+    )
+    assert app.post_slack(body).status_code == 200
+    return token
+
+
+def reply(fake: FakeSlack, token: str) -> dict[str, Any]:
+    (call,) = fake.wait_for("response_url", predicate=lambda c: c.target == token)
+    return call.params
+
+
+def open_menu(app: AppProcess, fake: FakeSlack, user: str = "U0ADMIN") -> dict[str, Any]:
+    before = len(fake.calls_to("views.open"))
+    command(app, fake, "", user)
+    opened = fake.wait_for("views.open", count=before + 1)[-1]
+    return opened.response["view"]
+
+
+def click_in_view(
+    app: AppProcess,
+    fake: FakeSlack,
+    view: dict[str, Any],
+    action_id: str,
+    user: str = "U0ADMIN",
+    **action: Any,
+) -> dict[str, Any]:
+    """A block action inside a modal; returns the modal it pushed."""
+    before = len(fake.calls_to("views.push"))
+    body = block_action_body(action_id, user_id=user, view=view, action=action or None)
+    assert app.post_slack(body).status_code == 200
+    return fake.wait_for("views.push", count=before + 1)[-1].response["view"]
+
+
+def submit(
+    app: AppProcess,
+    view: dict[str, Any],
+    values: dict[str, dict[str, dict[str, Any]]],
+    user: str = "U0ADMIN",
+) -> dict[str, Any]:
+    """Submit a modal as Slack does; returns the app's ack (response_action...)."""
+    body = view_submission_body(
+        view["callback_id"],
+        values,
+        user_id=user,
+        private_metadata=view["private_metadata"],
+        view_id=view["id"],
+    )
+    response = app.post_slack(body)
+    assert response.status_code == 200, response.text
+    return response.json() if response.content else {}
+
+
+def team_values(name: str, members: list[str], **extra: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "name": {"name": text_input(name)},
+        "method": {"method": static_select(extra.get("method", "push"))},
+        "strategy": {"strategy": static_select(extra.get("strategy", "round_robin"))},
+        "members": {"members": multi_users_select(members)},
+        "channel": {"channel": {"type": "conversations_select", "selected_conversation": None}},
+        "manager": {"manager": users_select(extra.get("manager"))},
+        "backup": {"backup": users_select(None)},
+    }
+    for user, weight in extra.get("weights", {}).items():
+        values[f"weight:{user}"] = {f"weight:{user}": number_input(weight)}
+    return values
+
+
+def rule_values(name: str, when: str, team: str, position: int | None) -> dict[str, Any]:
+    return {
+        "name": {"name": text_input(name)},
+        "when": {"when": text_input(when)},
+        "team": {"team": static_select(team)},
+        "route_to": {"route_to": static_select(None)},
+        "method": {"method": static_select(None)},
+        "position": {"position": number_input(position)},
+    }
+
+
+def create_enterprise_team_and_rule(app: AppProcess, fake: FakeSlack) -> None:
+    menu = open_menu(app, fake)
+    team_modal = click_in_view(app, fake, menu, "admin_new_team")
+    ack = submit(app, team_modal, team_values("enterprise", ["U0ERIN"], strategy="weighted"))
+    assert ack["response_action"] == "update", ack
+    saved = json.dumps(ack["view"]["blocks"])
+    assert "configuration version 2" in saved and "+ teams[enterprise]" in saved
+    rules = click_in_view(app, fake, menu, "admin_rules")
+    rule_modal = click_in_view(app, fake, rules, "admin_add_rule")
+    ack = submit(
+        app, rule_modal, rule_values("enterprise", "{employees: {gte: 500}}", "enterprise", 1)
+    )
+    assert ack["response_action"] == "update", ack
+    assert "+ rules[enterprise]" in json.dumps(ack["view"]["blocks"])
+
+
+def test_an_admin_creates_a_team_and_rule_and_the_next_lead_routes_by_them(
+    app: AppProcess, fake_slack: FakeSlack
+) -> None:
+    before = app.post_lead({**BIG, "email": "first@bigcorp.com"}).json()
+    assert before["team"] == "inbound"
+    create_enterprise_team_and_rule(app, fake_slack)
+    lead = app.post_lead(BIG).json()
+    assert (lead["team"], lead["owner"], lead["decision"]["rule"]) == (
+        "enterprise",
+        "U0ERIN",
+        "enterprise",
+    )
+    small = app.post_lead({"email": "a@small.io", "employees": 5}).json()
+    assert small["team"] == "inbound"
+
+
+def test_a_rollback_restores_routing(app: AppProcess, fake_slack: FakeSlack) -> None:
+    create_enterprise_team_and_rule(app, fake_slack)
+    history = reply(fake_slack, command(app, fake_slack, "history"))
+    text = json.dumps(history["blocks"])
+    assert "Version 3" in text and "+ rules[enterprise]" in text and "<@U0ADMIN>" in text
+    (button,) = [
+        block["accessory"]
+        for block in history["blocks"]
+        if block.get("accessory", {}).get("value") == "1"
+    ]
+    token = "rollback"
+    body = block_action_body(
+        "admin_rollback", "1", user_id="U0ADMIN", response_url=fake_slack.response_url(token)
+    )
+    assert button["action_id"] == "admin_rollback"
+    assert app.post_slack(body).status_code == 200
+    assert "saved as configuration version 4" in reply(fake_slack, token)["text"]
+    assert app.post_lead(BIG).json()["team"] == "inbound"
+
+
+def test_a_non_admin_is_refused_and_changes_nothing(app: AppProcess, fake_slack: FakeSlack) -> None:
+    refusal = reply(fake_slack, command(app, fake_slack, "", user="U0BOB"))
+    assert "Only Leadrouter admins" in refusal["text"]
+    assert refusal["response_type"] == "ephemeral"
+    assert not fake_slack.calls_to("views.open")
+    # A forged submission of the admin's modal: checked server-side, refused inline.
+    menu = open_menu(app, fake_slack)
+    team_modal = click_in_view(app, fake_slack, menu, "admin_new_team")
+    ack = submit(app, team_modal, team_values("enterprise", ["U0BOB"]), user="U0BOB")
+    assert ack["response_action"] == "errors"
+    assert "Only Leadrouter admins" in ack["errors"]["name"]
+    rollback = block_action_body(
+        "admin_rollback", "1", user_id="U0BOB", response_url=fake_slack.response_url("rb")
+    )
+    app.post_slack(rollback)
+    assert "Only Leadrouter admins" in reply(fake_slack, "rb")["text"]
+    history = reply(fake_slack, command(app, fake_slack, "history"))
+    assert "Version 2" not in json.dumps(history["blocks"])
+
+
+def test_invalid_input_comes_back_inline_on_its_field(
+    app: AppProcess, fake_slack: FakeSlack
+) -> None:
+    menu = open_menu(app, fake_slack)
+    team_modal = click_in_view(app, fake_slack, menu, "admin_new_team")
+    ack = submit(app, team_modal, team_values("claims", ["U0BOB"], method="pull"))
+    assert ack == {
+        "response_action": "errors",
+        "errors": {"channel": "a pull team needs a channel"},
+    }
+    ack = submit(app, team_modal, team_values("inbound", ["U0BOB"]))
+    assert (
+        ack["response_action"] == "errors" and "duplicate team 'inbound'" in ack["errors"]["name"]
+    )
+    rules = click_in_view(app, fake_slack, menu, "admin_rules")
+    rule_modal = click_in_view(app, fake_slack, rules, "admin_add_rule")
+    ack = submit(app, rule_modal, rule_values("big", "{employees: {gte: many}}", "inbound", 1))
+    assert ack["response_action"] == "errors" and "expected a number" in ack["errors"]["when"]
+    ack = submit(app, rule_modal, rule_values("big", "{employees: &a {gte: 5}}", "inbound", 1))
+    assert "anchors" in ack["errors"]["when"]
+    history = reply(fake_slack, command(app, fake_slack, "history"))
+    assert "Version 2" not in json.dumps(history["blocks"])
+
+
+def test_the_second_of_two_admins_saving_the_same_team_is_told_to_reopen(
+    app: AppProcess, fake_slack: FakeSlack
+) -> None:
+    modals = []
+    for _ in range(2):
+        menu = open_menu(app, fake_slack)
+        modals.append(
+            click_in_view(
+                app, fake_slack, menu, "admin_edit_team", selected_option={"value": "inbound"}
+            )
+        )
+    first = submit(
+        app, modals[0], team_values("inbound", ["U0ALICE", "U0BOB"], manager="U0MANAGER")
+    )
+    assert first["response_action"] == "update"
+    second = submit(
+        app,
+        modals[1],
+        team_values("inbound", ["U0ALICE"], manager="U0MANAGER", strategy="weighted"),
+    )
+    assert second["response_action"] == "errors"
+    assert (
+        "changed by @U0ADMIN" in second["errors"]["name"] and "Reopen" in second["errors"]["name"]
+    )
+
+
+def test_pto_by_command_for_oneself_and_refused_for_others(
+    app: AppProcess, fake_slack: FakeSlack
+) -> None:
+    own = reply(fake_slack, command(app, fake_slack, "pto 2000-01-01 2999-12-31", user="U0ALICE"))
+    assert "saved as configuration version 2" in own["text"]
+    other = reply(
+        fake_slack,
+        command(app, fake_slack, "pto 2026-12-01 2026-12-05 <@U0BOB|bob>", user="U0ALICE"),
+    )
+    assert "only your own PTO" in other["text"]
+    usage = reply(fake_slack, command(app, fake_slack, "pto tomorrow", user="U0ALICE"))
+    assert "Usage" in usage["text"]
+    # Alice is away: the next inbound lead skips her.
+    assert app.post_lead({"email": "x@y.io"}).json()["owner"] == "U0BOB"
+
+
+def test_export_to_dm_then_import_from_an_uploaded_file(
+    app: AppProcess, fake_slack: FakeSlack
+) -> None:
+    assert "in your DMs" in reply(fake_slack, command(app, fake_slack, "export"))["text"]
+    (upload,) = fake_slack.wait_for("file_upload")
+    exported = upload.body.decode()
+    assert "name: inbound" in exported and "admins:" in exported
+    (done,) = fake_slack.wait_for("files.completeUploadExternal")
+    assert done.params["channel_id"] == "DU0ADMIN"
+
+    command(app, fake_slack, "import")
+    (opened,) = fake_slack.wait_for("views.open")
+    modal = opened.response["view"]
+
+    def import_file(name: str, content: str, size: int | None = None) -> str:
+        info = fake_slack.add_file(name, content.encode(), size=size)
+        before = len(fake_slack.calls_to("views.update"))
+        ack = submit(app, modal, {"file": {"file": {"type": "file_input", "files": [info]}}})
+        assert ack["response_action"] == "update"
+        updated = fake_slack.wait_for("views.update", count=before + 1)[-1]
+        return json.dumps(updated.params["view"]["blocks"])
+
+    broken = exported.replace("name: healthcare\n", "name: healthcare\n  colour: blue\n", 1)
+    result = import_file("broken.yml", broken.replace("team: healthcare", "team: nowhere"))
+    assert "nothing changed" in result and "unknown key" in result and "no team named" in result
+    assert "file larger than" in import_file("huge.yml", "x", size=10_000_000)
+    same = import_file("same.yml", exported)
+    assert "nothing changed" in same
+    moved = exported.replace("then:\n    team: inbound", "then:\n    team: healthcare")
+    assert "saved as configuration version 2" in import_file("moved.yml", moved)
+    assert app.post_lead({"email": "z@y.io"}).json()["team"] == "healthcare"
