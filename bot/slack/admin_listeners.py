@@ -88,6 +88,7 @@ class AdminListeners:
             "admin_import": self.open_import,
         }.items():
             app.action(action_id)(self._acked(handler))
+        app.options("admin_edit_team")(self.team_options)
         app.view("admin_team")(self.submit_team)
         app.view("admin_rep")(self.submit_rep)
         app.view("admin_rule")(self.submit_rule)
@@ -138,16 +139,27 @@ class AdminListeners:
         if message is not None:
             await reply_privately(client, command.get("response_url"), **message)
 
+    async def _editable_teams(self, user: str) -> tuple[bool, list[str]]:
+        """Whether `user` is an admin, and the teams they may open: all for an admin,
+        the ones they manage for a manager."""
+        _, config = await self.admin.current()
+        admin = await self.admin.is_admin(user)
+        if config is None:
+            return admin, []
+        return admin, [team.name for team in config.teams if admin or team.manager == user]
+
+    async def team_options(self, ack: Ack, body: dict[str, Any]) -> None:
+        _, teams = await self._editable_teams(body["user"]["id"])
+        await ack(options=av.team_options(teams, str(body.get("value") or "")))
+
     async def _open_menu(self, client: AsyncWebClient, trigger_id: str, user: str) -> None:
         version, config = await self.admin.current()
-        admin = await self.admin.is_admin(user)
-        managed = [team.name for team in config.teams if team.manager == user] if config else []
-        if not admin and not managed:
+        admin, teams = await self._editable_teams(user)
+        if not admin and not teams:
             raise DomainError(
                 "Only Leadrouter admins can open the admin menu. You can still set your own "
                 "time off: `/leadrouter pto 2026-12-01 2026-12-05`."
             )
-        teams = [team.name for team in config.teams] if admin and config else managed
         await client.views_open(
             trigger_id=trigger_id, view=av.admin_menu(version, config, admin=admin, teams=teams)
         )

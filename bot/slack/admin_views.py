@@ -178,12 +178,17 @@ def admin_menu(
             }
         )
     if teams:
+        picker = (
+            _select(teams, None)
+            if len(teams) <= MAX_OPTIONS
+            else {"type": "external_select", "min_query_length": 0}  # see team_options
+        )
         blocks.append(
             {
                 "type": "section",
                 "block_id": "edit_team",
                 "text": _md("Edit a team"),
-                "accessory": {"action_id": "admin_edit_team", **_select(teams, None)},
+                "accessory": {"action_id": "admin_edit_team", **picker},
             }
         )
     if admin:
@@ -206,6 +211,13 @@ def admin_menu(
                 }
             )
     return _modal("admin_menu", "Leadrouter admin", blocks, {"base": version}, None)
+
+
+def team_options(teams: list[str], typed: str) -> list[dict[str, Any]]:
+    """Options for the external team select (more teams than a static select holds):
+    those whose name contains what was typed, at most 100."""
+    wanted = typed.strip().lower()
+    return [_option(name, name) for name in teams if wanted in name.lower()][:MAX_OPTIONS]
 
 
 def saved_view(title: str, saved: Saved) -> View:
