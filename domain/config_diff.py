@@ -94,5 +94,7 @@ def _diff_mapping(path: str, old: Any, new: Any, lines: list[str]) -> None:
             lines.append(f"+ {path}.{field}: {show(new[field])}")
         elif field not in new:
             lines.append(f"- {path}.{field} (was {show(old[field])})")
+        elif isinstance(old[field], dict) and isinstance(new[field], dict):
+            _diff_mapping(f"{path}.{field}", old[field], new[field], lines)
         elif old[field] != new[field]:
             lines.append(f"~ {path}.{field}: {show(old[field])} → {show(new[field])}")

@@ -118,5 +118,7 @@ def test_diff_of_equal_documents_is_empty_and_of_nothing_lists_everything() -> N
 def test_diff_lines_stay_short() -> None:
     after = document()
     after["rules"][0]["when"] = {"state": {"in": [f"S{n}" for n in range(500)]}}
-    (line,) = diff_configs(document(), after)
-    assert line.startswith("~ rules[big].when: ") and len(line) < 400
+    lines = diff_configs(document(), after)
+    assert lines[0].startswith("+ rules[big].when.state: ") and len(lines[0]) < 200
+    assert lines[1] == '- rules[big].when.employees (was {"gte": 500})'
+    assert len(lines) == 2

@@ -28,6 +28,11 @@ BIG = {"email": "cto@bigcorp.com", "company": "Bigcorp", "employees": 1000}
 _tokens = itertools.count()
 
 
+def shown(value: Any) -> str:
+    """Blocks as text, arrows (→) in diffs kept as they are."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def command(app: AppProcess, fake: FakeSlack, text: str, user: str = "U0ADMIN") -> str:
     """Run `/leadrouter TEXT`; returns the response_url token its answer goes to."""
     token = f"cmd-{next(_tokens)}"
@@ -90,7 +95,12 @@ def team_values(name: str, members: list[str], **extra: Any) -> dict[str, Any]:
         "method": {"method": static_select(extra.get("method", "push"))},
         "strategy": {"strategy": static_select(extra.get("strategy", "round_robin"))},
         "members": {"members": multi_users_select(members)},
-        "channel": {"channel": {"type": "conversations_select", "selected_conversation": None}},
+        "channel": {
+            "channel": {
+                "type": "conversations_select",
+                "selected_conversation": extra.get("channel"),
+            }
+        },
         "manager": {"manager": users_select(extra.get("manager"))},
         "backup": {"backup": users_select(None)},
     }
@@ -115,7 +125,7 @@ def create_enterprise_team_and_rule(app: AppProcess, fake: FakeSlack) -> None:
     team_modal = click_in_view(app, fake, menu, "admin_new_team")
     ack = submit(app, team_modal, team_values("enterprise", ["U0ERIN"], strategy="weighted"))
     assert ack["response_action"] == "update", ack
-    saved = json.dumps(ack["view"]["blocks"])
+    saved = shown(ack["view"]["blocks"])
     assert "configuration version 2" in saved and "+ teams[enterprise]" in saved
     rules = click_in_view(app, fake, menu, "admin_rules")
     rule_modal = click_in_view(app, fake, rules, "admin_add_rule")
@@ -123,7 +133,7 @@ def create_enterprise_team_and_rule(app: AppProcess, fake: FakeSlack) -> None:
         app, rule_modal, rule_values("enterprise", "{employees: {gte: 500}}", "enterprise", 1)
     )
     assert ack["response_action"] == "update", ack
-    assert "+ rules[enterprise]" in json.dumps(ack["view"]["blocks"])
+    assert "+ rules[enterprise]" in shown(ack["view"]["blocks"])
 
 
 def test_an_admin_creates_a_team_and_rule_and_the_next_lead_routes_by_them(
@@ -145,7 +155,7 @@ def test_an_admin_creates_a_team_and_rule_and_the_next_lead_routes_by_them(
 def test_a_rollback_restores_routing(app: AppProcess, fake_slack: FakeSlack) -> None:
     create_enterprise_team_and_rule(app, fake_slack)
     history = reply(fake_slack, command(app, fake_slack, "history"))
-    text = json.dumps(history["blocks"])
+    text = shown(history["blocks"])
     assert "Version 3" in text and "+ rules[enterprise]" in text and "<@U0ADMIN>" in text
     (button,) = [
         block["accessory"]
@@ -179,7 +189,7 @@ def test_a_non_admin_is_refused_and_changes_nothing(app: AppProcess, fake_slack:
     app.post_slack(rollback)
     assert "Only Leadrouter admins" in reply(fake_slack, "rb")["text"]
     history = reply(fake_slack, command(app, fake_slack, "history"))
-    assert "Version 2" not in json.dumps(history["blocks"])
+    assert "Version 2" not in shown(history["blocks"])
 
 
 def test_invalid_input_comes_back_inline_on_its_field(
@@ -203,7 +213,7 @@ def test_invalid_input_comes_back_inline_on_its_field(
     ack = submit(app, rule_modal, rule_values("big", "{employees: &a {gte: 5}}", "inbound", 1))
     assert "anchors" in ack["errors"]["when"]
     history = reply(fake_slack, command(app, fake_slack, "history"))
-    assert "Version 2" not in json.dumps(history["blocks"])
+    assert "Version 2" not in shown(history["blocks"])
 
 
 def test_the_second_of_two_admins_saving_the_same_team_is_told_to_reopen(
@@ -268,7 +278,7 @@ def test_export_to_dm_then_import_from_an_uploaded_file(
         ack = submit(app, modal, {"file": {"file": {"type": "file_input", "files": [info]}}})
         assert ack["response_action"] == "update"
         updated = fake_slack.wait_for("views.update", count=before + 1)[-1]
-        return json.dumps(updated.params["view"]["blocks"])
+        return shown(updated.params["view"]["blocks"])
 
     broken = exported.replace("name: healthcare\n", "name: healthcare\n  colour: blue\n", 1)
     result = import_file("broken.yml", broken.replace("team: healthcare", "team: nowhere"))
@@ -279,3 +289,108 @@ def test_export_to_dm_then_import_from_an_uploaded_file(
     moved = exported.replace("then:\n    team: inbound", "then:\n    team: healthcare")
     assert "saved as configuration version 2" in import_file("moved.yml", moved)
     assert app.post_lead({"email": "z@y.io"}).json()["team"] == "healthcare"
+
+
+def test_a_manager_edits_only_their_own_teams_members(
+    app: AppProcess, fake_slack: FakeSlack
+) -> None:
+    menu = open_menu(app, fake_slack, user="U0MANAGER")
+    text = shown(menu["blocks"])
+    assert "admin_new_team" not in text and "admin_rules" not in text
+    (picker,) = [b["accessory"] for b in menu["blocks"] if b.get("block_id") == "edit_team"]
+    assert [option["value"] for option in picker["options"]] == ["inbound"]
+    modal = click_in_view(
+        app, fake_slack, menu, "admin_edit_team", "U0MANAGER", selected_option={"value": "inbound"}
+    )
+    refused = submit(
+        app,
+        modal,
+        team_values(
+            "inbound", ["U0ALICE", "U0BOB", "U0CARA"], manager="U0MANAGER", strategy="weighted"
+        ),
+        user="U0MANAGER",
+    )
+    assert refused["response_action"] == "errors"
+    assert "Only Leadrouter admins" in refused["errors"]["name"]
+    only_members = team_values("inbound", ["U0BOB"], manager="U0MANAGER", channel="C0INBOUND")
+    saved = submit(app, modal, only_members, user="U0MANAGER")
+    assert saved["response_action"] == "update"
+    assert "~ teams[inbound].members" in shown(saved["view"]["blocks"])
+    assert app.post_lead({"email": "m@y.io"}).json()["owner"] == "U0BOB"
+    healthcare = click_in_view(
+        app,
+        fake_slack,
+        menu,
+        "admin_edit_team",
+        "U0MANAGER",
+        selected_option={"value": "healthcare"},
+    )
+    assert "Only Leadrouter admins" in shown(healthcare["blocks"])  # refused, in a modal
+
+
+def test_rules_are_reordered_and_deleted_from_the_list(
+    app: AppProcess, fake_slack: FakeSlack
+) -> None:
+    menu = open_menu(app, fake_slack)
+    rules = click_in_view(app, fake_slack, menu, "admin_rules")
+    assert "1. healthcare" in shown(rules["blocks"])
+
+    def choose(view: dict[str, Any], value: str) -> dict[str, Any]:
+        before = len(fake_slack.calls_to("views.update"))
+        body = block_action_body(
+            "admin_rule_menu",
+            user_id="U0ADMIN",
+            view=view,
+            action_type="overflow",
+            action={"selected_option": {"value": value}},
+        )
+        assert app.post_slack(body).status_code == 200
+        return fake_slack.wait_for("views.update", count=before + 1)[-1].response["view"]
+
+    # Below the catch-all the healthcare rule could never match: refused, nothing saved.
+    refused = choose(rules, "down:0")
+    assert "the last rule catches the rest" in shown(refused["blocks"])
+    deleted = choose(refused, "delete:0")
+    assert "- rules[healthcare]" in shown(deleted["blocks"])
+    assert "1. everyone else" in shown(deleted["blocks"])
+    assert app.post_lead({"email": "h@y.io", "industry": "healthcare"}).json()["team"] == "inbound"
+    # A click on a list showing an older version is refused and the list refreshed.
+    stale = choose(rules, "delete:0")
+    assert "changed since this list was opened" in shown(stale["blocks"])
+    history = reply(fake_slack, command(app, fake_slack, "history"))
+    assert "Version 3" not in shown(history["blocks"])
+
+
+def test_reps_and_slas_are_edited_in_their_modals(app: AppProcess, fake_slack: FakeSlack) -> None:
+    menu = open_menu(app, fake_slack)
+    rep = click_in_view(app, fake_slack, menu, "admin_edit_rep", selected_user="U0ALICE")
+    values = {
+        "email": {"email": text_input("alice@example.com")},
+        "timezone": {"timezone": text_input("Europe/Paris")},
+        "hours": {"hours": text_input(None)},
+        "capacity": {"capacity": number_input(0)},
+        "pto": {"pto": text_input(None)},
+        "active": {"active": {"type": "checkboxes", "selected_options": [{"value": "active"}]}},
+    }
+    ack = submit(app, rep, {**values, "timezone": {"timezone": text_input("Mars/Olympus")}})
+    assert ack == {
+        "response_action": "errors",
+        "errors": {"timezone": "unknown timezone 'Mars/Olympus'"},
+    }
+    ack = submit(app, rep, values)
+    assert "~ reps[U0ALICE].timezone: UTC → Europe/Paris" in shown(ack["view"]["blocks"])
+    # Capacity 0: Alice is full, so the next inbound lead goes to Bob.
+    assert app.post_lead({"email": "c@y.io"}).json()["owner"] == "U0BOB"
+
+    sla = click_in_view(app, fake_slack, menu, "admin_edit_sla", selected_option={"value": "mql"})
+    sla_values = {
+        "respond_within": {"respond_within": text_input("1h")},
+        "remind_at": {"remind_at": text_input("50%")},
+        "escalation": {"escalation": text_input("0m notify_manager")},
+    }
+    bad = submit(app, sla, {**sla_values, "respond_within": {"respond_within": text_input("soon")}})
+    assert bad["response_action"] == "errors" and "respond_within" in bad["errors"]
+    ack = submit(app, sla, sla_values)
+    diff = ack["view"]["blocks"][0]["text"]["text"]
+    assert "~ slas.mql.respond_within: 2h → 1h" in diff
+    assert '+ slas.mql.escalation: [{"after": "0s", "do": "notify_manager"}]' in diff
