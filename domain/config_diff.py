@@ -44,6 +44,10 @@ def diff_configs(before: dict[str, Any] | None, after: dict[str, Any]) -> list[s
             _diff_keyed(section, old or [], new or [], _KEYED[section], lines)
         elif isinstance(old or {}, dict) and isinstance(new or {}, dict):
             _diff_mapping(section, old or {}, new or {}, lines)
+        elif section not in before:
+            lines.append(f"+ {section}: {show(new)}")
+        elif section not in after:
+            lines.append(f"- {section} (was {show(old)})")
         else:
             lines.append(f"~ {section}: {show(old)} → {show(new)}")
     return lines

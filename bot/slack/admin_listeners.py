@@ -86,6 +86,7 @@ class AdminListeners:
             "admin_rollback": self.rollback,
             "admin_export": self.export_button,
             "admin_import": self.open_import,
+            "open_pto": self.open_pto,
         }.items():
             app.action(action_id)(self._acked(handler))
         app.options("admin_edit_team")(self.team_options)
@@ -94,6 +95,7 @@ class AdminListeners:
         app.view("admin_rule")(self.submit_rule)
         app.view("admin_sla")(self.submit_sla)
         app.view("admin_import")(self.submit_import)
+        app.view("admin_pto")(self.submit_pto)
 
     @staticmethod
     def _acked(
@@ -232,6 +234,12 @@ class AdminListeners:
     async def open_import(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         await self.admin.open_admin(body["user"]["id"])
         await client.views_push(trigger_id=body["trigger_id"], view=av.import_modal())
+
+    async def open_pto(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """Anyone may open it (reps set their own PTO); the save is what is checked."""
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=av.pto_modal(body["user"]["id"])
+        )
 
     async def export_button(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         await self._send_export(client, body["user"]["id"])
@@ -394,6 +402,15 @@ class AdminListeners:
 
         await self._submit(ack, "SLA saved", work, av.SLA_FIELDS, "respond_within")
 
+    async def submit_pto(self, ack: Ack, body: dict[str, Any]) -> None:
+        caller = body["user"]["id"]
+
+        async def work() -> Saved:
+            user, start, end = av.parse_pto_form(body["view"]["state"]["values"], caller)
+            return await self.admin.set_pto(caller, user, start, end)
+
+        await self._submit(ack, "Time off saved", work, {"pto": "end", "user": "user"}, "user")
+
     async def submit_import(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
         """Acked at once with a progress view (a download and validation may outlast
         Slack's 3 seconds), then the result replaces it: saved, or every error's path."""
@@ -438,13 +455,15 @@ class AdminListeners:
             async with session.get(url, headers=headers) as response:
                 if response.status != 200:
                     raise DomainError(f"Downloading the file failed (HTTP {response.status}).")
-                content = await response.content.read(MAX_CONFIG_BYTES + 1)
+                content = bytearray()
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    content.extend(chunk)
+                    if len(content) > MAX_CONFIG_BYTES:
+                        raise too_big
         finally:
             if client.session is None:
                 await session.close()
-        if len(content) > MAX_CONFIG_BYTES:
-            raise too_big
-        return str(info.get("name") or file_id), content
+        return str(info.get("name") or file_id), bytes(content)
 
 
 async def _tell(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:

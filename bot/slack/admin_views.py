@@ -432,6 +432,42 @@ def parse_rep_form(values: Values, user: str, previous: RepConfig | None) -> dic
     return rep
 
 
+# ------------------------------------------------------------------------- PTO
+
+
+def pto_button() -> dict[str, Any]:
+    """An actions block that opens the PTO modal: for App Home or any message."""
+    return {
+        "type": "actions",
+        "block_id": "pto",
+        "elements": [{"type": "button", "action_id": "open_pto", "text": _text("Set time off")}],
+    }
+
+
+def pto_modal(user: str) -> View:
+    """Time off for yourself, or (managers, admins) for someone else: checked on save."""
+    blocks: Blocks = [
+        _input("start", "From", {"type": "datepicker"}),
+        _input("end", "To (inclusive)", {"type": "datepicker"}),
+        _input(
+            "user",
+            "Who",
+            _user_select(user),
+            hint="Yourself; managers may choose their team's reps, admins anyone.",
+        ),
+    ]
+    return _modal("admin_pto", "Time off", blocks, {}, "Save")
+
+
+def parse_pto_form(values: Values, caller: str) -> tuple[str, date, date]:
+    picked = {block: _value(values, block).get("selected_date") for block in ("start", "end")}
+    missing = {block: "Choose a date." for block, value in picked.items() if not value}
+    if missing:
+        raise FormError(missing)
+    user = _value(values, "user").get("selected_user") or caller
+    return user, date.fromisoformat(picked["start"]), date.fromisoformat(picked["end"])
+
+
 # ------------------------------------------------------------------------- rules
 
 

@@ -284,6 +284,8 @@ def test_export_to_dm_then_import_from_an_uploaded_file(
     result = import_file("broken.yml", broken.replace("team: healthcare", "team: nowhere"))
     assert "nothing changed" in result and "unknown key" in result and "no team named" in result
     assert "file larger than" in import_file("huge.yml", "x", size=10_000_000)
+    # Slack's `size` is not trusted: the download itself stops past the limit.
+    assert "file larger than" in import_file("liar.yml", "#" * 1_000_010, size=10)
     same = import_file("same.yml", exported)
     assert "nothing changed" in same
     moved = exported.replace("then:\n    team: inbound", "then:\n    team: healthcare")
@@ -394,3 +396,51 @@ def test_reps_and_slas_are_edited_in_their_modals(app: AppProcess, fake_slack: F
     diff = ack["view"]["blocks"][0]["text"]["text"]
     assert "~ slas.mql.respond_within: 2h → 1h" in diff
     assert '+ slas.mql.escalation: [{"after": "0s", "do": "notify_manager"}]' in diff
+
+
+def test_reps_set_time_off_in_the_pto_modal(app: AppProcess, fake_slack: FakeSlack) -> None:
+    body = block_action_body("open_pto", user_id="U0ALICE")
+    assert app.post_slack(body).status_code == 200
+    (opened,) = fake_slack.wait_for("views.open")
+    modal = opened.response["view"]
+
+    def dates(start: str, end: str, user: str) -> dict[str, Any]:
+        return {
+            "start": {"start": {"type": "datepicker", "selected_date": start}},
+            "end": {"end": {"type": "datepicker", "selected_date": end}},
+            "user": {"user": users_select(user)},
+        }
+
+    backwards = submit(app, modal, dates("2026-12-05", "2026-12-01", "U0ALICE"), user="U0ALICE")
+    assert backwards == {
+        "response_action": "errors",
+        "errors": {"end": "must not be before `from`"},
+    }
+    for_bob = submit(app, modal, dates("2026-12-01", "2026-12-05", "U0BOB"), user="U0ALICE")
+    assert "only your own PTO, not @U0BOB" in for_bob["errors"]["user"]
+    own = submit(app, modal, dates("2000-01-01", "2999-12-31", "U0ALICE"), user="U0ALICE")
+    assert own["response_action"] == "update"
+    assert app.post_lead({"email": "p@y.io"}).json()["owner"] == "U0BOB"
+
+
+def test_a_workspace_admin_sets_up_an_empty_install(
+    start_app: Any, fake_slack: FakeSlack, tmp_path: Any
+) -> None:
+    """First run, no configuration: the workspace's admins (whoever installed the app)
+    may administer; the first save names them in `admins`, which ends the bootstrap."""
+    app = start_app(db_url=f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    fake_slack.add_user("U0OWNER", is_admin=True)
+    assert (
+        "Only Leadrouter admins" in reply(fake_slack, command(app, fake_slack, "", "U0BOB"))["text"]
+    )
+    menu = open_menu(app, fake_slack, user="U0OWNER")
+    assert "no configuration yet" in shown(menu["blocks"])
+    team = click_in_view(app, fake_slack, menu, "admin_new_team", "U0OWNER")
+    ack = submit(app, team, team_values("sales", ["U0ERIN"]), user="U0OWNER")
+    assert ack["response_action"] == "update", ack
+    diff = ack["view"]["blocks"][0]["text"]["text"]
+    assert '+ admins: ["U0OWNER"]' in diff and "+ rules[everyone else]" in diff
+    assert app.post_lead({"email": "first@lead.io"}).json()["owner"] == "U0ERIN"
+    fake_slack.add_user("U0OTHERADMIN", is_admin=True)
+    refusal = reply(fake_slack, command(app, fake_slack, "", "U0OTHERADMIN"))
+    assert "Only Leadrouter admins" in refusal["text"]
