@@ -89,6 +89,9 @@ class AdminListeners:
             "open_pto": self.open_pto,
         }.items():
             app.action(action_id)(self._acked(handler))
+        app.action({"block_id": "members", "action_id": "members"})(
+            self._acked(self.redraw_weights)
+        )
         app.options("admin_edit_team")(self.team_options)
         app.view("admin_team")(self.submit_team)
         app.view("admin_rep")(self.submit_rep)
@@ -198,6 +201,23 @@ class AdminListeners:
         await client.views_push(
             trigger_id=body["trigger_id"], view=av.team_modal(version, config, team)
         )
+
+    async def redraw_weights(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """Members were picked in the team modal: show a weight input for each. Nothing
+        is saved here (the save checks authorization), so this only redraws."""
+        view = body["view"]
+        meta = av.metadata(view)
+        _, config = await self.admin.current()
+        previous = config.team(meta["team"]) if config and meta.get("team") else None
+        members = av.chosen_members(view["state"]["values"], previous, strict=False)
+        redrawn = av.team_modal(meta.get("base"), config, previous, members)
+        redrawn["private_metadata"] = view["private_metadata"]
+        try:
+            await client.views_update(view_id=view["id"], hash=view.get("hash"), view=redrawn)
+        except SlackApiError as error:
+            if error.response.get("error") != "hash_conflict":
+                raise
+            # The modal changed again meanwhile; that change's own redraw follows.
 
     async def open_rep(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         user = body["actions"][0].get("selected_user")

@@ -238,13 +238,19 @@ def _rep_label(config: Config | None, user: str) -> str:
     return (rep.name or rep.email or user) if rep else user
 
 
-def team_modal(version: int | None, config: Config | None, team: TeamConfig | None) -> View:
-    """Create (team None) or edit a team. Weights: one number per current member;
-    members added here start at weight 1 (reopen the team to weigh them)."""
-    members = team.members if team else []
+def team_modal(
+    version: int | None,
+    config: Config | None,
+    team: TeamConfig | None,
+    members: list[dict[str, Any]] | None = None,
+) -> View:
+    """Create (team None) or edit a team: one weight input per member. `members`
+    (chosen so far, with weights) redraws the weights as members are picked; Slack keeps
+    what was typed in blocks whose ids stay the same."""
+    members = members if members is not None else team_members(team)
     multi: dict[str, Any] = {"type": "multi_users_select"}
-    if members:
-        multi["initial_users"] = [member.user for member in members]
+    if team and team.members:
+        multi["initial_users"] = [member.user for member in team.members]
     channel: dict[str, Any] = {
         "type": "conversations_select",
         "filter": {"include": ["public", "private"], "exclude_bot_users": True},
@@ -270,20 +276,20 @@ def team_modal(version: int | None, config: Config | None, team: TeamConfig | No
             optional=True,
             hint="Escalation target; empty: the next eligible member.",
         ),
-        _input("members", "Members", multi, optional=True),
+        {**_input("members", "Members", multi, optional=True), "dispatch_action": True},
     ]
     room = MAX_BLOCKS - len(blocks)
     for member in members[:room]:
         blocks.append(
             _input(
-                f"weight:{member.user}",
-                f"Weight of {_rep_label(config, member.user)}",
+                f"weight:{member['user']}",
+                f"Weight of {_rep_label(config, member['user'])}",
                 {
                     "type": "number_input",
                     "is_decimal_allowed": False,
                     "min_value": "1",
                     "max_value": "100",
-                    "initial_value": str(member.weight),
+                    "initial_value": str(member["weight"]),
                 },
                 optional=True,
             )
@@ -306,10 +312,16 @@ def _selected(values: Values, block: str) -> str | None:
     return option.get("value") if isinstance(option, dict) else None
 
 
-def parse_team_form(values: Values, previous: TeamConfig | None) -> dict[str, Any]:
-    """The team fragment: weights typed in the modal, else the member's old weight, else
-    1. Fields the modal does not show (business hours...) are kept from `previous`."""
-    old_weights = {member.user: member.weight for member in previous.members} if previous else {}
+def team_members(team: TeamConfig | None) -> list[dict[str, Any]]:
+    return [{"user": m.user, "weight": m.weight} for m in team.members] if team else []
+
+
+def chosen_members(
+    values: Values, previous: TeamConfig | None, *, strict: bool = True
+) -> list[dict[str, Any]]:
+    """The members picked, each with the weight typed, else their old weight, else 1.
+    `strict`: a weight that is not a whole number is an error (on save), not a guess."""
+    old_weights = {member["user"]: member["weight"] for member in team_members(previous)}
     members = []
     errors: dict[str, str] = {}
     for user in _value(values, "members").get("selected_users") or []:
@@ -321,8 +333,15 @@ def parse_team_form(values: Values, previous: TeamConfig | None) -> dict[str, An
             except ValueError:
                 errors[f"weight:{user}"] = "expected a whole number from 1 to 100"
         members.append({"user": user, "weight": weight})
-    if errors:
+    if errors and strict:
         raise FormError(errors)
+    return members
+
+
+def parse_team_form(values: Values, previous: TeamConfig | None) -> dict[str, Any]:
+    """The team fragment. Fields the modal does not show (business hours...) are kept
+    from `previous`."""
+    members = chosen_members(values, previous)
     kept = previous.model_dump(mode="json", by_alias=True, exclude_none=True) if previous else {}
     team = {
         **{k: v for k, v in kept.items() if k not in TEAM_FIELDS},

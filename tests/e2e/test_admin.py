@@ -444,3 +444,29 @@ def test_a_workspace_admin_sets_up_an_empty_install(
     fake_slack.add_user("U0OTHERADMIN", is_admin=True)
     refusal = reply(fake_slack, command(app, fake_slack, "", "U0OTHERADMIN"))
     assert "Only Leadrouter admins" in refusal["text"]
+
+
+def test_weights_appear_as_members_are_picked(app: AppProcess, fake_slack: FakeSlack) -> None:
+    menu = open_menu(app, fake_slack)
+    modal = click_in_view(app, fake_slack, menu, "admin_new_team")
+    picked = team_values("closers", ["U0ERIN", "U0FAY"], strategy="weighted")
+    body = block_action_body(
+        "members",
+        user_id="U0ADMIN",
+        view={**modal, "state": {"values": picked}},
+        block_id="members",
+        action_type="multi_users_select",
+        action={"selected_users": ["U0ERIN", "U0FAY"]},
+    )
+    assert app.post_slack(body).status_code == 200
+    (update,) = fake_slack.wait_for("views.update")
+    redrawn = update.params["view"]
+    assert [b["block_id"] for b in redrawn["blocks"] if b["block_id"].startswith("weight:")] == [
+        "weight:U0ERIN",
+        "weight:U0FAY",
+    ]
+    assert redrawn["private_metadata"] == modal["private_metadata"]
+    picked["weight:U0ERIN"] = {"weight:U0ERIN": number_input(3)}
+    ack = submit(app, modal, picked)
+    diff = ack["view"]["blocks"][0]["text"]["text"]
+    assert '{"user": "U0ERIN", "weight": 3}, {"user": "U0FAY", "weight": 1}' in diff
