@@ -41,6 +41,7 @@ USAGE = (
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
 IMPORT_ERRORS_SHOWN = 50
+OUR_FAULT = "Something went wrong on our side; nothing was changed. Try again."
 
 
 def _plain(message: str) -> str:
@@ -112,6 +113,9 @@ class AdminListeners:
                 await handler(body, client)
             except DomainError as error:
                 await _tell(client, body, str(error))
+            except Exception:
+                log.exception("admin action %s failed", body["actions"][0].get("action_id"))
+                await _tell(client, body, OUR_FAULT)
 
         return listener
 
@@ -141,6 +145,9 @@ class AdminListeners:
                 message = {"text": USAGE}
         except DomainError as error:
             message = {"text": str(error)}
+        except Exception:
+            log.exception("/leadrouter %s failed", " ".join(words[:1]))
+            message = {"text": OUR_FAULT}
         if message is not None:
             await reply_privately(client, command.get("response_url"), **message)
 
@@ -340,6 +347,9 @@ class AdminListeners:
             await ack(response_action="errors", errors={k: _plain(v) for k, v in errors.items()})
         except DomainError as error:
             await ack(response_action="errors", errors={fallback: _plain(str(error))[:300]})
+        except Exception:
+            log.exception("admin submission %s failed", title)
+            await ack(response_action="errors", errors={fallback: OUR_FAULT})
         else:
             await ack(response_action="update", view=av.saved_view(title, saved))
 
@@ -454,6 +464,9 @@ class AdminListeners:
             blocks = av.import_errors(error.errors[:IMPORT_ERRORS_SHOWN], len(error.errors))
         except DomainError as error:
             blocks = [av.note(f":warning: {error}")]
+        except Exception:
+            log.exception("import of file %s failed", file_id)
+            blocks = [av.note(f":warning: {OUR_FAULT}")]
         await client.views_update(view_id=view["id"], view=av.info_modal("Import", blocks))
 
     async def _download(self, client: AsyncWebClient, file_id: str) -> tuple[str, bytes]:

@@ -470,3 +470,12 @@ def test_weights_appear_as_members_are_picked(app: AppProcess, fake_slack: FakeS
     ack = submit(app, modal, picked)
     diff = ack["view"]["blocks"][0]["text"]["text"]
     assert '{"user": "U0ERIN", "weight": 3}, {"user": "U0FAY", "weight": 1}' in diff
+
+
+def test_a_slack_failure_during_export_gets_a_clear_answer(
+    app: AppProcess, fake_slack: FakeSlack
+) -> None:
+    fake_slack.fail("files.getUploadURLExternal", status=200, error="fatal_error")
+    answer = reply(fake_slack, command(app, fake_slack, "export"))
+    assert answer["text"] == "Something went wrong on our side; nothing was changed. Try again."
+    assert "/leadrouter export failed" in app.logs()
