@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -9,6 +10,8 @@ import pytest
 from domain.authorization import NotAllowed, authorize_change, is_admin
 from domain.config import Config, validate_config
 from domain.config_diff import diff_configs
+from domain.config_edits import add_pto, delete_rule, move_rule, upsert_rule, upsert_team
+from domain.errors import InvalidInput
 
 
 def document() -> dict[str, Any]:
@@ -122,3 +125,33 @@ def test_diff_lines_stay_short() -> None:
     assert lines[0].startswith("+ rules[big].when.state: ") and len(lines[0]) < 200
     assert lines[1] == '- rules[big].when.employees (was {"gte": 500})'
     assert len(lines) == 2
+
+
+def test_renaming_a_team_follows_into_its_rules_and_new_members_become_reps() -> None:
+    doc = document()
+    team = {"name": "field", "manager": "U0MGR", "members": [{"user": "U0NEW", "weight": 2}]}
+    assert upsert_team(doc, "sales", team) == "teams[0]"
+    assert doc["rules"][0]["then"] == {"team": "field"}
+    assert {"user": "U0NEW"} in doc["reps"]
+    validate_config(doc)
+
+
+def test_a_new_rule_goes_before_the_catch_all_unless_placed() -> None:
+    doc = document()
+    rule = {"name": "eu", "when": {"region": "EU"}, "then": {"team": "sdr"}}
+    assert upsert_rule(doc, None, rule, None) == "rules[1]"
+    assert [r["name"] for r in doc["rules"]] == ["big", "eu", "rest"]
+    assert upsert_rule(doc, "eu", {**rule, "name": "europe"}, 1) == "rules[0]"
+    assert [r["name"] for r in doc["rules"]] == ["europe", "big", "rest"]
+    assert move_rule(doc, "europe", 5) == "rules[2]"  # clamped to the end
+    assert [r["name"] for r in doc["rules"]] == ["big", "rest", "europe"]
+    with pytest.raises(InvalidInput):
+        validate_config(doc)  # the catch-all is no longer last: refused, not saved
+    delete_rule(doc, "europe")
+    with pytest.raises(InvalidInput, match="no rule named 'gone'"):
+        delete_rule(doc, "gone")
+
+
+def test_pto_for_someone_who_is_not_a_rep_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="is not a rep"):
+        add_pto(document(), "U0GHOST", date(2026, 1, 1), date(2026, 1, 2))
