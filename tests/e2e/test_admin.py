@@ -143,6 +143,7 @@ def test_an_admin_creates_a_team_and_rule_and_the_next_lead_routes_by_them(
     assert before["team"] == "inbound"
     create_enterprise_team_and_rule(app, fake_slack)
     lead = app.post_lead(BIG).json()
+    assert lead["decision"]["config_version"] == 3  # the decision names its version
     assert (lead["team"], lead["owner"], lead["decision"]["rule"]) == (
         "enterprise",
         "U0ERIN",
@@ -169,7 +170,8 @@ def test_a_rollback_restores_routing(app: AppProcess, fake_slack: FakeSlack) -> 
     assert button["action_id"] == "admin_rollback"
     assert app.post_slack(body).status_code == 200
     assert "saved as configuration version 4" in reply(fake_slack, token)["text"]
-    assert app.post_lead(BIG).json()["team"] == "inbound"
+    restored = app.post_lead(BIG).json()
+    assert (restored["team"], restored["decision"]["config_version"]) == ("inbound", 4)
 
 
 def test_a_non_admin_is_refused_and_changes_nothing(app: AppProcess, fake_slack: FakeSlack) -> None:
