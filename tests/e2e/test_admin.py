@@ -481,3 +481,17 @@ def test_a_slack_failure_during_export_gets_a_clear_answer(
     answer = reply(fake_slack, command(app, fake_slack, "export"))
     assert answer["text"] == "Something went wrong on our side; nothing was changed. Try again."
     assert "/leadrouter export failed" in app.logs()
+
+
+def test_history_and_rollback_from_the_menu(app: AppProcess, fake_slack: FakeSlack) -> None:
+    reply(fake_slack, command(app, fake_slack, "pto 2026-12-01 2026-12-05", user="U0ALICE"))
+    menu = open_menu(app, fake_slack)
+    history = click_in_view(app, fake_slack, menu, "admin_history")
+    text = shown(history["blocks"])
+    assert "Version 2" in text and "<@U0ALICE>" in text and "reps[U0ALICE].pto" in text
+    body = block_action_body("admin_rollback", "1", user_id="U0ADMIN", view=history)
+    assert app.post_slack(body).status_code == 200
+    (update,) = fake_slack.wait_for("views.update")
+    refreshed = update.params["view"]["blocks"][0]["text"]["text"]
+    assert "Rolled back to version 1: saved as configuration version 3" in refreshed
+    assert '~ reps[U0ALICE].pto: [{"from": "2026-12-01", "to": "2026-12-05"}] → []' in refreshed

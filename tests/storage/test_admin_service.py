@@ -15,6 +15,7 @@ from bot.services.configuration import ConfigService
 from domain.authorization import NotAllowed
 from domain.config import Config, validate_config
 from domain.config_edits import Document, upsert_team
+from domain.errors import InvalidInput
 from storage.uow import Database
 from tests.storage import T0, migrated
 
@@ -181,3 +182,24 @@ async def test_import_is_all_or_nothing_and_export_round_trips(db: Database) -> 
     assert await admin.export("U0ADMIN") == exported
     with pytest.raises(NotAllowed):
         await admin.export("U0ALICE")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "version: 1\nteams: [{name: a}, {name: a}]\nrules: [{name: r, then: {team: a}}]\n",
+            "duplicate team",
+        ),
+        ("version: 1\nrules: [{name: r, then: {team: nowhere}}]\n", "no team named 'nowhere'"),
+        ("version: 1\nsurprise: true\n", "unknown key"),
+        ("version: 1\nreps: [{user: U0A, capacity: lots}]\n", "expected a number"),
+        ("version: 1\nadmins: &a [U0ADMIN]\nx: *a\n", "anchors and aliases"),
+        ("version: 1\nadmins: !!python/object/apply:os.system [true]\n", "not valid YAML"),
+        ("#" * 10_000_000, "file larger than"),
+    ],
+)
+async def test_a_hostile_import_saves_nothing(db: Database, text: str, expected: str) -> None:
+    with pytest.raises(InvalidInput, match=expected):
+        await service(db).import_file("U0ADMIN", text, "hostile.yml")
+    assert await versions(db) == 1
