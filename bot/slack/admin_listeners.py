@@ -238,6 +238,8 @@ class AdminListeners:
 
     async def open_sla(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         lead_type = (body["actions"][0].get("selected_option") or {}).get("value")
+        if lead_type == av.NEW_LEAD_TYPE:
+            lead_type = None
         version, config = await self.admin.open_admin(body["user"]["id"])
         await client.views_push(
             trigger_id=body["trigger_id"], view=av.sla_modal(version, config, lead_type)
@@ -418,9 +420,9 @@ class AdminListeners:
     async def submit_sla(self, ack: Ack, body: dict[str, Any]) -> None:
         view, user = body["view"], body["user"]["id"]
         meta = av.metadata(view)
-        lead_type = str(meta.get("lead_type") or "")
 
         async def work() -> Saved:
+            lead_type = av.sla_lead_type(view["state"]["values"], meta.get("lead_type"))
             sla = av.parse_sla_form(view["state"]["values"])
             return await self.admin.change(
                 user,
@@ -430,7 +432,8 @@ class AdminListeners:
                 touches=("slas", lead_type),
             )
 
-        await self._submit(ack, "SLA saved", work, av.SLA_FIELDS, "respond_within")
+        fallback = "respond_within" if meta.get("lead_type") else "lead_type"
+        await self._submit(ack, "SLA saved", work, av.SLA_FIELDS, fallback)
 
     async def submit_pto(self, ack: Ack, body: dict[str, Any]) -> None:
         caller = body["user"]["id"]

@@ -29,6 +29,8 @@ ERROR_LIMIT = 300
 STRATEGIES = ("round_robin", "weighted", "least_loaded")
 METHODS = ("push", "pull", "pool")
 ROUTE_TO = ("account_owner", "attendee")
+NEW_LEAD_TYPE = "+new"  # the SLA picker's "a new lead type" choice
+_LEAD_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 View = dict[str, Any]
 Blocks = list[dict[str, Any]]
 Values = dict[str, dict[str, dict[str, Any]]]
@@ -200,16 +202,17 @@ def admin_menu(
                 "accessory": {"action_id": "admin_edit_rep", "type": "users_select"},
             }
         )
-        lead_types = sorted(config.lead_types()) if config else []
-        if lead_types:
-            blocks.append(
-                {
-                    "type": "section",
-                    "block_id": "edit_sla",
-                    "text": _md("Edit the SLA of a lead type"),
-                    "accessory": {"action_id": "admin_edit_sla", **_select(lead_types, None)},
-                }
-            )
+        lead_types = [*sorted(config.lead_types() if config else []), NEW_LEAD_TYPE]
+        picker = _select(lead_types[-MAX_OPTIONS:], None)
+        picker["options"][-1] = _option(NEW_LEAD_TYPE, "+ a new lead type")
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": "edit_sla",
+                "text": _md("Edit the SLA of a lead type"),
+                "accessory": {"action_id": "admin_edit_sla", **picker},
+            }
+        )
     return _modal("admin_menu", "Leadrouter admin", blocks, {"base": version}, None)
 
 
@@ -621,11 +624,18 @@ def parse_rule_form(
 # ------------------------------------------------------------------------- SLAs
 
 
-def sla_modal(version: int | None, config: Config | None, lead_type: str) -> View:
-    sla = config.sla_for(lead_type) if config else None
+def sla_modal(version: int | None, config: Config | None, lead_type: str | None) -> View:
+    """The SLA of `lead_type` (the configured one, else the documents' default), or of
+    a new lead type named in the modal (lead_type None)."""
+    sla = config.sla_for(lead_type) if config and lead_type else None
     dumped = sla.model_dump(mode="json") if sla else {}
     steps = ", ".join(f"{step['after']} {step['do']}" for step in dumped.get("escalation") or [])
+    named: Blocks = []
+    if lead_type is None:
+        hint = "lower case, e.g. webinar (leads send it as lead_type)"
+        named = [_input("lead_type", "Lead type", _plain(), hint=hint)]
     blocks: Blocks = [
+        *named,
         _input(
             "respond_within",
             "Respond within",
@@ -648,7 +658,17 @@ def sla_modal(version: int | None, config: Config | None, lead_type: str) -> Vie
         ),
     ]
     meta = {"base": version, "lead_type": lead_type}
-    return _modal("admin_sla", f"SLA: {lead_type}", blocks, meta, "Save")
+    return _modal("admin_sla", f"SLA: {lead_type or 'new type'}", blocks, meta, "Save")
+
+
+def sla_lead_type(values: Values, lead_type: str | None) -> str:
+    """The lead type being edited: fixed when the modal opened, else typed in it."""
+    if lead_type:
+        return lead_type
+    typed = _string(values, "lead_type") or ""
+    if not _LEAD_TYPE.match(typed):
+        raise FormError({"lead_type": "lower-case letters, digits and _, e.g. webinar"})
+    return typed
 
 
 def parse_sla_form(values: Values) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -495,3 +496,25 @@ def test_history_and_rollback_from_the_menu(app: AppProcess, fake_slack: FakeSla
     refreshed = update.params["view"]["blocks"][0]["text"]["text"]
     assert "Rolled back to version 1: saved as configuration version 3" in refreshed
     assert '~ reps[U0ALICE].pto: [{"from": "2026-12-01", "to": "2026-12-05"}] → []' in refreshed
+
+
+def test_an_sla_for_a_new_lead_type(app: AppProcess, fake_slack: FakeSlack) -> None:
+    webinar = {"email": "w@y.io", "lead_type": "webinar"}
+    assert app.post_lead(webinar).status_code == 422
+    menu = open_menu(app, fake_slack)
+    modal = click_in_view(
+        app, fake_slack, menu, "admin_edit_sla", selected_option={"value": "+new"}
+    )
+    values = {
+        "lead_type": {"lead_type": text_input("Webinar Signups")},
+        "respond_within": {"respond_within": text_input("3h")},
+        "remind_at": {"remind_at": text_input(None)},
+        "escalation": {"escalation": text_input(None)},
+    }
+    bad = submit(app, modal, values)
+    assert bad["response_action"] == "errors" and "lead_type" in bad["errors"]
+    values["lead_type"] = {"lead_type": text_input("webinar")}
+    assert submit(app, modal, values)["response_action"] == "update"
+    lead = app.post_lead(webinar).json()
+    created = datetime.fromisoformat(lead["created_at"])
+    assert datetime.fromisoformat(lead["sla_due_at"]) - created == timedelta(hours=3)
