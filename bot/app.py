@@ -7,6 +7,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from bot.services.configuration import ConfigService
 from bot.services.directory import resolve_emails
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
+from bot.services.privacy import PrivacyService
 from bot.settings import Settings
 from bot.slack.listeners import (
     register_lead_buttons,
@@ -43,6 +45,7 @@ from storage.uow import Database
 
 log = logging.getLogger(__name__)
 SLACK_API_URL = "https://slack.com/api/"
+RETENTION_EVERY = timedelta(minutes=10)  # erasure on time to within minutes, cheaply
 
 
 class Application:
@@ -63,6 +66,7 @@ class Application:
         )
         self.intake = IntakeService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.actions = LeadActions(self.db, self.configs, self.clock.now, self.dispatcher.wake)
+        self.privacy = PrivacyService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.timers = TimerSweeper(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.alarm = TimerAlarm(self.timers, self.clock.now)
         self.bolt = AsyncApp(
@@ -103,7 +107,7 @@ class Application:
             Route("/healthz", self.healthz, methods=["GET"]),
             Route("/readyz", self.readyz, methods=["GET"]),
             Route("/metrics", self.metrics, methods=["GET"]),
-            *IntakeApi(self.settings, self.intake, self.actions).routes(),
+            *IntakeApi(self.settings, self.intake, self.actions, self.privacy).routes(),
         ]
         return Starlette(routes=routes, lifespan=self._lifespan)
 
@@ -123,6 +127,17 @@ class Application:
         )
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
         self.alarm.start()
+        if self.settings.retention is not None:
+            self.alarm.scheduler.add_job(
+                self.privacy.erase_expired,
+                "interval",
+                args=[self.settings.retention],
+                seconds=RETENTION_EVERY.total_seconds(),
+                next_run_time=self.clock.now(),
+                id="retention",
+                max_instances=1,
+                coalesce=True,
+            )
         if self.settings.socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
