@@ -18,12 +18,14 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.api.routes import IntakeApi
 from bot.clock import SystemClock
+from bot.logs import RequestIdMiddleware
 from bot.metrics import OUTBOX_DEPTH, REGISTRY
 from bot.services.configuration import ConfigService
 from bot.services.directory import resolve_emails
@@ -109,7 +111,9 @@ class Application:
             Route("/metrics", self.metrics, methods=["GET"]),
             *IntakeApi(self.settings, self.intake, self.actions, self.privacy).routes(),
         ]
-        return Starlette(routes=routes, lifespan=self._lifespan)
+        return Starlette(
+            routes=routes, lifespan=self._lifespan, middleware=[Middleware(RequestIdMiddleware)]
+        )
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
