@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from bot.api.routes import IntakeApi
 from bot.clock import SystemClock
+from bot.http_limits import SLACK_MAX_BODY, BodyLimitMiddleware
 from bot.logs import RequestIdMiddleware
 from bot.metrics import OUTBOX_DEPTH, REGISTRY
 from bot.services.configuration import ConfigService
@@ -112,7 +113,12 @@ class Application:
             *IntakeApi(self.settings, self.intake, self.actions, self.privacy).routes(),
         ]
         return Starlette(
-            routes=routes, lifespan=self._lifespan, middleware=[Middleware(RequestIdMiddleware)]
+            routes=routes,
+            lifespan=self._lifespan,
+            middleware=[
+                Middleware(RequestIdMiddleware),
+                Middleware(BodyLimitMiddleware, path="/slack/events", limit=SLACK_MAX_BODY),
+            ],
         )
 
     @contextlib.asynccontextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.api.rate_limit import RateLimiter
 from bot.api.serializers import lead_json
 from bot.metrics import LEADS_DUPLICATE, LEADS_RECEIVED, LEADS_ROUTED
 from bot.services.intake import IntakeService
@@ -85,6 +87,7 @@ class IntakeApi:
         self.intake = intake
         self.actions = actions
         self.privacy = privacy
+        self.limiter = RateLimiter(settings.rate_limit)
 
     def routes(self) -> list[Route]:
         return [
@@ -107,6 +110,12 @@ class IntakeApi:
         key = self._authenticate(request)
         if key is None:
             return _problem("missing or invalid API key (Authorization: Bearer <secret>)", 401)
+        wait = self.limiter.take(key.name)
+        if wait:
+            seconds = max(1, math.ceil(wait))
+            response = _problem(f"rate limit of key {key.name} exceeded; retry in {seconds}s", 429)
+            response.headers["Retry-After"] = str(seconds)
+            return response
         try:
             return await handler(request, key, limit)
         except TooLarge:
