@@ -34,6 +34,7 @@ from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
 from bot.services.privacy import PrivacyService
 from bot.settings import Settings
+from bot.slack.dedupe import DeliveryDedupe
 from bot.slack.listeners import (
     register_lead_buttons,
     register_queue_command,
@@ -48,7 +49,7 @@ from storage.uow import Database
 
 log = logging.getLogger(__name__)
 SLACK_API_URL = "https://slack.com/api/"
-RETENTION_EVERY = timedelta(minutes=10)  # erasure on time to within minutes, cheaply
+RETENTION_EVERY = timedelta(minutes=10)  # housekeeping (erasure, old keys), cheaply
 
 
 class Application:
@@ -77,6 +78,9 @@ class Application:
             signing_secret=settings.slack_signing_secret or "",
             request_verification_enabled=not settings.socket_mode,
         )
+        self.dedupe = DeliveryDedupe(self.db, self.clock.now)
+        if settings.socket_mode:
+            self.bolt.use(self.dedupe.middleware)
         register_lead_buttons(self.bolt, self.actions)
         register_reassign(self.bolt, self.actions)
         register_queue_command(self.bolt, self.actions)
@@ -154,6 +158,14 @@ class Application:
             self._socket_handler = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token)
             await self._socket_handler.connect_async()
             log.info("connected to Slack in Socket Mode")
+            self.alarm.scheduler.add_job(
+                self.dedupe.forget_old,
+                "interval",
+                seconds=RETENTION_EVERY.total_seconds(),
+                id="slack-deliveries",
+                max_instances=1,
+                coalesce=True,
+            )
 
     async def stop_workers(self) -> None:
         self.alarm.stop()

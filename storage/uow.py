@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.deliveries import DeliveryRepository
 from storage.engine import READ_ONLY, create_engine, is_sqlite
 from storage.privacy import PrivacyRepository
 from storage.repositories import (
@@ -35,6 +36,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(connection)
         self.messages = MessageRepository(connection)
         self.privacy = PrivacyRepository(connection)
+        self.deliveries = DeliveryRepository(connection)
 
 
 class Database:
