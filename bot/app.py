@@ -15,7 +15,6 @@ import aiohttp
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -27,7 +26,8 @@ from bot.api.routes import IntakeApi
 from bot.clock import SystemClock
 from bot.http_limits import SLACK_MAX_BODY, BodyLimitMiddleware
 from bot.logs import RequestIdMiddleware
-from bot.metrics import OUTBOX_DEPTH, REGISTRY
+from bot.metered_client import MeteredWebClient
+from bot.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE, REGISTRY
 from bot.services.configuration import ConfigService
 from bot.services.directory import resolve_emails
 from bot.services.intake import IntakeService
@@ -60,7 +60,7 @@ class Application:
         self.clock = clock or SystemClock()
         self.db = Database(settings.database_url)
         self.configs = ConfigService()
-        self.client = AsyncWebClient(
+        self.client = MeteredWebClient(
             token=settings.slack_bot_token,
             base_url=settings.slack_api_url or SLACK_API_URL,
             timeout=10,
@@ -195,4 +195,7 @@ class Application:
         with contextlib.suppress(Exception):
             async with self.db.snapshot() as uow:
                 OUTBOX_DEPTH.set(await uow.outbox.depth())
+                oldest = await uow.outbox.oldest_pending_at()
+            age = (self.clock.now() - oldest).total_seconds() if oldest else 0.0
+            OUTBOX_OLDEST_AGE.set(max(age, 0.0))
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -557,6 +557,12 @@ class OutboxRepository(_Repository):
             select(func.min(t.outbox.c.next_attempt_at)).where(t.outbox.c.state == "pending")
         )
 
+    async def oldest_pending_at(self) -> datetime | None:
+        """When the longest-waiting pending call was queued: the outbox's lag."""
+        return await self.connection.scalar(
+            select(func.min(t.outbox.c.created_at)).where(t.outbox.c.state == "pending")
+        )
+
     async def depth(self) -> int:
         return int(
             await self.connection.scalar(select(func.count()).where(t.outbox.c.state == "pending"))

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from bot.api.rate_limit import RateLimiter
 from bot.api.serializers import lead_json
-from bot.metrics import LEADS_DUPLICATE, LEADS_RECEIVED, LEADS_ROUTED
+from bot.metrics import INTAKE_RATE_LIMITED, LEADS_DUPLICATE, LEADS_RECEIVED, LEADS_ROUTED
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions, LeadNotFound
 from bot.services.privacy import PrivacyService
@@ -112,6 +112,7 @@ class IntakeApi:
             return _problem("missing or invalid API key (Authorization: Bearer <secret>)", 401)
         wait = self.limiter.take(key.name)
         if wait:
+            INTAKE_RATE_LIMITED.labels(key.name).inc()
             seconds = max(1, math.ceil(wait))
             response = _problem(f"rate limit of key {key.name} exceeded; retry in {seconds}s", 429)
             response.headers["Retry-After"] = str(seconds)

@@ -11,6 +11,7 @@ import logging
 from dataclasses import replace
 from datetime import timedelta
 
+from bot.metrics import LEADS_ERASED
 from bot.services.base import ApplicationService
 from bot.services.leads import LeadNotFound
 from domain.records import LeadRecord
@@ -34,6 +35,7 @@ class PrivacyService(ApplicationService):
             events = await uow.events.timeline(lead_id)
         assert lead is not None
         if erased:
+            LEADS_ERASED.labels("request").inc()
             self.wake_outbox()
             log.info("erased personal data of lead %s on request of %s", lead_id, actor)
         return replace(lead, events=events)
@@ -54,5 +56,6 @@ class PrivacyService(ApplicationService):
             if len(ids) < RETENTION_BATCH:
                 break
         if total:
+            LEADS_ERASED.labels("retention").inc(total)
             log.info("retention erased the personal data of %d leads", total)
         return total
