@@ -1,5 +1,5 @@
-"""Limits at the door of the running app: per-key rate limit (429 with Retry-After) and
-body size limits on the Slack endpoint.
+"""Limits at the door of the running app: per-key rate limit (429 with Retry-After),
+body size limits on the Slack endpoint, and the 5-minute window of Slack signatures.
 
 Why: one runaway CRM loop must not starve the others, and nobody may make the process
 buffer an unbounded body before the signature check refuses it.
@@ -7,13 +7,14 @@ buffer an unbounded body before the signature check refuses it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import httpx
 import pytest
 
 from tests.support.app_process import AppProcess
-from tests.support.slack_signing import signed_headers
+from tests.support.slack_signing import signed_headers, url_verification_body
 
 pytestmark = pytest.mark.e2e
 
@@ -49,3 +50,16 @@ def test_slack_endpoint_refuses_huge_bodies_before_reading_them(
         streamed = client.post("/slack/events", content=chunks(), headers=headers)
     assert streamed.status_code == 413
     assert app.get("/healthz").status_code == 200
+
+
+def test_slack_signatures_hold_for_five_minutes_only(
+    start_app: Callable[..., AppProcess],
+) -> None:
+    app = start_app()
+    body = url_verification_body("challenge-1")
+    now = int(time.time())
+    assert app.post_slack(body, timestamp=now - 240).status_code == 200
+    assert app.post_slack(body, timestamp=now - 360).status_code == 401
+    assert app.post_slack(body, timestamp=now + 360).status_code == 401
+    assert app.post_slack(body, secret="not-the-signing-secret").status_code == 401
+    assert app.post_slack(body, sign=False).status_code == 401
