@@ -557,6 +557,12 @@ class OutboxRepository(_Repository):
             select(func.min(t.outbox.c.next_attempt_at)).where(t.outbox.c.state == "pending")
         )
 
+    async def oldest_pending_at(self) -> datetime | None:
+        """When the longest-waiting pending call was queued: the outbox's lag."""
+        return await self.connection.scalar(
+            select(func.min(t.outbox.c.created_at)).where(t.outbox.c.state == "pending")
+        )
+
     async def depth(self) -> int:
         return int(
             await self.connection.scalar(select(func.count()).where(t.outbox.c.state == "pending"))
@@ -592,7 +598,7 @@ def _lead_record(row: Row[Any]) -> LeadRecord:
         id=row.id,
         created_at=row.created_at,
         submitter=row.submitter,
-        fields=LeadInput.model_validate(row.fields),
+        fields=_fields(row),
         status=LeadStatus(row.status),
         owner=row.owner,
         team=row.team,
@@ -602,4 +608,13 @@ def _lead_record(row: Row[Any]) -> LeadRecord:
         assigned_at=row.assigned_at,
         contacted_at=row.contacted_at,
         version=row.version,
+        erased_at=row.erased_at,
     )
+
+
+def _fields(row: Row[Any]) -> LeadInput:
+    """An erased lead keeps only anonymous fields, which validation (email or phone
+    required) would refuse; they were validated when the lead arrived."""
+    if row.erased_at is not None:
+        return LeadInput.model_construct(**row.fields)
+    return LeadInput.model_validate(row.fields)

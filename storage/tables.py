@@ -178,3 +178,11 @@ rotation_state = Table(
     Column("state", JSON, nullable=False),
     Column("version", Integer, nullable=False, default=1),
 )
+
+slack_deliveries = Table(
+    "slack_deliveries",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("seen_at", UtcDateTime, nullable=False),
+    Index("ix_slack_deliveries_seen_at", "seen_at"),
+)

@@ -9,7 +9,9 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.deliveries import DeliveryRepository
 from storage.engine import READ_ONLY, create_engine, is_sqlite
+from storage.privacy import PrivacyRepository
 from storage.repositories import (
     ConfigRepository,
     DeadlineRepository,
@@ -33,6 +35,8 @@ class UnitOfWork:
         self.deadlines = DeadlineRepository(connection)
         self.outbox = OutboxRepository(connection)
         self.messages = MessageRepository(connection)
+        self.privacy = PrivacyRepository(connection)
+        self.deliveries = DeliveryRepository(connection)
 
 
 class Database:

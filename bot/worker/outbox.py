@@ -24,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import NOTIFY_LATENCY, SLACK_CALLS
 from bot.slack import views
+from bot.slack.privacy_views import erased_card
 from domain.records import LeadRecord
 from storage.group_commit import GroupCommit
 from storage.uow import Database
@@ -209,7 +210,7 @@ class OutboxDispatcher:
             await self._update_cards(lead)
             return None
         if row.kind == "lead_card":
-            message = views.lead_card(lead, self.now())
+            message = self._card(lead)
         elif row.kind == "alert":
             message = views.alert(row.payload.get("text", ""), lead)
         else:
@@ -263,9 +264,12 @@ class OutboxDispatcher:
         async with self.db.snapshot() as uow:
             messages = await uow.messages.for_lead(lead.id)
         for channel, ts in messages:
-            await self.client.chat_update(
-                channel=channel, ts=ts, **views.lead_card(lead, self.now())
-            )
+            await self.client.chat_update(channel=channel, ts=ts, **self._card(lead))
+
+    def _card(self, lead: LeadRecord) -> dict[str, Any]:
+        if lead.erased_at is not None:
+            return erased_card(lead.id, lead.erased_at)
+        return views.lead_card(lead, self.now())
 
     async def _failed(self, row: Any, error: SlackApiError) -> None:
         response = error.response

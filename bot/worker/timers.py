@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from bot.metrics import SLA_BREACHES, SLA_STEPS, TIMER_LATENESS, TIMERS_OVERDUE
+from bot.metrics import ESCALATIONS, SLA_BREACHES, SLA_STEPS, TIMER_LATENESS, TIMERS_OVERDUE
 from bot.services.base import ApplicationService
 from bot.services.intake import SYSTEM_ACTOR
 from domain.config import Config
@@ -194,6 +194,8 @@ class TimerSweeper(ApplicationService):
                 }
             )
         SLA_STEPS.labels(row.action, "fired").inc()
+        if row.step.startswith("escalate:"):
+            ESCALATIONS.labels(row.action).inc()
         TIMER_LATENESS.observe(max(late, 0.0))
         if row.action == "breach":
             SLA_BREACHES.inc()
