@@ -25,6 +25,7 @@ from bot.api.routes import IntakeApi
 from bot.clock import SystemClock
 from bot.metrics import OUTBOX_DEPTH, REGISTRY
 from bot.services.configuration import ConfigService
+from bot.services.dead_letters import DeadLetterService
 from bot.services.directory import resolve_emails
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
@@ -59,8 +60,16 @@ class Application:
             timeout=10,
         )
         self.dispatcher = OutboxDispatcher(
-            self.db, self.client, self.clock.now, f"{socket.gethostname()}:{settings.port}"
+            self.db,
+            self.client,
+            self.clock.now,
+            f"{socket.gethostname()}:{settings.port}",
+            settings.slack_rate_scale,
         )
+        self.dead_letters = DeadLetterService(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake
+        )
+        self.dispatcher.give_up = self.dead_letters.give_up
         self.intake = IntakeService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.actions = LeadActions(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.timers = TimerSweeper(self.db, self.configs, self.clock.now, self.dispatcher.wake)

@@ -53,3 +53,9 @@ TIMERS_OVERDUE = Gauge(
     "Pending SLA steps more than a minute late (should be 0)",
     registry=REGISTRY,
 )
+DEAD_LETTERS = Counter(
+    "leadrouter_outbox_dead_letters_total",
+    "Slack messages given up for good (dead-lettered), by kind and Slack error",
+    ["kind", "error"],
+    registry=REGISTRY,
+)
