@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.engine import READ_ONLY, create_engine, is_sqlite
+from storage.outbox_digests import DigestRepository
 from storage.repositories import (
     ConfigRepository,
     DeadlineRepository,
@@ -33,6 +34,7 @@ class UnitOfWork:
         self.deadlines = DeadlineRepository(connection)
         self.outbox = OutboxRepository(connection)
         self.messages = MessageRepository(connection)
+        self.digests = DigestRepository(connection)
 
 
 class Database:

@@ -23,9 +23,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import NOTIFY_LATENCY, SLACK_CALLS
-from bot.slack import views
+from bot.slack import digest_views, views
 from domain.records import LeadRecord
 from storage.group_commit import GroupCommit
+from storage.outbox_digests import DigestPolicy
 from storage.uow import Database
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,9 @@ TIERS: dict[str, tuple[float, int]] = {
     "conversations.open": (50 / 60, 50),  # tier 3
 }
 """Slack's workspace-wide budget per Web API method: (calls per second, burst)."""
+DIGEST = DigestPolicy(threshold=10, quiet=timedelta(seconds=2), max_hold=timedelta(seconds=30))
+"""Ten cards waiting for one channel or rep at once (a CSV import, a batch, a burst the
+channel's 1 post/s cannot carry) become one digest post instead."""
 
 
 def _tagged(row: Any) -> dict[str, Any]:
@@ -207,6 +211,7 @@ class OutboxDispatcher:
         when the budget will allow it."""
         handled = 0
         while True:
+            await self._fold_bursts()
             claimed_at = self.now()
             async with self.db.transaction() as uow:
                 rows = await uow.outbox.claim_due(
@@ -230,6 +235,17 @@ class OutboxDispatcher:
                 *(self._deliver_in_order(group, claimed_at, leads) for group in by_target.values())
             )
             handled += len(rows)
+
+    async def _fold_bursts(self) -> None:
+        """Fold bursts of cards into digests (a read first: most passes have none)."""
+        async with self.db.snapshot() as uow:
+            if not await uow.digests.bursts(DIGEST.threshold):
+                return
+        async with self.db.transaction() as uow:
+            folded = await uow.digests.fold(self.now(), DIGEST)
+        if folded:
+            SLACK_CALLS.labels("lead_card", "digested").inc(folded)
+            log.info("folded %d lead cards into digests", folded)
 
     async def _deliver_in_order(
         self, rows: list[Any], claimed_at: datetime, leads: dict[str, LeadRecord]
@@ -285,6 +301,12 @@ class OutboxDispatcher:
             return None
         if row.kind == "lead_card":
             message = views.lead_card(lead, self.now())
+        elif row.kind == "digest":
+            async with self.db.snapshot() as uow:
+                parts = list(await uow.digests.parts(row.id))
+            if not parts:  # another replica folded the same burst into its own digest
+                return None
+            message = digest_views.digest(parts, to_channel=row.target[0] in "CG")
         elif row.kind in ("alert", "dead_letter_alert"):
             message = views.alert(row.payload.get("text", ""), lead)
         else:

@@ -39,9 +39,7 @@ def test_reps_slack_cannot_reach_are_never_chosen() -> None:
 
 
 def test_without_a_manager_the_admins_are_told() -> None:
-    outcome = undeliverable(
-        lead(team="nobackup"), "U0ALICE", "user_not_found", CONFIG, {}, NOW
-    )
+    outcome = undeliverable(lead(team="nobackup"), "U0ALICE", "user_not_found", CONFIG, {}, NOW)
     assert outcome.assign_to is None  # Cara is on PTO, Alice is unreachable
     assert [notice.target for notice in outcome.notices] == ["U0ADMIN"]
 
