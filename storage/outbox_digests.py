@@ -137,3 +137,10 @@ class DigestRepository(_Repository):
         )
         parts = [DigestPart(team, lead_type, count) for team, lead_type, count in rows]
         return sorted(parts, key=lambda part: (-part.count, part.team or "", part.lead_type))
+
+    async def lead_ids(self, digest_id: int) -> list[str]:
+        """The leads a digest announces (to escalate them if it can never be posted)."""
+        rows = await self.connection.execute(
+            select(_o.c.lead_id).where(_o.c.digest_id == digest_id).order_by(_o.c.id)
+        )
+        return [lead_id for (lead_id,) in rows if lead_id]

@@ -2,9 +2,10 @@
 
 The row is given up, the admins are told (one alert per broken target and error per
 day, queued through the outbox like any message), and if the message was a lead's way
-to a human (the owner's DM, or the channel post of an unclaimed lead) the lead
-escalates at once (domain.escalation.undeliverable) instead of rotting until its SLA.
-All of it is one transaction: a crash leaves the row pending and it is decided again.
+to a human (the owner's DM, or the channel post of an unclaimed lead; a digest counts
+for every lead in it) the lead escalates at once (domain.escalation.undeliverable)
+instead of rotting until its SLA. All of it is one transaction: a crash leaves the row
+pending and it is decided again.
 """
 
 from __future__ import annotations
@@ -39,34 +40,38 @@ class DeadLetterService(ApplicationService):
             if row.kind != ALERT_KIND:
                 await uow.outbox.add_many(_admin_alerts(row, error, config, now.date()), now)
             if row.kind == "lead_card" and row.lead_id:
-                await self._escalate(uow, row, error, config)
+                await self._escalate(uow, [row.lead_id], row, error, config)
+            elif row.kind == "digest":
+                await self._escalate(uow, await uow.digests.lead_ids(row.id), row, error, config)
         DEAD_LETTERS.labels(row.kind, error).inc()
         self.wake_outbox()
 
-    async def _escalate(self, uow: UnitOfWork, row: Any, error: str, config: Config) -> None:
+    async def _escalate(
+        self, uow: UnitOfWork, lead_ids: list[str], row: Any, error: str, config: Config
+    ) -> None:
+        """Escalate each lead the dead row announced (one card, or a digest's many)."""
         now = self.now()
-        lead = await uow.leads.get(row.lead_id)
-        if lead is None:
-            return
-        timeline = await uow.events.timeline(lead.id)
-        unreachable = frozenset(
-            event.data["target"]
-            for event in timeline
-            if event.type == FAILED_EVENT and event.data and event.data.get("target")
-        )
+        leads = await uow.leads.get_many(lead_ids)
+        timelines = await uow.events.timelines(leads)
+        open_leads = await uow.leads.workload()
         details = {"target": row.target, "error": error, "outbox_id": row.id}
         reason = f"Slack refused {row.target}: {error}"
-        await uow.events.add(lead.id, now, FAILED_EVENT, SYSTEM_ACTOR, reason, details)
-        open_leads = await uow.leads.workload()
-        outcome = undeliverable(lead, row.target, error, config, open_leads, now, unreachable)
-        if not outcome.fired:
-            return
-        if await apply_owner_change(uow, lead, outcome, open_leads, now) is None:
-            return  # someone claimed or reassigned it meanwhile: it is in human hands
-        await uow.events.add(lead.id, now, outcome.event, SYSTEM_ACTOR, outcome.reason, details)
-        messages = outcome_messages(lead.id, f"undeliverable:{row.id}", outcome)
-        await uow.outbox.add_many(messages, now)
-        log.warning("lead %s escalated: %s", lead.id, outcome.reason)
+        for lead in leads.values():
+            unreachable = frozenset(
+                event.data["target"]
+                for event in timelines.get(lead.id, ())
+                if event.type == FAILED_EVENT and event.data and event.data.get("target")
+            )
+            await uow.events.add(lead.id, now, FAILED_EVENT, SYSTEM_ACTOR, reason, details)
+            outcome = undeliverable(lead, row.target, error, config, open_leads, now, unreachable)
+            if not outcome.fired:
+                continue
+            if await apply_owner_change(uow, lead, outcome, open_leads, now) is None:
+                continue  # someone claimed or reassigned it meanwhile: it is in human hands
+            await uow.events.add(lead.id, now, outcome.event, SYSTEM_ACTOR, outcome.reason, details)
+            messages = outcome_messages(lead.id, f"undeliverable:{row.id}", outcome)
+            await uow.outbox.add_many(messages, now)
+            log.warning("lead %s escalated: %s", lead.id, outcome.reason)
 
 
 def _admin_alerts(row: Any, error: str, config: Config, day: Any) -> list[dict[str, Any]]:

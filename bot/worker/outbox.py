@@ -38,6 +38,7 @@ SENDERS = 16  # channels served at once; each channel's own messages stay in ord
 POLL_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 300
 CLOCK_SKEW = timedelta(minutes=10)  # ours against Slack's, when looking back for a post
+RECORD_RETRIES = (0.2, 0.5, 1.0, 2.0, 4.0)  # seconds; all well inside a lease
 MAX_ATTEMPTS = 12  # about half an hour of backoff before a row is declared dead
 PERMANENT_ERRORS = frozenset(
     {
@@ -274,10 +275,22 @@ class OutboxDispatcher:
             # A timed-out post may still have reached Slack: look before posting again.
             await self._retry(row, f"network: {type(error).__name__}", maybe_sent=True)
         else:
-            await self._sent.submit((row, posted))
+            await self._remember_sent(row, posted)
             SLACK_CALLS.labels(row.kind, "sent").inc()
             if row.kind == "lead_card":
                 NOTIFY_LATENCY.observe((self.now() - row.created_at).total_seconds())
+
+    async def _remember_sent(self, row: Any, posted: tuple[str, str] | None) -> None:
+        """Slack has the message: retry our record of it through a database blip, since
+        until it commits a crash would leave the row to the slower history look-up."""
+        for pause in RECORD_RETRIES:
+            try:
+                await self._sent.submit((row, posted))
+                return
+            except Exception:
+                log.warning("recording outbox %s as sent failed; retrying", row.id, exc_info=True)
+                await asyncio.sleep(pause)
+        await self._sent.submit((row, posted))  # the last failure propagates: lease expires
 
     async def _record_sent(
         self, sent: list[tuple[Any, tuple[str, str] | None]]
