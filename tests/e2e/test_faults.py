@@ -163,6 +163,12 @@ def test_random_slack_faults_and_a_deactivated_rep(app: AppProcess, fake_slack: 
     manager = [call for call in posts if call.params["channel"] == "DU0MANAGER"]
     assert len(manager) == 18 and all("user_not_found" in c.params["text"] for c in manager)
     assert sum(call.params["channel"] == "DU0ADMIN" for call in posts) == 1  # deduplicated
+    dead = [
+        line
+        for line in app.get("/metrics").text.splitlines()
+        if line.startswith("leadrouter_outbox_dead_letters_total{")
+    ]
+    assert dead and all('error="user_not_found"' in line for line in dead), dead
 
 
 @pytest.mark.postgres
@@ -198,6 +204,7 @@ def test_database_connections_cut_mid_transaction(
         finally:
             stop.set()
             cutter.join()
+        print(f"{cuts} connections cut; {len(lead_ids)} of 80 leads accepted")
         assert cuts > 0 and len(lead_ids) > 20, (cuts, len(lead_ids))
         assert app.get("/readyz").status_code == 200  # the pool recovered by itself
         _converge(app, fake_slack, lead_ids, timeout=55)
@@ -229,6 +236,7 @@ def test_a_replica_sigkilled_under_load(
         killer.start()
         lead_ids = _post_all(lambda index: first if index % 2 else second, 120)
         killer.join()
+        print(f"{len(lead_ids)} of 120 leads accepted around the kill")
         assert not second.running and len(lead_ids) > 60
         _converge(first, fake_slack, lead_ids, timeout=58)
         _exactly_once(first, fake_slack, pg_url, lead_ids)
