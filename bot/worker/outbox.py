@@ -38,6 +38,7 @@ SENDERS = 16  # channels served at once; each channel's own messages stay in ord
 POLL_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 300
 CLOCK_SKEW = timedelta(minutes=10)  # ours against Slack's, when looking back for a post
+MAX_BUDGET_WAIT = timedelta(seconds=5)  # a sender sleeps at most this long for the budget
 RECORD_RETRIES = (0.2, 0.5, 1.0, 2.0, 4.0)  # seconds; all well inside a lease
 MAX_ATTEMPTS = 12  # about half an hour of backoff before a row is declared dead
 PERMANENT_ERRORS = frozenset(
@@ -109,12 +110,14 @@ class RateBudget:
         self._tokens[key] = (tokens, now)
         return timedelta(seconds=(1 - tokens) / self.per_second)
 
-    def reserve(self, key: str, now: datetime) -> timedelta:
+    def reserve(self, key: str, now: datetime, longest: timedelta) -> timedelta:
         """Spend a token even if the bucket is short (going into debt) and say how long to
-        wait before using it: callers queue up in order instead of all retrying at once."""
+        wait before using it: callers queue up in order instead of all retrying at once.
+        A wait over `longest` is only reported, and nothing is spent."""
         tokens = self._refilled(key, now)
-        self._tokens[key] = (tokens - 1, now)
-        return timedelta(seconds=max(0.0, (1 - tokens) / self.per_second))
+        wait = timedelta(seconds=max(0.0, (1 - tokens) / self.per_second))
+        self._tokens[key] = (tokens if wait > longest else tokens - 1, now)
+        return wait
 
     def pause(self, key: str, now: datetime, seconds: float) -> None:
         """Slack said 429 with `Retry-After: seconds`: nothing for `key` goes before then
@@ -134,10 +137,11 @@ class WorkspaceBudget:
             for method, (rate, burst) in tiers.items()
         }
 
-    def reserve(self, method: str, now: datetime) -> timedelta:
-        """How long to wait before calling `method` (the call's token is already spent)."""
+    def reserve(self, method: str, now: datetime, longest: timedelta) -> timedelta:
+        """How long to wait before calling `method`; up to `longest`, the call's token is
+        already spent, beyond it nothing is (the caller comes back later)."""
         budget = self._budgets.get(method)
-        return budget.reserve(method, now) if budget else timedelta(0)
+        return budget.reserve(method, now, longest) if budget else timedelta(0)
 
     def pause(self, method: str, now: datetime, seconds: float) -> None:
         budget = self._budgets.get(method)
@@ -147,6 +151,15 @@ class WorkspaceBudget:
 
 class PermanentSlackError(Exception):
     """The row can never be sent: dead-letter it."""
+
+
+class OverBudget(Exception):
+    """The workspace budget would hold this send too long to keep its lease safely: the
+    row goes back, due when the budget allows, instead of sleeping past its lease."""
+
+    def __init__(self, wait: timedelta):
+        super().__init__(f"workspace budget: {wait.total_seconds():.1f}s")
+        self.wait = wait
 
 
 class LeadGone(PermanentSlackError):
@@ -267,6 +280,11 @@ class OutboxDispatcher:
             posted = await self._send(row, leads)
         except SlackApiError as error:
             await self._failed(row, error)
+        except OverBudget as error:
+            async with self.db.transaction() as uow:
+                await uow.outbox.retry_later(
+                    row.id, self.worker_id, self.now() + error.wait, str(error), count=False
+                )
         except LeadGone as error:
             await self._dead(row, str(error), alert=False)
         except PermanentSlackError as error:
@@ -383,7 +401,9 @@ class OutboxDispatcher:
 
     async def _spend(self, method: str) -> None:
         """Wait for the workspace budget of `method` (shared by every sender)."""
-        wait = self.workspace.reserve(method, self.now())
+        wait = self.workspace.reserve(method, self.now(), MAX_BUDGET_WAIT)
+        if wait > MAX_BUDGET_WAIT:
+            raise OverBudget(wait)
         if wait:
             await asyncio.sleep(wait.total_seconds())
 
