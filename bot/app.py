@@ -29,6 +29,7 @@ from bot.logs import RequestIdMiddleware
 from bot.metered_client import MeteredWebClient
 from bot.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE, REGISTRY
 from bot.services.configuration import ConfigService
+from bot.services.dead_letters import DeadLetterService
 from bot.services.directory import resolve_emails
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
@@ -66,8 +67,16 @@ class Application:
             timeout=10,
         )
         self.dispatcher = OutboxDispatcher(
-            self.db, self.client, self.clock.now, f"{socket.gethostname()}:{settings.port}"
+            self.db,
+            self.client,
+            self.clock.now,
+            f"{socket.gethostname()}:{settings.port}",
+            settings.slack_rate_scale,
         )
+        self.dead_letters = DeadLetterService(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake
+        )
+        self.dispatcher.give_up = self.dead_letters.give_up
         self.intake = IntakeService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.actions = LeadActions(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.privacy = PrivacyService(self.db, self.configs, self.clock.now, self.dispatcher.wake)

@@ -82,3 +82,9 @@ LEADS_ERASED = Counter(
     ["cause"],
     registry=REGISTRY,
 )
+DEAD_LETTERS = Counter(
+    "leadrouter_outbox_dead_letters_total",
+    "Slack messages given up for good (dead-lettered), by kind and Slack error",
+    ["kind", "error"],
+    registry=REGISTRY,
+)

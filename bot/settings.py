@@ -148,6 +148,11 @@ class Settings(BaseSettings):
         if not self.api_keys:
             raise SettingsError("LEADROUTER_API_KEYS is required for intake (name:secret,…)")
 
+    slack_rate_scale: float = Field(
+        default=1.0, gt=0, le=100, validation_alias=_env("LEADROUTER_SLACK_RATE_SCALE")
+    )
+    """Multiplies Slack's workspace-wide per-method budgets (a workspace granted more)."""
+
 
 class SettingsError(Exception):
     """A setting is missing or malformed: shown as one line, not a traceback."""

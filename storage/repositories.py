@@ -524,9 +524,19 @@ class OutboxRepository(_Repository):
         await self.mark_sent_many([row_id], owner, now)
 
     async def retry_later(
-        self, row_id: int, owner: str, at: datetime, error: str, *, count: bool = True
+        self,
+        row_id: int,
+        owner: str,
+        at: datetime,
+        error: str,
+        *,
+        count: bool = True,
+        maybe_sent: bool = False,
     ) -> None:
+        """Due again at `at`. `maybe_sent`: the call may have reached Slack (a timeout),
+        so the next attempt looks for it before posting."""
         attempts = t.outbox.c.attempts + (1 if count else 0)
+        flagged = {"maybe_sent": True} if maybe_sent else {}
         await self.connection.execute(
             update(t.outbox)
             .where(t.outbox.c.id == row_id, t.outbox.c.lease_owner == owner)
@@ -536,11 +546,13 @@ class OutboxRepository(_Repository):
                 lease_owner=None,
                 lease_until=None,
                 attempts=attempts,
+                **flagged,
             )
         )
 
-    async def mark_dead(self, row_id: int, owner: str, error: str) -> None:
-        await self.connection.execute(
+    async def mark_dead(self, row_id: int, owner: str, error: str) -> bool:
+        """Give up on a row; False if `owner` no longer held it (someone else decides)."""
+        result = await self.connection.execute(
             update(t.outbox)
             .where(t.outbox.c.id == row_id, t.outbox.c.lease_owner == owner)
             .values(
@@ -551,6 +563,7 @@ class OutboxRepository(_Repository):
                 attempts=t.outbox.c.attempts + 1,
             )
         )
+        return result.rowcount == 1
 
     async def next_due_at(self) -> datetime | None:
         return await self.connection.scalar(

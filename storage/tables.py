@@ -152,7 +152,10 @@ outbox = Table(
     # Claimed while still holding an older lease: a send may have reached Slack before a
     # crash, so the dispatcher looks for it before posting again.
     Column("maybe_sent", Boolean, nullable=False, server_default=false()),
+    # A lead card folded into a digest post (state "digested"): the digest row's id.
+    Column("digest_id", BigInteger, nullable=True),
     Index("ix_outbox_state_next", "state", "next_attempt_at"),
+    Index("ix_outbox_digest", "digest_id"),
 )
 
 lead_messages = Table(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.deliveries import DeliveryRepository
 from storage.engine import READ_ONLY, create_engine, is_sqlite
+from storage.outbox_digests import DigestRepository
 from storage.privacy import PrivacyRepository
 from storage.repositories import (
     ConfigRepository,
@@ -37,6 +38,7 @@ class UnitOfWork:
         self.messages = MessageRepository(connection)
         self.privacy = PrivacyRepository(connection)
         self.deliveries = DeliveryRepository(connection)
+        self.digests = DigestRepository(connection)
 
 
 class Database:
