@@ -7,6 +7,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,23 +15,29 @@ import aiohttp
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.api.routes import IntakeApi
 from bot.clock import SystemClock
-from bot.metrics import OUTBOX_DEPTH, REGISTRY
+from bot.http_limits import SLACK_MAX_BODY, BodyLimitMiddleware
+from bot.logs import RequestIdMiddleware
+from bot.metered_client import MeteredWebClient
+from bot.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE, REGISTRY
 from bot.services.admin import AdminService
 from bot.services.configuration import ConfigService
+from bot.services.dead_letters import DeadLetterService
 from bot.services.directory import is_workspace_admin, resolve_emails
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
+from bot.services.privacy import PrivacyService
 from bot.settings import Settings
 from bot.slack.admin_listeners import AdminListeners
+from bot.slack.dedupe import DeliveryDedupe
 from bot.slack.listeners import (
     register_lead_buttons,
     register_queue_command,
@@ -45,6 +52,7 @@ from storage.uow import Database
 
 log = logging.getLogger(__name__)
 SLACK_API_URL = "https://slack.com/api/"
+RETENTION_EVERY = timedelta(minutes=10)  # housekeeping (erasure, old keys), cheaply
 
 
 class Application:
@@ -55,16 +63,25 @@ class Application:
         self.clock = clock or SystemClock()
         self.db = Database(settings.database_url)
         self.configs = ConfigService()
-        self.client = AsyncWebClient(
+        self.client = MeteredWebClient(
             token=settings.slack_bot_token,
             base_url=settings.slack_api_url or SLACK_API_URL,
             timeout=10,
         )
         self.dispatcher = OutboxDispatcher(
-            self.db, self.client, self.clock.now, f"{socket.gethostname()}:{settings.port}"
+            self.db,
+            self.client,
+            self.clock.now,
+            f"{socket.gethostname()}:{settings.port}",
+            settings.slack_rate_scale,
         )
+        self.dead_letters = DeadLetterService(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake
+        )
+        self.dispatcher.give_up = self.dead_letters.give_up
         self.intake = IntakeService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.actions = LeadActions(self.db, self.configs, self.clock.now, self.dispatcher.wake)
+        self.privacy = PrivacyService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.timers = TimerSweeper(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.alarm = TimerAlarm(self.timers, self.clock.now)
         self.bolt = AsyncApp(
@@ -72,6 +89,9 @@ class Application:
             signing_secret=settings.slack_signing_secret or "",
             request_verification_enabled=not settings.socket_mode,
         )
+        self.dedupe = DeliveryDedupe(self.db, self.clock.now)
+        if settings.socket_mode:
+            self.bolt.use(self.dedupe.middleware)
         register_lead_buttons(self.bolt, self.actions)
         register_reassign(self.bolt, self.actions)
         register_queue_command(self.bolt, self.actions)
@@ -114,9 +134,16 @@ class Application:
             Route("/healthz", self.healthz, methods=["GET"]),
             Route("/readyz", self.readyz, methods=["GET"]),
             Route("/metrics", self.metrics, methods=["GET"]),
-            *IntakeApi(self.settings, self.intake, self.actions).routes(),
+            *IntakeApi(self.settings, self.intake, self.actions, self.privacy).routes(),
         ]
-        return Starlette(routes=routes, lifespan=self._lifespan)
+        return Starlette(
+            routes=routes,
+            lifespan=self._lifespan,
+            middleware=[
+                Middleware(RequestIdMiddleware),
+                Middleware(BodyLimitMiddleware, path="/slack/events", limit=SLACK_MAX_BODY),
+            ],
+        )
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
@@ -134,12 +161,31 @@ class Application:
         )
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
         self.alarm.start()
+        if self.settings.retention is not None:
+            self.alarm.scheduler.add_job(
+                self.privacy.erase_expired,
+                "interval",
+                args=[self.settings.retention],
+                seconds=RETENTION_EVERY.total_seconds(),
+                next_run_time=self.clock.now(),
+                id="retention",
+                max_instances=1,
+                coalesce=True,
+            )
         if self.settings.socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             self._socket_handler = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token)
             await self._socket_handler.connect_async()
             log.info("connected to Slack in Socket Mode")
+            self.alarm.scheduler.add_job(
+                self.dedupe.forget_old,
+                "interval",
+                seconds=RETENTION_EVERY.total_seconds(),
+                id="slack-deliveries",
+                max_instances=1,
+                coalesce=True,
+            )
 
     async def stop_workers(self) -> None:
         self.alarm.stop()
@@ -169,4 +215,7 @@ class Application:
         with contextlib.suppress(Exception):
             async with self.db.snapshot() as uow:
                 OUTBOX_DEPTH.set(await uow.outbox.depth())
+                oldest = await uow.outbox.oldest_pending_at()
+            age = (self.clock.now() - oldest).total_seconds() if oldest else 0.0
+            OUTBOX_OLDEST_AGE.set(max(age, 0.0))
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from domain.config import Config, dump_config, load_config, validate_config
 from domain.durations import parse_duration
@@ -54,6 +55,7 @@ async def _serve(settings: Settings) -> None:
             lifespan="on",
             timeout_graceful_shutdown=20,
             access_log=False,
+            log_config=None,  # uvicorn's lines go through our (redacting) root handler
         )
     )
     mode = "Socket Mode" if settings.socket_mode else "HTTP mode (/slack/events)"
@@ -245,6 +247,7 @@ def run(argv: list[str]) -> int:
     if args.command == "config" and args.config_command == "validate":
         return _validate(Path(args.file))
     settings = load_settings()
+    configure_logging(settings.log_format, settings.secrets())
     if args.command == "serve":
         import uvloop  # a faster event loop for the long-running server
 
@@ -263,11 +266,7 @@ def run(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("alembic", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging()
     try:
         code = run(sys.argv[1:] if argv is None else argv)
     except (SettingsError, CliError) as error:

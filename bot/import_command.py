@@ -1,14 +1,17 @@
 """`leadrouter import FILE.csv`: bulk intake through the same path as the API, so each
 row is validated, deduplicated, routed, given its SLA and queued for Slack exactly like
-a POST. Safe to run again after an interruption: each row's idempotency key is the
-file's digest and its row number, so rows already stored come back as duplicates and
-nothing is stored or sent twice. Slack messages go out when `leadrouter serve` runs."""
+a POST. Safe to run again after an interruption, or after correcting refused rows in
+the file: each row's idempotency key is a digest of the lead it holds, so rows already
+stored come back as duplicates and nothing is stored or sent twice. (A key from the
+file's digest and row number would change with any edit to the file and store every
+row again.) Slack messages go out when `leadrouter serve` runs."""
 
 from __future__ import annotations
 
 import asyncio
 import csv
 import hashlib
+import json
 from pathlib import Path
 
 from rich.console import Console
@@ -34,8 +37,8 @@ async def import_command(
     """Import the file; print a summary; return 0 if every row was stored (or already
     was), 1 if some rows were refused (listed in FILE.errors.csv), 2 if unreadable."""
     try:
-        digest, leads, errors = await asyncio.to_thread(
-            _read, csv_path, known_lead_types or set(BUILTIN_LEAD_TYPES), intake
+        leads, errors = await asyncio.to_thread(
+            read_leads, csv_path, known_lead_types or set(BUILTIN_LEAD_TYPES), intake.now()
         )
     except (OSError, UnreadableCsv) as error:
         console.print(f"[red]Cannot read {csv_path}:[/red] {error}")
@@ -47,7 +50,7 @@ async def import_command(
         for start in range(0, len(leads), CHUNK):
             chunk = leads[start : start + CHUNK]
             outcomes = await asyncio.gather(
-                *(_submit(intake, submitter, digest, item) for item in chunk),
+                *(_submit(intake, submitter, item) for item in chunk),
                 return_exceptions=True,
             )
             for item, outcome in zip(chunk, outcomes, strict=True):
@@ -71,20 +74,18 @@ async def import_command(
     return 0
 
 
-def _read(
-    csv_path: Path, known_lead_types: set[str], intake: IntakeService
-) -> tuple[str, list[SimulatedLead], list[RowError]]:
-    digest = hashlib.sha256(csv_path.read_bytes()).hexdigest()[:16]
-    leads, errors = read_leads(csv_path, known_lead_types, intake.now())
-    return digest, leads, errors
+def row_key(lead: LeadInput) -> str:
+    """The same lead gives the same key in any file, at any row."""
+    canonical = json.dumps(lead.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return "csv:" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
 
 
-async def _submit(intake: IntakeService, submitter: str, digest: str, item: SimulatedLead) -> bool:
+async def _submit(intake: IntakeService, submitter: str, item: SimulatedLead) -> bool:
     """Store one row; True when it was already stored."""
     lead: LeadInput = item.lead
     if lead.source is None:
         lead = lead.model_copy(update={"source": DEFAULT_SOURCE})
-    result = await intake.submit(submitter, lead, f"csv:{digest}:{item.row}")
+    result = await intake.submit(submitter, lead, row_key(lead))
     return result.duplicate
 
 

@@ -53,3 +53,38 @@ TIMERS_OVERDUE = Gauge(
     "Pending SLA steps more than a minute late (should be 0)",
     registry=REGISTRY,
 )
+ESCALATIONS = Counter(
+    "leadrouter_escalations_total",
+    "SLA escalation steps fired, by action (reassign, notify_manager, repost_to_channel...)",
+    ["action"],
+    registry=REGISTRY,
+)
+SLACK_ERRORS = Counter(
+    "leadrouter_slack_errors_total",
+    "Failed Slack Web API calls, by method and error code (HTTP status or `network`)",
+    ["method", "code"],
+    registry=REGISTRY,
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "leadrouter_outbox_oldest_age_seconds",
+    "Age of the oldest Slack call still waiting in the outbox (0 when empty)",
+    registry=REGISTRY,
+)
+INTAKE_RATE_LIMITED = Counter(
+    "leadrouter_intake_rate_limited_total",
+    "Intake requests refused with 429, by API key name",
+    ["submitter"],
+    registry=REGISTRY,
+)
+LEADS_ERASED = Counter(
+    "leadrouter_leads_erased_total",
+    "Leads whose personal data was erased, by cause (request, retention)",
+    ["cause"],
+    registry=REGISTRY,
+)
+DEAD_LETTERS = Counter(
+    "leadrouter_outbox_dead_letters_total",
+    "Slack messages given up for good (dead-lettered), by kind and Slack error",
+    ["kind", "error"],
+    registry=REGISTRY,
+)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +42,44 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535, validation_alias=_env("LEADROUTER_PORT"))
     api_keys_text: str = Field(default="", validation_alias=_env("LEADROUTER_API_KEYS"))
     config_path: Path | None = Field(default=None, validation_alias=_env("LEADROUTER_CONFIG"))
+    retention_days: int | None = Field(
+        default=None, ge=1, validation_alias=_env("LEADROUTER_RETENTION_DAYS")
+    )
+    rate_limit_text: str = Field(default="600/min", validation_alias=_env("LEADROUTER_RATE_LIMIT"))
+    log_format: Literal["json", "text"] | None = Field(
+        default=None, validation_alias=_env("LEADROUTER_LOG_FORMAT")
+    )
+
+    @field_validator("retention_days", mode="before")
+    @classmethod
+    def _retention(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        return value.lower() or None if isinstance(value, str) else value
+
+    @field_validator("rate_limit_text")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        parse_rate_limit(value)
+        return value
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        return parse_rate_limit(self.rate_limit_text)
+
+    @property
+    def retention(self) -> timedelta | None:
+        return timedelta(days=self.retention_days) if self.retention_days else None
+
+    def secrets(self) -> list[str]:
+        """Every configured secret value, so logging can redact them wherever they appear."""
+        values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
+        values += [key.secret for key in self.api_keys]
+        values.append(make_url(self.database_url).password)
+        return [value for value in values if value]
 
     @field_validator("database_url")
     @classmethod
@@ -108,6 +148,11 @@ class Settings(BaseSettings):
         if not self.api_keys:
             raise SettingsError("LEADROUTER_API_KEYS is required for intake (name:secret,…)")
 
+    slack_rate_scale: float = Field(
+        default=1.0, gt=0, le=100, validation_alias=_env("LEADROUTER_SLACK_RATE_SCALE")
+    )
+    """Multiplies Slack's workspace-wide per-method budgets (a workspace granted more)."""
+
 
 class SettingsError(Exception):
     """A setting is missing or malformed: shown as one line, not a traceback."""
@@ -126,6 +171,28 @@ def parse_api_keys(text: str) -> list[ApiKey]:
     return keys
 
 
+@dataclass(frozen=True)
+class RateLimit:
+    """Requests per key: `requests` per `per_seconds`, in bursts of up to `requests`."""
+
+    requests: int
+    per_seconds: float
+
+
+_PERIODS = {"s": 1.0, "sec": 1.0, "second": 1.0, "min": 60.0, "minute": 60.0, "h": 3600.0}
+
+
+def parse_rate_limit(text: str) -> RateLimit | None:
+    """`600/min`, `20/s`, `5000/h`; `off` (or empty) for no limit."""
+    text = text.strip().lower()
+    if text in ("", "off", "none"):
+        return None
+    count, sep, period = text.partition("/")
+    if not sep or not count.strip().isdigit() or int(count) < 1 or period.strip() not in _PERIODS:
+        raise ValueError("expected N/s, N/min or N/h (e.g. 600/min), or off")
+    return RateLimit(int(count), _PERIODS[period.strip()])
+
+
 _ENV_NAMES = {
     "slack_bot_token": "SLACK_BOT_TOKEN",
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
@@ -136,6 +203,9 @@ _ENV_NAMES = {
     "port": "LEADROUTER_PORT",
     "api_keys_text": "LEADROUTER_API_KEYS",
     "config_path": "LEADROUTER_CONFIG",
+    "retention_days": "LEADROUTER_RETENTION_DAYS",
+    "rate_limit_text": "LEADROUTER_RATE_LIMIT",
+    "log_format": "LEADROUTER_LOG_FORMAT",
 }
 
 

@@ -50,10 +50,17 @@ def _who(user: str | None) -> str:
 
 
 def escalation_target(
-    team: TeamConfig, config: Config, open_leads: dict[str, int], now: datetime, exclude: str | None
+    team: TeamConfig,
+    config: Config,
+    open_leads: dict[str, int],
+    now: datetime,
+    exclude: str | None,
+    unreachable: frozenset[str] = frozenset(),
 ) -> tuple[str | None, str]:
-    """The team backup if they can take it, else the eligible member with fewest open leads."""
-    if team.backup and team.backup != exclude:
+    """The team backup if they can take it, else the eligible member with fewest open leads.
+    `unreachable` are reps Slack refused to deliver to: handing them the lead would stall it."""
+    skip = unreachable | {exclude}
+    if team.backup and team.backup not in skip:
         rep = config.rep(team.backup)
         busy = unavailable_reason(rep, now, open_leads.get(team.backup, 0)) if rep else None
         if rep is not None and busy is None:
@@ -61,7 +68,7 @@ def escalation_target(
     candidates = []
     for member in team.members:
         rep = config.rep(member.user)
-        if member.user == exclude or rep is None:
+        if member.user in skip or rep is None:
             continue
         if unavailable_reason(rep, now, open_leads.get(member.user, 0)) is None:
             candidates.append((open_leads.get(member.user, 0), member.user))
@@ -178,4 +185,49 @@ def _reassign(
         f"SLA missed by {_who(culprit)}; reassigned to {why}",
         assign_to=target,
         notices=(Notice(target, text),),
+    )
+
+
+def undeliverable(
+    lead: LeadRecord,
+    target: str,
+    error: str,
+    config: Config,
+    open_leads: dict[str, int],
+    now: datetime,
+    unreachable: frozenset[str] = frozenset(),
+) -> StepOutcome:
+    """Slack refused the lead's notification for good (`error`): escalate now rather than
+    wait for the SLA, since nobody can act on a message that never arrived.
+
+    Only a notification that is still the lead's way to a human counts: the owner's DM,
+    or the channel post of a lead nobody owns. The lead goes to the team backup (else the
+    least-loaded eligible rep, never one in `unreachable`) and the manager is told."""
+    if lead.status not in OPEN_STATUSES or lead.contacted_at is not None:
+        return StepOutcome(False, "cancelled", f"lead already {lead.status}", update_card=False)
+    stranded = target == lead.owner or (lead.owner is None and target[:1] in "CG")
+    if not stranded:
+        return StepOutcome(
+            False, "cancelled", f"{target} no longer holds the lead", update_card=False
+        )
+    team = _team(config, lead)
+    managers = [team.manager] if team and team.manager else list(config.admins)
+    if team is None:
+        assign_to, why = None, "no team to escalate within"
+    else:
+        assign_to, why = escalation_target(
+            team, config, open_leads, now, exclude=lead.owner, unreachable=unreachable | {target}
+        )
+    outcome = f"reassigned to {why}" if assign_to else f"could not reassign: {why}"
+    text = (
+        f"Slack could not deliver {lead.display_name} to {target} ({error}); {outcome}. "
+        "Please check the Slack setup."
+    )
+    return StepOutcome(
+        True,
+        "reassigned" if assign_to else "escalation_failed",
+        f"notification to {target} failed ({error}); {outcome}",
+        assign_to=assign_to,
+        notices=tuple(Notice(m, text) for m in managers),
+        update_card=assign_to is not None,
     )

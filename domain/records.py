@@ -41,6 +41,8 @@ class LeadRecord:
     contacted_at: datetime | None
     version: int
     events: tuple[LeadEvent, ...] = field(default=())
+    erased_at: datetime | None = None
+    """When the person's data was erased (GDPR request or retention); None: kept."""
 
     @property
     def display_name(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import event
@@ -9,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_WAL_SWITCH_ATTEMPTS = 100  # 5 s in all
 READ_ONLY = "leadrouter_read_only"  # execution option: a snapshot read, no write lock
 
 
@@ -36,7 +38,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     def _configure(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _use_wal(cursor)
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -48,6 +50,22 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL (once per file; later connections find it set).
+
+    Switching needs an exclusive lock and SQLite answers "database is locked" at once
+    instead of waiting, so replicas opening a brand-new file together retry briefly.
+    """
+    for attempt in range(_WAL_SWITCH_ATTEMPTS):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as error:
+            if "locked" not in str(error) or attempt == _WAL_SWITCH_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05)
 
 
 def redact(url: str) -> str:

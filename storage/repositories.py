@@ -524,9 +524,19 @@ class OutboxRepository(_Repository):
         await self.mark_sent_many([row_id], owner, now)
 
     async def retry_later(
-        self, row_id: int, owner: str, at: datetime, error: str, *, count: bool = True
+        self,
+        row_id: int,
+        owner: str,
+        at: datetime,
+        error: str,
+        *,
+        count: bool = True,
+        maybe_sent: bool = False,
     ) -> None:
+        """Due again at `at`. `maybe_sent`: the call may have reached Slack (a timeout),
+        so the next attempt looks for it before posting."""
         attempts = t.outbox.c.attempts + (1 if count else 0)
+        flagged = {"maybe_sent": True} if maybe_sent else {}
         await self.connection.execute(
             update(t.outbox)
             .where(t.outbox.c.id == row_id, t.outbox.c.lease_owner == owner)
@@ -536,11 +546,13 @@ class OutboxRepository(_Repository):
                 lease_owner=None,
                 lease_until=None,
                 attempts=attempts,
+                **flagged,
             )
         )
 
-    async def mark_dead(self, row_id: int, owner: str, error: str) -> None:
-        await self.connection.execute(
+    async def mark_dead(self, row_id: int, owner: str, error: str) -> bool:
+        """Give up on a row; False if `owner` no longer held it (someone else decides)."""
+        result = await self.connection.execute(
             update(t.outbox)
             .where(t.outbox.c.id == row_id, t.outbox.c.lease_owner == owner)
             .values(
@@ -551,10 +563,17 @@ class OutboxRepository(_Repository):
                 attempts=t.outbox.c.attempts + 1,
             )
         )
+        return result.rowcount == 1
 
     async def next_due_at(self) -> datetime | None:
         return await self.connection.scalar(
             select(func.min(t.outbox.c.next_attempt_at)).where(t.outbox.c.state == "pending")
+        )
+
+    async def oldest_pending_at(self) -> datetime | None:
+        """When the longest-waiting pending call was queued: the outbox's lag."""
+        return await self.connection.scalar(
+            select(func.min(t.outbox.c.created_at)).where(t.outbox.c.state == "pending")
         )
 
     async def depth(self) -> int:
@@ -592,7 +611,7 @@ def _lead_record(row: Row[Any]) -> LeadRecord:
         id=row.id,
         created_at=row.created_at,
         submitter=row.submitter,
-        fields=LeadInput.model_validate(row.fields),
+        fields=_fields(row),
         status=LeadStatus(row.status),
         owner=row.owner,
         team=row.team,
@@ -602,4 +621,13 @@ def _lead_record(row: Row[Any]) -> LeadRecord:
         assigned_at=row.assigned_at,
         contacted_at=row.contacted_at,
         version=row.version,
+        erased_at=row.erased_at,
     )
+
+
+def _fields(row: Row[Any]) -> LeadInput:
+    """An erased lead keeps only anonymous fields, which validation (email or phone
+    required) would refuse; they were validated when the lead arrived."""
+    if row.erased_at is not None:
+        return LeadInput.model_construct(**row.fields)
+    return LeadInput.model_validate(row.fields)

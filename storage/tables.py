@@ -152,7 +152,10 @@ outbox = Table(
     # Claimed while still holding an older lease: a send may have reached Slack before a
     # crash, so the dispatcher looks for it before posting again.
     Column("maybe_sent", Boolean, nullable=False, server_default=false()),
+    # A lead card folded into a digest post (state "digested"): the digest row's id.
+    Column("digest_id", BigInteger, nullable=True),
     Index("ix_outbox_state_next", "state", "next_attempt_at"),
+    Index("ix_outbox_digest", "digest_id"),
 )
 
 lead_messages = Table(
@@ -177,4 +180,12 @@ rotation_state = Table(
     Column("team", String(80), primary_key=True),
     Column("state", JSON, nullable=False),
     Column("version", Integer, nullable=False, default=1),
+)
+
+slack_deliveries = Table(
+    "slack_deliveries",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("seen_at", UtcDateTime, nullable=False),
+    Index("ix_slack_deliveries_seen_at", "seen_at"),
 )

@@ -10,7 +10,10 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.config_history import ConfigHistoryRepository
+from storage.deliveries import DeliveryRepository
 from storage.engine import READ_ONLY, create_engine, is_sqlite
+from storage.outbox_digests import DigestRepository
+from storage.privacy import PrivacyRepository
 from storage.repositories import (
     ConfigRepository,
     DeadlineRepository,
@@ -34,6 +37,9 @@ class UnitOfWork:
         self.deadlines = DeadlineRepository(connection)
         self.outbox = OutboxRepository(connection)
         self.messages = MessageRepository(connection)
+        self.privacy = PrivacyRepository(connection)
+        self.deliveries = DeliveryRepository(connection)
+        self.digests = DigestRepository(connection)
         self.config_history = ConfigHistoryRepository(connection)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from datetime import datetime
 from typing import Any
 
@@ -12,10 +13,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.api.rate_limit import RateLimiter
 from bot.api.serializers import lead_json
-from bot.metrics import LEADS_DUPLICATE, LEADS_RECEIVED, LEADS_ROUTED
+from bot.metrics import INTAKE_RATE_LIMITED, LEADS_DUPLICATE, LEADS_RECEIVED, LEADS_ROUTED
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions, LeadNotFound
+from bot.services.privacy import PrivacyService
 from bot.settings import ApiKey, Settings
 from domain.errors import DomainError, FieldError, InvalidInput, format_location
 from domain.lead import parse_lead
@@ -73,16 +76,25 @@ def _count(submitter: str, duplicate: bool, method: str) -> None:
 
 
 class IntakeApi:
-    def __init__(self, settings: Settings, intake: IntakeService, actions: LeadActions):
+    def __init__(
+        self,
+        settings: Settings,
+        intake: IntakeService,
+        actions: LeadActions,
+        privacy: PrivacyService,
+    ):
         self.settings = settings
         self.intake = intake
         self.actions = actions
+        self.privacy = privacy
+        self.limiter = RateLimiter(settings.rate_limit)
 
     def routes(self) -> list[Route]:
         return [
             Route("/api/leads", self.create_lead, methods=["POST"]),
             Route("/api/leads/batch", self.create_batch, methods=["POST"]),
             Route("/api/leads/{lead_id}", self.get_lead, methods=["GET"]),
+            Route("/api/leads/{lead_id}", self.erase_lead, methods=["DELETE"]),
             Route("/api/leads/{lead_id}/events", self.post_event, methods=["POST"]),
         ]
 
@@ -98,6 +110,13 @@ class IntakeApi:
         key = self._authenticate(request)
         if key is None:
             return _problem("missing or invalid API key (Authorization: Bearer <secret>)", 401)
+        wait = self.limiter.take(key.name)
+        if wait:
+            INTAKE_RATE_LIMITED.labels(key.name).inc()
+            seconds = max(1, math.ceil(wait))
+            response = _problem(f"rate limit of key {key.name} exceeded; retry in {seconds}s", 429)
+            response.headers["Retry-After"] = str(seconds)
+            return response
         try:
             return await handler(request, key, limit)
         except TooLarge:
@@ -156,6 +175,14 @@ class IntakeApi:
 
     async def _get_lead(self, request: Request, key: ApiKey, limit: int) -> Response:
         lead = await self.actions.get(request.path_params["lead_id"])
+        return JSONResponse(lead_json(lead, self.intake.now(), timeline=True))
+
+    async def erase_lead(self, request: Request) -> Response:
+        return await self._guarded(request, self._erase_lead)
+
+    async def _erase_lead(self, request: Request, key: ApiKey, limit: int) -> Response:
+        """GDPR erasure: 200 with the lead as it now stands, again on a repeat."""
+        lead = await self.privacy.erase(request.path_params["lead_id"], key.name)
         return JSONResponse(lead_json(lead, self.intake.now(), timeline=True))
 
     async def post_event(self, request: Request) -> Response:

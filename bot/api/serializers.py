@@ -32,6 +32,8 @@ def lead_json(lead: LeadRecord, now: datetime, *, timeline: bool = False) -> dic
         "submitter": lead.submitter,
         "lead": lead.fields.model_dump(mode="json", exclude_none=True),
     }
+    if lead.erased_at is not None:
+        body["erased_at"] = iso(lead.erased_at)
     if timeline:
         sla = dict(lead.sla_state(now))
         sla["due_at"] = iso(sla.get("due_at"))

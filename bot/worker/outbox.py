@@ -13,7 +13,7 @@ import contextlib
 import logging
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,9 +23,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import NOTIFY_LATENCY, SLACK_CALLS
-from bot.slack import views
+from bot.slack import digest_views, views
+from bot.slack.privacy_views import erased_card
 from domain.records import LeadRecord
 from storage.group_commit import GroupCommit
+from storage.outbox_digests import DigestPolicy
 from storage.uow import Database
 
 log = logging.getLogger(__name__)
@@ -37,24 +39,49 @@ SENDERS = 16  # channels served at once; each channel's own messages stay in ord
 POLL_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 300
 CLOCK_SKEW = timedelta(minutes=10)  # ours against Slack's, when looking back for a post
+MAX_BUDGET_WAIT = timedelta(seconds=5)  # a sender sleeps at most this long for the budget
+RECORD_RETRIES = (0.2, 0.5, 1.0, 2.0, 4.0)  # seconds; all well inside a lease
 MAX_ATTEMPTS = 12  # about half an hour of backoff before a row is declared dead
 PERMANENT_ERRORS = frozenset(
     {
         "channel_not_found",
         "not_in_channel",
-        "user_not_found",
-        "account_inactive",
         "is_archived",
-        "invalid_blocks",
-        "invalid_auth",
-        "not_authed",
-        "cannot_dm_bot",
+        "user_not_found",
         "user_disabled",
-        "missing_scope",
+        "cannot_dm_bot",
+        "invalid_blocks",
         "msg_too_long",
         "no_text",
     }
 )
+"""Errors about this message or its target: retrying repeats them forever, so the row is
+dead-lettered (and its lead escalated, bot.services.dead_letters)."""
+WORKSPACE_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",  # with a bot token: the token's user or workspace is gone
+        "token_revoked",
+        "token_expired",
+        "missing_scope",
+        "team_access_not_granted",
+    }
+)
+"""Errors about our credentials, not the message: every row would fail alike, and nothing
+could alert anyone through Slack. Rows are held (not dead) until an operator fixes the
+token, then go out; the log says so loudly every time."""
+HOLD = timedelta(minutes=1)
+TIERS: dict[str, tuple[float, int]] = {
+    "chat.postMessage": (5.0, 30),  # beside the per-channel limit; "several hundred a minute"
+    "chat.update": (50 / 60, 50),  # tier 3: 50+ a minute, bursts allowed
+    "conversations.history": (50 / 60, 50),  # tier 3
+    "conversations.open": (50 / 60, 50),  # tier 3
+}
+"""Slack's workspace-wide budget per Web API method: (calls per second, burst)."""
+DIGEST = DigestPolicy(threshold=10, quiet=timedelta(seconds=2), max_hold=timedelta(seconds=30))
+"""Ten cards waiting for one channel or rep at once (a CSV import, a batch, a burst the
+channel's 1 post/s cannot carry) become one digest post instead."""
 
 
 def _tagged(row: Any) -> dict[str, Any]:
@@ -63,25 +90,85 @@ def _tagged(row: Any) -> dict[str, Any]:
 
 
 class RateBudget:
-    """About one post per second per channel, with a small burst: Slack's own limit."""
+    """A token bucket per key. Per channel: about one post a second with a small burst,
+    Slack's own limit."""
 
     def __init__(self, per_second: float = 1.0, burst: int = 3):
         self.per_second = per_second
         self.burst = burst
         self._tokens: dict[str, tuple[float, datetime]] = {}
 
-    def wait_needed(self, channel: str, now: datetime) -> timedelta:
-        tokens, stamp = self._tokens.get(channel, (float(self.burst), now))
-        tokens = min(self.burst, tokens + (now - stamp).total_seconds() * self.per_second)
+    def _refilled(self, key: str, now: datetime) -> float:
+        tokens, stamp = self._tokens.get(key, (float(self.burst), now))
+        return min(self.burst, tokens + (now - stamp).total_seconds() * self.per_second)
+
+    def wait_needed(self, key: str, now: datetime) -> timedelta:
+        """Zero (and one token spent) if a call may go now, else how long until it may."""
+        tokens = self._refilled(key, now)
         if tokens >= 1:
-            self._tokens[channel] = (tokens - 1, now)
+            self._tokens[key] = (tokens - 1, now)
             return timedelta(0)
-        self._tokens[channel] = (tokens, now)
+        self._tokens[key] = (tokens, now)
         return timedelta(seconds=(1 - tokens) / self.per_second)
+
+    def reserve(self, key: str, now: datetime, longest: timedelta) -> timedelta:
+        """Spend a token even if the bucket is short (going into debt) and say how long to
+        wait before using it: callers queue up in order instead of all retrying at once.
+        A wait over `longest` is only reported, and nothing is spent."""
+        tokens = self._refilled(key, now)
+        wait = timedelta(seconds=max(0.0, (1 - tokens) / self.per_second))
+        self._tokens[key] = (tokens if wait > longest else tokens - 1, now)
+        return wait
+
+    def pause(self, key: str, now: datetime, seconds: float) -> None:
+        """Slack said 429 with `Retry-After: seconds`: nothing for `key` goes before then
+        (a debt of tokens, so the bucket refills from there at its normal pace)."""
+        debt = 1 - seconds * self.per_second
+        self._tokens[key] = (min(self._refilled(key, now), debt), now)
+
+
+class WorkspaceBudget:
+    """Slack's workspace-wide limit per method (its rate-limit tiers), shared by every
+    sender of this process: a burst is allowed, then the tier's pace. `scale` adapts the
+    tiers to a workspace Slack granted more (or a test's fake)."""
+
+    def __init__(self, scale: float = 1.0, tiers: dict[str, tuple[float, int]] = TIERS):
+        self._budgets = {
+            method: RateBudget(rate * scale, max(1, round(burst * scale)))
+            for method, (rate, burst) in tiers.items()
+        }
+
+    def reserve(self, method: str, now: datetime, longest: timedelta) -> timedelta:
+        """How long to wait before calling `method`; up to `longest`, the call's token is
+        already spent, beyond it nothing is (the caller comes back later)."""
+        budget = self._budgets.get(method)
+        return budget.reserve(method, now, longest) if budget else timedelta(0)
+
+    def pause(self, method: str, now: datetime, seconds: float) -> None:
+        budget = self._budgets.get(method)
+        if budget is not None:
+            budget.pause(method, now, seconds)
 
 
 class PermanentSlackError(Exception):
-    pass
+    """The row can never be sent: dead-letter it."""
+
+
+class OverBudget(Exception):
+    """The workspace budget would hold this send too long to keep its lease safely: the
+    row goes back, due when the budget allows, instead of sleeping past its lease."""
+
+    def __init__(self, wait: timedelta):
+        super().__init__(f"workspace budget: {wait.total_seconds():.1f}s")
+        self.wait = wait
+
+
+class LeadGone(PermanentSlackError):
+    """The lead was erased since the row was queued: nobody to tell, nothing to alert."""
+
+
+GiveUp = Callable[[Any, str, str], Awaitable[None]]
+"""Dead-letters a row leased by a worker with an error (bot.services.dead_letters)."""
 
 
 class OutboxDispatcher:
@@ -91,6 +178,7 @@ class OutboxDispatcher:
         client: AsyncWebClient,
         now: Callable[[], datetime],
         worker_id: str | None = None,
+        workspace_rate_scale: float = 1.0,
     ):
         self.db = db
         self.client = client
@@ -99,6 +187,9 @@ class OutboxDispatcher:
         # takes back at once what it had leased when it died.
         self.worker_id = worker_id or f"outbox-{uuid.uuid4().hex[:12]}"
         self.budget = RateBudget()
+        self.workspace = WorkspaceBudget(workspace_rate_scale)
+        self.give_up: GiveUp | None = None
+        """Set by the composition root; without it a dead row is only marked dead."""
         self._wake = asyncio.Event()
         self._dm_channels: dict[str, str] = {}
         self._stopping = False
@@ -135,6 +226,7 @@ class OutboxDispatcher:
         when the budget will allow it."""
         handled = 0
         while True:
+            await self._fold_bursts()
             claimed_at = self.now()
             async with self.db.transaction() as uow:
                 rows = await uow.outbox.claim_due(
@@ -159,6 +251,17 @@ class OutboxDispatcher:
             )
             handled += len(rows)
 
+    async def _fold_bursts(self) -> None:
+        """Fold bursts of cards into digests (a read first: most passes have none)."""
+        async with self.db.snapshot() as uow:
+            if not await uow.digests.bursts(DIGEST.threshold):
+                return
+        async with self.db.transaction() as uow:
+            folded = await uow.digests.fold(self.now(), DIGEST)
+        if folded:
+            SLACK_CALLS.labels("lead_card", "digested").inc(folded)
+            log.info("folded %d lead cards into digests", folded)
+
     async def _deliver_in_order(
         self, rows: list[Any], claimed_at: datetime, leads: dict[str, LeadRecord]
     ) -> None:
@@ -178,15 +281,35 @@ class OutboxDispatcher:
             posted = await self._send(row, leads)
         except SlackApiError as error:
             await self._failed(row, error)
+        except OverBudget as error:
+            async with self.db.transaction() as uow:
+                await uow.outbox.retry_later(
+                    row.id, self.worker_id, self.now() + error.wait, str(error), count=False
+                )
+        except LeadGone as error:
+            await self._dead(row, str(error), alert=False)
         except PermanentSlackError as error:
             await self._dead(row, str(error))
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            await self._retry(row, f"network: {type(error).__name__}")
+            # A timed-out post may still have reached Slack: look before posting again.
+            await self._retry(row, f"network: {type(error).__name__}", maybe_sent=True)
         else:
-            await self._sent.submit((row, posted))
+            await self._remember_sent(row, posted)
             SLACK_CALLS.labels(row.kind, "sent").inc()
             if row.kind == "lead_card":
                 NOTIFY_LATENCY.observe((self.now() - row.created_at).total_seconds())
+
+    async def _remember_sent(self, row: Any, posted: tuple[str, str] | None) -> None:
+        """Slack has the message: retry our record of it through a database blip, since
+        until it commits a crash would leave the row to the slower history look-up."""
+        for pause in RECORD_RETRIES:
+            try:
+                await self._sent.submit((row, posted))
+                return
+            except Exception:
+                log.warning("recording outbox %s as sent failed; retrying", row.id, exc_info=True)
+                await asyncio.sleep(pause)
+        await self._sent.submit((row, posted))  # the last failure propagates: lease expires
 
     async def _record_sent(
         self, sent: list[tuple[Any, tuple[str, str] | None]]
@@ -204,13 +327,19 @@ class OutboxDispatcher:
         """Make the Slack call(s); a posted card returns its (channel, ts)."""
         lead = leads.get(row.lead_id) if row.lead_id else None
         if row.lead_id and lead is None:
-            raise PermanentSlackError(f"lead {row.lead_id} no longer exists")
+            raise LeadGone(f"lead {row.lead_id} no longer exists")
         if row.kind == "card_update":  # editing is idempotent: no double to fear
             await self._update_cards(lead)
             return None
         if row.kind == "lead_card":
-            message = views.lead_card(lead, self.now())
-        elif row.kind == "alert":
+            message = self._card(lead)
+        elif row.kind == "digest":
+            async with self.db.snapshot() as uow:
+                parts = list(await uow.digests.parts(row.id))
+            if not parts:  # another replica folded the same burst into its own digest
+                return None
+            message = digest_views.digest(parts, to_channel=row.target[0] in "CG")
+        elif row.kind in ("alert", "dead_letter_alert"):
             message = views.alert(row.payload.get("text", ""), lead)
         else:
             raise PermanentSlackError(f"unknown outbox kind {row.kind!r}")
@@ -220,6 +349,7 @@ class OutboxDispatcher:
             if earlier is not None:
                 log.warning("outbox %s reached Slack before a crash; not posting it again", row.id)
                 return earlier if row.kind == "lead_card" else None
+        await self._spend("chat.postMessage")
         response = await self.client.chat_postMessage(
             channel=channel, metadata=_tagged(row), **message
         )
@@ -227,6 +357,7 @@ class OutboxDispatcher:
 
     async def _posted_before(self, row: Any, channel: str) -> tuple[str, str] | None:
         """The message this row already posted, found by the key it carries in Slack."""
+        await self._spend("conversations.history")
         history = await self.client.conversations_history(
             channel=channel,
             oldest=str((row.created_at - CLOCK_SKEW).timestamp()),
@@ -254,6 +385,7 @@ class OutboxDispatcher:
         if target[0] in "CGD":
             return target
         if target not in self._dm_channels:
+            await self._spend("conversations.open")
             opened = await self.client.conversations_open(users=target)
             self._dm_channels[target] = opened["channel"]["id"]
         return self._dm_channels[target]
@@ -263,9 +395,21 @@ class OutboxDispatcher:
         async with self.db.snapshot() as uow:
             messages = await uow.messages.for_lead(lead.id)
         for channel, ts in messages:
-            await self.client.chat_update(
-                channel=channel, ts=ts, **views.lead_card(lead, self.now())
-            )
+            await self._spend("chat.update")
+            await self.client.chat_update(channel=channel, ts=ts, **self._card(lead))
+
+    def _card(self, lead: LeadRecord) -> dict[str, Any]:
+        if lead.erased_at is not None:
+            return erased_card(lead.id, lead.erased_at)
+        return views.lead_card(lead, self.now())
+
+    async def _spend(self, method: str) -> None:
+        """Wait for the workspace budget of `method` (shared by every sender)."""
+        wait = self.workspace.reserve(method, self.now(), MAX_BUDGET_WAIT)
+        if wait > MAX_BUDGET_WAIT:
+            raise OverBudget(wait)
+        if wait:
+            await asyncio.sleep(wait.total_seconds())
 
     async def _failed(self, row: Any, error: SlackApiError) -> None:
         response = error.response
@@ -274,6 +418,11 @@ class OutboxDispatcher:
             retry_after = int(
                 response.headers.get("Retry-After", response.headers.get("retry-after", 1))
             )
+            method = str(response.api_url).rsplit("/", 1)[-1]
+            if method == "chat.postMessage":  # posting is limited per channel
+                self.budget.pause(row.target, self.now(), retry_after)
+            else:
+                self.workspace.pause(method, self.now(), retry_after)
             async with self.db.transaction() as uow:
                 await uow.outbox.retry_later(
                     row.id,
@@ -282,12 +431,19 @@ class OutboxDispatcher:
                     "ratelimited",
                     count=False,
                 )
+        elif code in WORKSPACE_ERRORS:
+            SLACK_CALLS.labels(row.kind, "held").inc()
+            log.error("Slack refused our token (%s): outbox held until it is fixed", code)
+            async with self.db.transaction() as uow:
+                await uow.outbox.retry_later(
+                    row.id, self.worker_id, self.now() + HOLD, str(code), count=False
+                )
         elif code in PERMANENT_ERRORS or row.attempts + 1 >= MAX_ATTEMPTS:
             await self._dead(row, str(code or response.status_code))
         else:
             await self._retry(row, f"slack {response.status_code} {code or ''}".strip())
 
-    async def _retry(self, row: Any, error: str) -> None:
+    async def _retry(self, row: Any, error: str, *, maybe_sent: bool = False) -> None:
         SLACK_CALLS.labels(row.kind, "retry").inc()
         delay = min(MAX_BACKOFF_SECONDS, 2 ** min(row.attempts, 9)) * random.uniform(0.5, 1.0)
         log.warning(
@@ -300,11 +456,18 @@ class OutboxDispatcher:
         )
         async with self.db.transaction() as uow:
             await uow.outbox.retry_later(
-                row.id, self.worker_id, self.now() + timedelta(seconds=delay), error
+                row.id,
+                self.worker_id,
+                self.now() + timedelta(seconds=delay),
+                error,
+                maybe_sent=maybe_sent,
             )
 
-    async def _dead(self, row: Any, error: str) -> None:
+    async def _dead(self, row: Any, error: str, *, alert: bool = True) -> None:
         SLACK_CALLS.labels(row.kind, "dead").inc()
         log.error("outbox %s %s for %s failed permanently: %s", row.id, row.kind, row.target, error)
+        if alert and self.give_up is not None:
+            await self.give_up(row, self.worker_id, error)
+            return
         async with self.db.transaction() as uow:
             await uow.outbox.mark_dead(row.id, self.worker_id, error)

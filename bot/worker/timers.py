@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from bot.metrics import SLA_BREACHES, SLA_STEPS, TIMER_LATENESS, TIMERS_OVERDUE
+from bot.metrics import ESCALATIONS, SLA_BREACHES, SLA_STEPS, TIMER_LATENESS, TIMERS_OVERDUE
 from bot.services.base import ApplicationService
 from bot.services.intake import SYSTEM_ACTOR
 from domain.config import Config
@@ -133,7 +133,7 @@ class TimerSweeper(ApplicationService):
                 writes.finish(row, "cancelled", outcome.reason)
                 SLA_STEPS.labels(row.action, "cancelled").inc()
                 continue
-            changed = await self._apply_owner_change(uow, lead, outcome, open_leads, now)
+            changed = await apply_owner_change(uow, lead, outcome, open_leads, now)
             if changed is None:
                 raced.add(lead.id)
                 continue
@@ -163,65 +163,73 @@ class TimerSweeper(ApplicationService):
                 "data": data,
             }
         )
-        for notice in outcome.notices:
-            writes.outbox.append(
-                {
-                    "dedup_key": f"notice:{lead.id}:{row.step}:{notice.target}",
-                    "kind": "alert",
-                    "target": notice.target,
-                    "lead_id": lead.id,
-                    "payload": {"text": notice.text},
-                }
-            )
-        for target in filter(None, (outcome.assign_to, outcome.repost_channel)):
-            writes.outbox.append(
-                {
-                    "dedup_key": f"lead_card:{lead.id}:{target}:{row.step}",
-                    "kind": "lead_card",
-                    "target": target,
-                    "lead_id": lead.id,
-                    "payload": {},
-                }
-            )
-        if outcome.update_card:
-            writes.outbox.append(
-                {
-                    "dedup_key": f"card_update:{lead.id}:{row.step}",
-                    "kind": "card_update",
-                    "target": lead.id,
-                    "lead_id": lead.id,
-                    "payload": {},
-                }
-            )
+        writes.outbox.extend(outcome_messages(lead.id, row.step, outcome))
         SLA_STEPS.labels(row.action, "fired").inc()
+        if row.step.startswith("escalate:"):
+            ESCALATIONS.labels(row.action).inc()
         TIMER_LATENESS.observe(max(late, 0.0))
         if row.action == "breach":
             SLA_BREACHES.inc()
 
-    async def _apply_owner_change(
-        self,
-        uow: UnitOfWork,
-        lead: LeadRecord,
-        outcome: StepOutcome,
-        open_leads: dict[str, int],
-        now: datetime,
-    ) -> LeadRecord | None:
-        """The lead after the step's owner change; None if a click won the race."""
-        if outcome.assign_to:
-            changes: dict[str, Any] = {
-                "owner": outcome.assign_to,
-                "status": LeadStatus.ASSIGNED,
-                "assigned_at": now,
+
+def outcome_messages(lead_id: str, step: str, outcome: StepOutcome) -> list[dict[str, Any]]:
+    """The outbox rows of a step's effects, keyed by (lead, step) so they exist once."""
+    rows = [
+        {
+            "dedup_key": f"notice:{lead_id}:{step}:{notice.target}",
+            "kind": "alert",
+            "target": notice.target,
+            "lead_id": lead_id,
+            "payload": {"text": notice.text},
+        }
+        for notice in outcome.notices
+    ]
+    rows.extend(
+        {
+            "dedup_key": f"lead_card:{lead_id}:{target}:{step}",
+            "kind": "lead_card",
+            "target": target,
+            "lead_id": lead_id,
+            "payload": {},
+        }
+        for target in filter(None, (outcome.assign_to, outcome.repost_channel))
+    )
+    if outcome.update_card:
+        rows.append(
+            {
+                "dedup_key": f"card_update:{lead_id}:{step}",
+                "kind": "card_update",
+                "target": lead_id,
+                "lead_id": lead_id,
+                "payload": {},
             }
-        elif outcome.release:
-            changes = {"owner": None, "status": LeadStatus.QUEUED, "assigned_at": None}
-        else:
-            return lead
-        if not await uow.leads.compare_and_set(lead.id, lead.version, now, **changes):
-            return None
-        if lead.owner:
-            open_leads[lead.owner] = max(0, open_leads.get(lead.owner, 0) - 1)
-        if outcome.assign_to:
-            open_leads[outcome.assign_to] = open_leads.get(outcome.assign_to, 0) + 1
-            await uow.routing.record_assignment(outcome.assign_to, now)
-        return replace(lead, version=lead.version + 1, **changes)
+        )
+    return rows
+
+
+async def apply_owner_change(
+    uow: UnitOfWork,
+    lead: LeadRecord,
+    outcome: StepOutcome,
+    open_leads: dict[str, int],
+    now: datetime,
+) -> LeadRecord | None:
+    """The lead after the step's owner change; None if a click won the race."""
+    if outcome.assign_to:
+        changes: dict[str, Any] = {
+            "owner": outcome.assign_to,
+            "status": LeadStatus.ASSIGNED,
+            "assigned_at": now,
+        }
+    elif outcome.release:
+        changes = {"owner": None, "status": LeadStatus.QUEUED, "assigned_at": None}
+    else:
+        return lead
+    if not await uow.leads.compare_and_set(lead.id, lead.version, now, **changes):
+        return None
+    if lead.owner:
+        open_leads[lead.owner] = max(0, open_leads.get(lead.owner, 0) - 1)
+    if outcome.assign_to:
+        open_leads[outcome.assign_to] = open_leads.get(outcome.assign_to, 0) + 1
+        await uow.routing.record_assignment(outcome.assign_to, now)
+    return replace(lead, version=lead.version + 1, **changes)

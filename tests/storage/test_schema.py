@@ -33,6 +33,7 @@ EXPECTED_TABLES = {
     "lead_messages",
     "rep_activity",
     "rotation_state",
+    "slack_deliveries",
 }
 
 

@@ -1,0 +1,61 @@
+"""Erasing a person's data on request (GDPR) and after the retention period.
+
+The lead row, its events and its timers stay (type, source, team, owner, method, rule,
+times, statuses), so every count and SLA figure stays true; what could name or reach
+the person goes, in Leadrouter's database and on the Slack cards already posted.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import timedelta
+
+from bot.metrics import LEADS_ERASED
+from bot.services.base import ApplicationService
+from bot.services.leads import LeadNotFound
+from domain.records import LeadRecord
+
+log = logging.getLogger(__name__)
+
+RETENTION_BATCH = 200
+"""Leads erased per transaction: short transactions never hold up intake for long."""
+
+
+class PrivacyService(ApplicationService):
+    async def erase(self, lead_id: str, actor: str) -> LeadRecord:
+        """Erase the lead's personal data; erasing an erased lead changes nothing."""
+        now = self.now()
+        async with self.db.transaction() as uow:
+            if await uow.leads.get(lead_id) is None:
+                raise LeadNotFound(f"no lead {lead_id}")
+            why = f"personal data erased by {actor}"
+            erased = await uow.privacy.erase(lead_id, now, actor, why)
+            lead = await uow.leads.get(lead_id)
+            events = await uow.events.timeline(lead_id)
+        assert lead is not None
+        if erased:
+            LEADS_ERASED.labels("request").inc()
+            self.wake_outbox()
+            log.info("erased personal data of lead %s on request of %s", lead_id, actor)
+        return replace(lead, events=events)
+
+    async def erase_expired(self, retention: timedelta) -> int:
+        """Erase every lead received more than `retention` ago, batch by batch; several
+        replicas may run this at once (rows are claimed, erasure is conditional)."""
+        total = 0
+        while True:
+            now = self.now()
+            async with self.db.transaction() as uow:
+                ids = await uow.privacy.expired(now - retention, RETENTION_BATCH)
+                why = f"retention: older than {retention.days} days"
+                for lead_id in ids:
+                    total += await uow.privacy.erase(lead_id, now, "retention", why)
+            if ids:
+                self.wake_outbox()
+            if len(ids) < RETENTION_BATCH:
+                break
+        if total:
+            LEADS_ERASED.labels("retention").inc(total)
+            log.info("retention erased the personal data of %d leads", total)
+        return total

@@ -1,0 +1,146 @@
+"""Digests: a burst of lead cards for one target folded into one post.
+
+A folded card moves to state `digested` with the digest row's id; the digest row is an
+ordinary outbox row (kind `digest`), so it is leased, retried and deduplicated like any
+other. Folding is one transaction and only touches cards nobody has leased or tried, so
+a card is either posted on its own or counted in exactly one digest, never both.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, insert, select, update
+
+from storage import tables as t
+from storage.repositories import _Repository
+
+_o = t.outbox
+
+
+def _foldable() -> object:
+    """Cards that never left: not leased (so not in flight), never tried, not suspect."""
+    return and_(
+        _o.c.state == "pending",
+        _o.c.kind == "lead_card",
+        _o.c.attempts == 0,
+        _o.c.maybe_sent.is_(False),
+        _o.c.lease_until.is_(None),
+    )
+
+
+def _open_digest() -> object:
+    """A digest not yet taken by a sender and never tried: it may still grow."""
+    return and_(
+        _o.c.state == "pending",
+        _o.c.kind == "digest",
+        _o.c.attempts == 0,
+        _o.c.maybe_sent.is_(False),
+        _o.c.lease_until.is_(None),
+    )
+
+
+@dataclass(frozen=True)
+class DigestPolicy:
+    threshold: int
+    """Cards waiting for one target at once that make a burst."""
+    quiet: timedelta
+    """A digest goes out once no card joined it for this long..."""
+    max_hold: timedelta
+    """...or this long after it was opened, whichever comes first."""
+
+
+@dataclass(frozen=True)
+class DigestPart:
+    team: str | None
+    lead_type: str
+    count: int
+
+
+class DigestRepository(_Repository):
+    async def bursts(self, threshold: int) -> bool:
+        """Is there anything to fold? A cheap read, so the write happens only when needed."""
+        crowded = (
+            select(_o.c.target)
+            .where(_foldable())
+            .group_by(_o.c.target)
+            .having(func.count() >= threshold)
+            .limit(1)
+        )
+        if (await self.connection.execute(crowded)).first() is not None:
+            return True
+        joinable = select(_o.c.id).where(
+            _open_digest(),
+            _o.c.target.in_(select(_o.c.target).where(_foldable())),
+        )
+        return (await self.connection.execute(joinable.limit(1))).first() is not None
+
+    async def fold(self, now: datetime, policy: DigestPolicy) -> int:
+        """Fold waiting cards into digests: into the target's open digest if it has one,
+        else into a new one when `threshold` cards wait. Returns how many were folded."""
+        query = select(_o.c.id, _o.c.target, _o.c.created_at).where(_open_digest())
+        if self.is_postgres:  # a sender claiming it waits, then finds it taken
+            query = query.with_for_update()
+        open_digests = {row.target: row for row in await self.connection.execute(query)}
+        waiting = await self.connection.execute(
+            select(_o.c.target, func.count()).where(_foldable()).group_by(_o.c.target)
+        )
+        folded = 0
+        for target, count in waiting.all():
+            digest = open_digests.get(target)
+            if digest is None and count < policy.threshold:
+                continue
+            if digest is None:
+                digest_id = await self._open(target, now, policy)
+            else:
+                digest_id = digest.id
+                due = min(digest.created_at + policy.max_hold, now + policy.quiet)
+                await self.connection.execute(
+                    update(_o).where(_o.c.id == digest_id).values(next_attempt_at=due)
+                )
+            result = await self.connection.execute(
+                update(_o)
+                .where(_foldable(), _o.c.target == target)
+                .values(state="digested", digest_id=digest_id)
+            )
+            folded += result.rowcount
+        return folded
+
+    async def _open(self, target: str, now: datetime, policy: DigestPolicy) -> int:
+        result = await self.connection.execute(
+            insert(_o)
+            .values(
+                created_at=now,
+                dedup_key=f"digest:{target}:{uuid.uuid4().hex}",
+                lead_id=None,
+                kind="digest",
+                target=target,
+                payload={},
+                state="pending",
+                attempts=0,
+                next_attempt_at=now + policy.quiet,
+            )
+            .returning(_o.c.id)
+        )
+        return int(result.scalar_one())
+
+    async def parts(self, digest_id: int) -> Sequence[DigestPart]:
+        """What a digest holds, by team and lead type (largest first)."""
+        rows = await self.connection.execute(
+            select(t.leads.c.team, t.leads.c.lead_type, func.count())
+            .select_from(_o.join(t.leads, t.leads.c.id == _o.c.lead_id))
+            .where(_o.c.digest_id == digest_id)
+            .group_by(t.leads.c.team, t.leads.c.lead_type)
+        )
+        parts = [DigestPart(team, lead_type, count) for team, lead_type, count in rows]
+        return sorted(parts, key=lambda part: (-part.count, part.team or "", part.lead_type))
+
+    async def lead_ids(self, digest_id: int) -> list[str]:
+        """The leads a digest announces (to escalate them if it can never be posted)."""
+        rows = await self.connection.execute(
+            select(_o.c.lead_id).where(_o.c.digest_id == digest_id).order_by(_o.c.id)
+        )
+        return [lead_id for (lead_id,) in rows if lead_id]

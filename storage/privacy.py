@@ -1,0 +1,132 @@
+"""GDPR erasure and retention: the SQL that forgets a person and keeps the counts.
+
+Why a module of its own: erasure touches every table that may hold personal data
+(the lead, its timeline, its queued Slack calls), and keeping those statements in one
+place is what makes "nothing personal is left" checkable by reading one file.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from storage import tables as t
+from storage.repositories import _Repository
+
+KEPT_FIELDS = ("lead_type", "source")
+"""What of the submitted fields survives erasure: anonymous, and what stats group by."""
+
+KEPT_DECISION = ("rule", "config_version", "candidates", "skipped")
+"""The routing decision minus its reasons (those quote the lead's own values)."""
+
+LATE_REDRAW = timedelta(seconds=60)
+"""A dispatcher that read the lead before the erasure may still post its card; a second
+redraw after the outbox lease (30 s) has run out overwrites that card too."""
+
+
+class PrivacyRepository(_Repository):
+    async def erase(self, lead_id: str, now: datetime, actor: str, why: str) -> bool:
+        """Erase one lead's personal data in the caller's transaction; False when the
+        lead was already erased (erasure is idempotent) or does not exist."""
+        query = select(t.leads.c.fields, t.leads.c.decision).where(
+            t.leads.c.id == lead_id, t.leads.c.erased_at.is_(None)
+        )
+        if self.is_postgres:
+            query = query.with_for_update()
+        row = (await self.connection.execute(query)).first()
+        if row is None:
+            return False
+        fields = {key: row.fields[key] for key in KEPT_FIELDS if row.fields.get(key) is not None}
+        decision = {key: row.decision[key] for key in KEPT_DECISION if key in row.decision}
+        decision["reasons"] = []
+        erased = await self.connection.execute(
+            update(t.leads)
+            .where(t.leads.c.id == lead_id, t.leads.c.erased_at.is_(None))
+            .values(
+                email=None,
+                external_id=None,
+                idempotency_key=None,
+                fields=fields,
+                decision=decision,
+                erased_at=now,
+                updated_at=now,
+                version=t.leads.c.version + 1,
+            )
+        )
+        if erased.rowcount != 1:
+            return False
+        # Reasons and notes are free text (CRM notes, the matched rule's values); the
+        # event types, actors, times and numeric data stay, so stats stay true.
+        await self.connection.execute(
+            update(t.lead_events).where(t.lead_events.c.lead_id == lead_id).values(reason=None)
+        )
+        await self.connection.execute(
+            update(t.deadlines)
+            .where(t.deadlines.c.lead_id == lead_id, t.deadlines.c.state == "pending")
+            .values(state="cancelled", fired_at=now, error="personal data erased")
+        )
+        await self._forget_outbox(lead_id)
+        await self.connection.execute(
+            insert(t.lead_events).values(
+                lead_id=lead_id, at=now, type="erased", actor=actor, reason=why, data=None
+            )
+        )
+        await self._queue_redraws(lead_id, now)
+        return True
+
+    async def _forget_outbox(self, lead_id: str) -> None:
+        """Payloads may quote the person; unsent posts about them are not sent at all.
+        Clearing the lease keeps a dispatcher mid-send from marking such a row sent."""
+        await self.connection.execute(
+            update(t.outbox).where(t.outbox.c.lead_id == lead_id).values(payload={})
+        )
+        await self.connection.execute(
+            update(t.outbox)
+            .where(
+                t.outbox.c.lead_id == lead_id,
+                t.outbox.c.state == "pending",
+                t.outbox.c.kind != "card_update",
+            )
+            .values(state="cancelled", lease_owner=None, lease_until=None)
+        )
+
+    async def _queue_redraws(self, lead_id: str, now: datetime) -> None:
+        """Edit every posted card into an "erased" card, now and once more later."""
+        rows: list[dict[str, Any]] = [
+            {"dedup_key": f"erase:{lead_id}", "next_attempt_at": now},
+            {"dedup_key": f"erase:{lead_id}:late", "next_attempt_at": now + LATE_REDRAW},
+        ]
+        statement = self._upsert(t.outbox).on_conflict_do_nothing(
+            index_elements=[t.outbox.c.dedup_key]
+        )
+        await self.connection.execute(
+            statement,
+            [
+                {
+                    **row,
+                    "created_at": now,
+                    "lead_id": lead_id,
+                    "kind": "card_update",
+                    "target": lead_id,
+                    "payload": {},
+                    "state": "pending",
+                    "attempts": 0,
+                }
+                for row in rows
+            ],
+        )
+
+    async def expired(self, created_before: datetime, limit: int) -> list[str]:
+        """Unerased leads older than the retention cut-off, oldest first. On PostgreSQL
+        rows another replica is erasing are skipped, so replicas share the work."""
+        query = (
+            select(t.leads.c.id)
+            .where(t.leads.c.erased_at.is_(None), t.leads.c.created_at < created_before)
+            .order_by(t.leads.c.created_at)
+            .limit(limit)
+        )
+        if self.is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        return list((await self.connection.execute(query)).scalars())

@@ -1,0 +1,171 @@
+"""Slack refuses a lead's notification for good: the row is dead-lettered, the admins get
+one alert per broken target (never an alert about a failed alert), and the lead does not
+wait for its SLA: it goes to the backup at once and the manager is told. Token errors are
+no dead letters: every row would fail alike, so they are held until the token works."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
+
+from bot.metrics import DEAD_LETTERS
+from bot.services.configuration import ConfigService
+from bot.services.dead_letters import DeadLetterService
+from bot.services.intake import IntakeService
+from bot.worker.outbox import OutboxDispatcher
+from domain.config import load_config
+from domain.lead import LeadInput
+from storage import tables as t
+from storage.uow import Database
+from tests.storage import migrated
+from tests.support.fake_slack import FakeSlack
+
+NOW = datetime.now(UTC)  # the fake stamps messages with real time; history looks back
+CONFIG = load_config(
+    """
+version: 1
+admins: [U0ADMIN]
+reps: [{user: U0ALICE}, {user: U0BOB}, {user: U0BACKUP}, {user: U0DAN}]
+teams:
+  - {name: inbound, channel: C0INBOUND, manager: U0MANAGER, backup: U0BACKUP,
+     members: [{user: U0ALICE}, {user: U0BOB}]}
+  - {name: health, channel: C0HEALTH, method: pull, manager: U0MANAGER, backup: U0DAN,
+     members: [{user: U0DAN}]}
+rules:
+  - {name: health, when: {industry: healthcare}, then: {team: health}}
+  - {name: all, then: {team: inbound}}
+"""
+)
+
+
+class Stack:
+    """Intake, dispatcher and dead-letter service over one database and the fake."""
+
+    def __init__(self, db: Database, fake: FakeSlack):
+        self.db = db
+        self.fake = fake
+        configs = ConfigService()
+        self.client = AsyncWebClient(token="xoxb-test", base_url=fake.url)
+        self.dispatcher = OutboxDispatcher(db, self.client, lambda: NOW, "replica-1")
+        self.dispatcher.give_up = DeadLetterService(
+            db, configs, lambda: NOW, self.dispatcher.wake
+        ).give_up
+        self.intake = IntakeService(db, configs, lambda: NOW, self.dispatcher.wake)
+
+    async def lead(self, email: str, **fields: object) -> str:
+        result = await self.intake.submit("webform", LeadInput(email=email, **fields), None)
+        return result.lead.id
+
+    async def drain(self) -> None:
+        """Until nothing is left that is due now (dead letters queue alerts and cards)."""
+        while await self.dispatcher.drain():
+            pass
+
+    async def outbox(self) -> list[object]:
+        async with self.db.snapshot() as uow:
+            return list((await uow.connection.execute(select(t.outbox))).all())
+
+    def posts_to(self) -> Counter[str]:
+        return Counter(call.params["channel"] for call in self.fake.delivered("chat.postMessage"))
+
+
+@pytest.fixture
+async def stack(db_url: str, fake_slack: FakeSlack) -> AsyncIterator[Stack]:
+    async with migrated(db_url) as db:
+        async with db.transaction() as uow:
+            await ConfigService().save(uow, CONFIG, "test", NOW, "test")
+        yield Stack(db, fake_slack)
+
+
+def _refuse(fake: FakeSlack, channel: str, error: str) -> None:
+    fake.fail(
+        "chat.postMessage", error, status=200, times=None, when=lambda p: p["channel"] == channel
+    )
+
+
+async def test_a_dead_owner_dm_escalates_the_lead_and_alerts_the_admins(
+    stack: Stack, fake_slack: FakeSlack
+) -> None:
+    before = DEAD_LETTERS.labels("lead_card", "user_not_found")._value.get()
+    _refuse(fake_slack, "DU0ALICE", "user_not_found")
+    lead_id = await stack.lead("jo@x.io")
+    await stack.drain()
+
+    async with stack.db.snapshot() as uow:
+        lead = await uow.leads.get(lead_id)
+        timeline = await uow.events.timeline(lead_id)
+    assert lead is not None and lead.owner == "U0BACKUP"
+    types = [event.type for event in timeline]
+    assert types[-2:] == ["notification_failed", "reassigned"]
+    assert "user_not_found" in timeline[-1].reason
+    assert stack.posts_to() == {"DU0BACKUP": 1, "DU0MANAGER": 1, "DU0ADMIN": 1}
+    posts = fake_slack.delivered("chat.postMessage")
+    (admin,) = [call for call in posts if call.params["channel"] == "DU0ADMIN"]
+    assert "user_not_found" in admin.params["text"] and "U0ALICE" in admin.params["text"]
+    states = Counter((row.kind, row.state) for row in await stack.outbox())
+    assert states[("lead_card", "dead")] == 1 and states[("lead_card", "sent")] == 1
+    assert DEAD_LETTERS.labels("lead_card", "user_not_found")._value.get() == before + 1
+
+
+async def test_a_broken_channel_alerts_once_and_each_lead_goes_to_the_backup(
+    stack: Stack, fake_slack: FakeSlack
+) -> None:
+    _refuse(fake_slack, "C0HEALTH", "not_in_channel")
+    ids = [await stack.lead(f"doc{i}@clinic.org", industry="healthcare") for i in range(3)]
+    await stack.drain()
+    async with stack.db.snapshot() as uow:
+        owners = {lead.owner for lead in (await uow.leads.get_many(ids)).values()}
+    assert owners == {"U0DAN"}
+    posts = stack.posts_to()
+    assert posts["DU0ADMIN"] == 1  # one alert for the channel, not one per lead
+    assert posts["DU0DAN"] == 3 and posts["DU0MANAGER"] == 3
+
+
+async def test_a_failed_alert_is_never_alerted_about(stack: Stack, fake_slack: FakeSlack) -> None:
+    """Everything to the manager and the admin dies: the lead is still escalated, and
+    the chain stops at the admin alert instead of looping."""
+    _refuse(fake_slack, "DU0ALICE", "user_not_found")
+    _refuse(fake_slack, "DU0MANAGER", "user_disabled")
+    _refuse(fake_slack, "DU0ADMIN", "user_disabled")
+    await stack.lead("jo@x.io")
+    await stack.drain()
+    rows = await stack.outbox()
+    dead = Counter(row.kind for row in rows if row.state == "dead")
+    assert dead == {"lead_card": 1, "alert": 1, "dead_letter_alert": 2}
+    assert {row.state for row in rows} == {"dead", "sent"}  # nothing left pending
+    assert stack.posts_to() == {"DU0BACKUP": 1}
+
+
+async def test_the_backup_unreachable_too_goes_on_to_the_next_rep(
+    stack: Stack, fake_slack: FakeSlack
+) -> None:
+    _refuse(fake_slack, "DU0ALICE", "user_not_found")
+    _refuse(fake_slack, "DU0BACKUP", "user_disabled")
+    lead_id = await stack.lead("jo@x.io")
+    await stack.drain()
+    async with stack.db.snapshot() as uow:
+        lead = await uow.leads.get(lead_id)
+    assert lead is not None and lead.owner == "U0BOB"
+    assert stack.posts_to()["DU0BOB"] == 1
+
+
+async def test_token_errors_hold_the_outbox_instead_of_dead_lettering(
+    stack: Stack, fake_slack: FakeSlack
+) -> None:
+    fake_slack.fail("chat.postMessage", "invalid_auth", status=200, times=None)
+    lead_id = await stack.lead("jo@x.io")
+    await stack.drain()
+    (row,) = await stack.outbox()
+    assert (row.state, row.error, row.attempts) == ("pending", "invalid_auth", 0)
+    assert row.next_attempt_at >= NOW + timedelta(seconds=59)
+    fake_slack.clear_faults()  # the operator fixed the token
+    stack.dispatcher.now = lambda: NOW + timedelta(minutes=2)
+    await stack.drain()
+    assert stack.posts_to() == {"DU0ALICE": 1}
+    async with stack.db.snapshot() as uow:
+        assert (await uow.leads.get(lead_id)).owner == "U0ALICE"  # type: ignore[union-attr]

@@ -1,0 +1,127 @@
+"""Bulk intake must not flood a channel or a rep's DMs: ten or more cards waiting for one
+target at once become a single digest post. Every lead is still told exactly once: by
+its own card or by being counted in exactly one digest, also with two replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.services.configuration import ConfigService
+from bot.worker.outbox import OutboxDispatcher
+from storage import tables as t
+from storage.uow import Database
+from tests.bot.test_dead_letters import CONFIG, NOW, Stack
+from tests.storage import migrated
+from tests.support.fake_slack import FakeSlack
+
+
+@pytest.fixture
+async def stack(db_url: str, fake_slack: FakeSlack) -> AsyncIterator[Stack]:
+    async with migrated(db_url) as db:
+        async with db.transaction() as uow:
+            await ConfigService().save(uow, CONFIG, "test", NOW, "test")
+        yield Stack(db, fake_slack)
+
+
+def _told(fake: FakeSlack) -> Counter[str]:
+    """Leads announced per channel: a card counts one, a digest its number."""
+    told: Counter[str] = Counter()
+    for call in fake.delivered("chat.postMessage"):
+        text = call.params.get("text", "")
+        counted = re.match(r"([\d,]+) .* at once", text)
+        told[call.params["channel"]] += int(counted.group(1).replace(",", "")) if counted else 1
+    return told
+
+
+async def _pull_leads(stack: Stack, count: int, start: int = 0) -> None:
+    await asyncio.gather(
+        *(stack.lead(f"d{i}@clinic.org", industry="healthcare") for i in range(start, count))
+    )
+
+
+async def test_a_burst_to_a_channel_becomes_one_digest_post(
+    stack: Stack, fake_slack: FakeSlack
+) -> None:
+    await _pull_leads(stack, 50)
+    await stack.drain()
+    assert fake_slack.delivered("chat.postMessage") == []  # held a moment for stragglers
+    stack.dispatcher.now = lambda: NOW + timedelta(seconds=3)
+    await stack.drain()
+    (post,) = fake_slack.delivered("chat.postMessage")
+    assert post.params["channel"] == "C0HEALTH"
+    assert post.params["text"].startswith("50 mql leads added to the pool")
+    assert "`/leads team health`" in post.params["text"]
+    async with stack.db.snapshot() as uow:
+        states = Counter(
+            (row.kind, row.state) for row in (await uow.connection.execute(select(t.outbox)))
+        )
+    assert states == {("lead_card", "digested"): 50, ("digest", "sent"): 1}
+
+
+async def test_cards_already_out_stay_cards_and_late_ones_join_the_open_digest(
+    stack: Stack, fake_slack: FakeSlack
+) -> None:
+    await _pull_leads(stack, 5)
+    await stack.drain()  # the channel's burst of 3 goes; 2 wait for its budget
+    assert len(fake_slack.delivered("chat.postMessage")) == 3
+    await _pull_leads(stack, 20, start=5)
+    await stack.drain()  # 17 waiting: a digest opens
+    stack.dispatcher.now = lambda: NOW + timedelta(seconds=1)
+    await _pull_leads(stack, 25, start=20)
+    await stack.drain()  # joins the open digest and pushes its send back
+    stack.dispatcher.now = lambda: NOW + timedelta(seconds=4)
+    await stack.drain()
+    assert _told(fake_slack) == {"C0HEALTH": 25}
+    assert len(fake_slack.delivered("chat.postMessage")) == 4
+
+
+async def test_a_burst_of_push_leads_is_one_dm_per_rep(stack: Stack, fake_slack: FakeSlack) -> None:
+    await asyncio.gather(*(stack.lead(f"p{i}@x.io") for i in range(30)))
+    await stack.drain()
+    stack.dispatcher.now = lambda: NOW + timedelta(seconds=3)
+    await stack.drain()
+    posts = fake_slack.delivered("chat.postMessage")
+    assert sorted(call.params["channel"] for call in posts) == ["DU0ALICE", "DU0BOB"]
+    assert all("assigned to you at once" in call.params["text"] for call in posts)
+    assert _told(fake_slack) == {"DU0ALICE": 15, "DU0BOB": 15}
+
+
+async def test_below_the_threshold_every_lead_gets_its_own_card(
+    stack: Stack, fake_slack: FakeSlack
+) -> None:
+    await _pull_leads(stack, 9)
+    for second in range(12):
+        stack.dispatcher.now = lambda second=second: NOW + timedelta(seconds=second)
+        await stack.drain()
+    posts = fake_slack.delivered("chat.postMessage")
+    assert len(posts) == 9 and all(call.params.get("blocks") for call in posts)
+
+
+async def test_two_replicas_folding_at_once_announce_each_lead_once(
+    db_url: str, stack: Stack, fake_slack: FakeSlack
+) -> None:
+    other_db = Database(db_url)
+    clock = [NOW]
+    replicas = [stack.dispatcher, OutboxDispatcher(other_db, stack.client, lambda: NOW, "r2")]
+    for replica in replicas:
+        replica.now = lambda: clock[0]
+
+    async def drain_all() -> None:
+        await asyncio.gather(*(replica.drain() for replica in replicas))
+
+    for wave in range(6):
+        await asyncio.gather(_pull_leads(stack, 40 * (wave + 1), start=40 * wave), drain_all())
+        clock[0] += timedelta(milliseconds=700)
+    for _ in range(40):
+        clock[0] += timedelta(seconds=3)
+        await drain_all()
+    await other_db.dispose()
+    assert _told(fake_slack) == {"C0HEALTH": 240}
+    assert len(fake_slack.delivered("chat.postMessage")) < 20
