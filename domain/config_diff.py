@@ -40,17 +40,23 @@ def diff_configs(before: dict[str, Any] | None, after: dict[str, Any]) -> list[s
         old, new = before.get(section), after.get(section)
         if old == new:
             continue
-        if section in _KEYED and isinstance(old or [], list) and isinstance(new or [], list):
-            _diff_keyed(section, old or [], new or [], _KEYED[section], lines)
-        elif isinstance(old or {}, dict) and isinstance(new or {}, dict):
-            _diff_mapping(section, old or {}, new or {}, lines)
-        elif section not in before:
-            lines.append(f"+ {section}: {show(new)}")
-        elif section not in after:
-            lines.append(f"- {section} (was {show(old)})")
-        else:
-            lines.append(f"~ {section}: {show(old)} → {show(new)}")
+        named: list[str] = []
+        if section in _KEYED and isinstance(old, list | None) and isinstance(new, list | None):
+            _diff_keyed(section, old or [], new or [], _KEYED[section], named)
+        elif isinstance(old, dict | None) and isinstance(new, dict | None):
+            _diff_mapping(section, old or {}, new or {}, named)
+        if not named:  # what a per-item diff cannot name: absent versus empty, a new type
+            named.append(_whole(section, section in before, section in after, old, new))
+        lines.extend(named)
     return lines
+
+
+def _whole(path: str, was: bool, now: bool, old: Any, new: Any) -> str:
+    if not was:
+        return f"+ {path}: {show(new)}"
+    if not now:
+        return f"- {path} (was {show(old)})"
+    return f"~ {path}: {show(old)} → {show(new)}"
 
 
 def _keyed(items: list[Any], key: Callable[[dict[str, Any]], str]) -> dict[str, Any]:
@@ -94,11 +100,8 @@ def _diff_mapping(path: str, old: Any, new: Any, lines: list[str]) -> None:
         lines.append(f"~ {path}: {show(old)} → {show(new)}")
         return
     for field in [*new, *(key for key in old if key not in new)]:
-        if field not in old:
-            lines.append(f"+ {path}.{field}: {show(new[field])}")
-        elif field not in new:
-            lines.append(f"- {path}.{field} (was {show(old[field])})")
-        elif isinstance(old[field], dict) and isinstance(new[field], dict):
-            _diff_mapping(f"{path}.{field}", old[field], new[field], lines)
-        elif old[field] != new[field]:
-            lines.append(f"~ {path}.{field}: {show(old[field])} → {show(new[field])}")
+        was, now = old.get(field), new.get(field)
+        if field in old and field in new and isinstance(was, dict) and isinstance(now, dict):
+            _diff_mapping(f"{path}.{field}", was, now, lines)
+        elif field not in old or field not in new or was != now:
+            lines.append(_whole(f"{path}.{field}", field in old, field in new, was, now))

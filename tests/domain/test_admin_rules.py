@@ -6,6 +6,8 @@ from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.authorization import NotAllowed, authorize_change, is_admin
 from domain.config import Config, validate_config
@@ -155,3 +157,37 @@ def test_a_new_rule_goes_before_the_catch_all_unless_placed() -> None:
 def test_pto_for_someone_who_is_not_a_rep_is_refused() -> None:
     with pytest.raises(InvalidInput, match="is not a rep"):
         add_pto(document(), "U0GHOST", date(2026, 1, 1), date(2026, 1, 2))
+
+
+_names = st.sampled_from(["a", "b", "c", "d"])
+_teams = st.lists(
+    st.fixed_dictionaries(
+        {"name": _names, "strategy": st.sampled_from(["round_robin", "weighted"])},
+        optional={"manager": st.sampled_from(["U0M1", "U0M2"])},
+    ),
+    max_size=4,
+)
+_documents = st.fixed_dictionaries(
+    {"teams": _teams, "rules": st.lists(st.fixed_dictionaries({"name": _names}), max_size=4)},
+    optional={
+        "admins": st.lists(st.sampled_from(["U0A", "U0B"]), max_size=2),
+        "slas": st.dictionaries(
+            st.sampled_from(["mql", "demo_request"]),
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "respond_within": st.sampled_from(["5m", "1h"]),
+                    "remind_at": st.lists(st.just("50%"), max_size=1),
+                },
+            ),
+            max_size=2,
+        ),
+    },
+)
+
+
+@given(_documents, _documents)
+def test_the_diff_is_empty_exactly_when_nothing_changed(
+    before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    assert (diff_configs(before, after) == []) == (before == after)
