@@ -6,6 +6,7 @@ payload, gets the same refusal as anyone else."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -232,8 +233,12 @@ class AdminListeners:
             return
         version, config = await self.admin.open_admin(body["user"]["id"])
         rep = config.rep(user) if config else None
+        profile = None
+        if rep is None:
+            with contextlib.suppress(SlackApiError):  # defaults only: UTC, no email
+                profile = (await client.users_info(user=user))["user"]
         await client.views_push(
-            trigger_id=body["trigger_id"], view=av.rep_modal(version, rep, user)
+            trigger_id=body["trigger_id"], view=av.rep_modal(version, rep, user, profile)
         )
 
     async def open_sla(self, body: dict[str, Any], client: AsyncWebClient) -> None:

@@ -279,7 +279,16 @@ def team_modal(
             optional=True,
             hint="Escalation target; empty: the next eligible member.",
         ),
-        {**_input("members", "Members", multi, optional=True), "dispatch_action": True},
+        {
+            **_input(
+                "members",
+                "Members",
+                multi,
+                optional=True,
+                hint="Anyone picked who is not a rep yet becomes one (edit them under reps).",
+            ),
+            "dispatch_action": True,
+        },
     ]
     room = MAX_BLOCKS - len(blocks)
     for member in members[:room]:
@@ -365,7 +374,17 @@ def parse_team_form(values: Values, previous: TeamConfig | None) -> dict[str, An
 # ------------------------------------------------------------------------- rep
 
 
-def rep_modal(version: int | None, rep: RepConfig | None, user: str) -> View:
+def rep_modal(
+    version: int | None,
+    rep: RepConfig | None,
+    user: str,
+    profile: dict[str, Any] | None = None,
+) -> View:
+    """Add or edit a rep. A new rep's email and timezone start from their Slack
+    `profile` (users.info), so working hours are read in the right zone."""
+    profile = profile or {}
+    email = rep.email if rep else profile.get("profile", {}).get("email")
+    timezone = rep.timezone if rep else profile.get("tz") or "UTC"
     hours = (
         "; ".join(f"{days} {spans}" for days, spans in (rep.working_hours or {}).items())
         if rep
@@ -384,11 +403,11 @@ def rep_modal(version: int | None, rep: RepConfig | None, user: str) -> View:
         active["initial_options"] = [_option("active", "Active")]
     blocks: Blocks = [
         {"type": "section", "text": _md(f"Rep <@{user}>")},
-        _input("email", "Email", _plain(rep.email if rep else None), optional=True),
+        _input("email", "Email", _plain(email), optional=True),
         _input(
             "timezone",
             "Timezone",
-            _plain(rep.timezone if rep else "UTC"),
+            _plain(timezone),
             hint="IANA name, e.g. America/New_York",
         ),
         _input(

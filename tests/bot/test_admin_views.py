@@ -207,3 +207,17 @@ def test_modals_stay_within_slacks_limits_however_big_the_configuration() -> Non
     ]
     assert len(av.team_options(names, "")) == av.MAX_OPTIONS
     assert "more: edit them in the YAML export" in str(views[1]["blocks"][-1])
+
+
+def test_a_new_rep_starts_from_their_slack_profile() -> None:
+    profile = {"tz": "Europe/Berlin", "profile": {"email": "new@example.com"}}
+    values = as_submitted(av.rep_modal(1, None, "U0NEW", profile))
+    assert av.parse_rep_form(values, "U0NEW", None) == {
+        "user": "U0NEW",
+        "email": "new@example.com",
+        "timezone": "Europe/Berlin",
+        "pto": [],
+        "active": True,
+    }
+    known = as_submitted(av.rep_modal(1, CONFIG.reps[0], "U0ALICE", profile))
+    assert known["timezone"]["timezone"]["value"] == "America/New_York"  # the config wins

@@ -387,6 +387,10 @@ def test_reps_and_slas_are_edited_in_their_modals(app: AppProcess, fake_slack: F
     # Capacity 0: Alice is full, so the next inbound lead goes to Bob.
     assert app.post_lead({"email": "c@y.io"}).json()["owner"] == "U0BOB"
 
+    fake_slack.add_user("U0GRETA", tz="Europe/Berlin")
+    new_rep = click_in_view(app, fake_slack, menu, "admin_edit_rep", selected_user="U0GRETA")
+    assert "Europe/Berlin" in shown(new_rep["blocks"])
+
     sla = click_in_view(app, fake_slack, menu, "admin_edit_sla", selected_option={"value": "mql"})
     sla_values = {
         "respond_within": {"respond_within": text_input("1h")},
