@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.services.base import ApplicationService
 from bot.services.configuration import ConfigService
-from domain.authorization import authorize_change, is_admin, require_admin
+from domain.authorization import NotAllowed, authorize_change, is_admin, require_admin
 from domain.config import Config, dump_config, load_config, validate_config
 from domain.config_diff import diff_configs
 from domain.config_edits import Document, add_pto
@@ -143,18 +143,29 @@ class AdminService(ApplicationService):
             before = _document(config)
             document = copy.deepcopy(before)
             prefix = edit(document)
-            if bootstrap and not document.get("admins"):
-                document["admins"] = [actor]  # the bootstrap ends with its first save
             try:
                 updated = validate_config(document)
             except InvalidInput as error:
                 raise InvalidEdit(error.errors, prefix) from None
             authorize_change(actor, config, updated, bootstrap)
+            if bootstrap and not updated.admins and self._needs_bootstrap(actor, config, updated):
+                document["admins"] = [actor]  # the bootstrap ends with its first admin save
+                updated = validate_config(document)
             changes = diff_configs(before or None, _document(updated))
             if not changes:
                 return Saved(version, [])
             saved = await self.configs.save(uow, updated, actor, self.now(), note)
         return Saved(saved, changes)
+
+    @staticmethod
+    def _needs_bootstrap(actor: str, before: Config | None, after: Config) -> bool:
+        """Whether only the workspace-admin bootstrap allows this change (a rep's own PTO
+        does not make them an admin)."""
+        try:
+            authorize_change(actor, before, after, workspace_admin=False)
+        except NotAllowed:
+            return True
+        return False
 
     async def _refuse_if_changed(self, uow: UnitOfWork, base: int | None, touches: Section) -> None:
         opened = await uow.config_history.get(base) if base is not None else None

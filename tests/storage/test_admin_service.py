@@ -203,3 +203,17 @@ async def test_a_hostile_import_saves_nothing(db: Database, text: str, expected:
     with pytest.raises(InvalidInput, match=expected):
         await service(db).import_file("U0ADMIN", text, "hostile.yml")
     assert await versions(db) == 1
+
+
+async def test_a_workspace_admin_setting_own_pto_does_not_become_an_admin(db_url: str) -> None:
+    async with migrated(db_url) as database:
+        async with database.transaction() as uow:
+            start = {**START, "admins": [], "reps": [*START["reps"], {"user": "U0OWNER"}]}
+            await ConfigService().save(uow, validate_config(start), "cli", T0, "no admins")
+        admin = service(database, frozenset({"U0OWNER"}))
+        await admin.set_pto("U0OWNER", "U0OWNER", date(2026, 12, 1), date(2026, 12, 2))
+        _, config = await admin.current()
+        assert config is not None and config.admins == []
+        await admin.set_pto("U0OWNER", "U0ALICE", date(2026, 12, 1), date(2026, 12, 2))
+        _, config = await admin.current()
+        assert config is not None and config.admins == ["U0OWNER"]
