@@ -7,8 +7,8 @@ the PTO of its members; a rep may change their own PTO; nobody else anything.
 
 Bootstrap: a configuration with no `admins` (or no configuration at all) is
 administered by the Slack workspace's admins and owners (`users.info`), which
-includes whoever installed the app; the first version they save lists them in
-`admins`, which ends the bootstrap."""
+includes whoever installed the app; the first change of theirs that needs admin
+rights lists them in `admins`, which ends the bootstrap."""
 
 from __future__ import annotations
 
