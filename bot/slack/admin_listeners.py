@@ -447,7 +447,7 @@ class AdminListeners:
             user, start, end = av.parse_pto_form(body["view"]["state"]["values"], caller)
             return await self.admin.set_pto(caller, user, start, end)
 
-        await self._submit(ack, "Time off saved", work, {"pto": "end", "user": "user"}, "user")
+        await self._submit(ack, "Time off saved", work, av.PTO_FIELDS, "user")
 
     async def submit_import(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
         """Acked at once with a progress view (a download and validation may outlast

@@ -39,7 +39,6 @@ Values = dict[str, dict[str, dict[str, Any]]]
 TEAM_FIELDS = {f: f for f in ("name", "channel", "method", "strategy", "manager", "backup")}
 TEAM_FIELDS["members"] = "members"
 REP_FIELDS = {
-    "user": "user",
     "email": "email",
     "timezone": "timezone",
     "working_hours": "hours",
@@ -50,6 +49,7 @@ REP_FIELDS = {
 RULE_FIELDS = {"name": "name", "when": "when", "then": "team"}
 SLA_FIELDS = {"respond_within": "respond_within", "remind_at": "remind_at"}
 SLA_FIELDS["escalation"] = "escalation"
+PTO_FIELDS = {"pto": "end"}
 
 
 class FormError(Exception):

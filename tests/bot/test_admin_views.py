@@ -221,3 +221,24 @@ def test_a_new_rep_starts_from_their_slack_profile() -> None:
     }
     known = as_submitted(av.rep_modal(1, CONFIG.reps[0], "U0ALICE", profile))
     assert known["timezone"]["timezone"]["value"] == "America/New_York"  # the config wins
+
+
+@pytest.mark.parametrize(
+    ("view", "fields", "fallback"),
+    [
+        (av.team_modal(1, CONFIG, None), av.TEAM_FIELDS, "name"),
+        (av.rep_modal(1, None, "U0NEW"), av.REP_FIELDS, "timezone"),
+        (av.rule_modal(1, CONFIG, None, None), av.RULE_FIELDS, "name"),
+        (av.sla_modal(1, CONFIG, "mql"), av.SLA_FIELDS, "respond_within"),
+        (av.sla_modal(1, CONFIG, None), av.SLA_FIELDS, "lead_type"),
+        (av.pto_modal("U0ALICE"), av.PTO_FIELDS, "user"),
+        (av.import_modal(), {}, "file"),
+    ],
+)
+def test_errors_only_name_input_blocks_the_modal_has(
+    view: dict[str, Any], fields: dict[str, str], fallback: str
+) -> None:
+    """Slack rejects a `response_action: errors` naming a block the view lacks, and the
+    user would see a generic failure instead of the message."""
+    inputs = {block["block_id"] for block in view["blocks"] if block["type"] == "input"}
+    assert {*fields.values(), fallback} <= inputs
