@@ -9,6 +9,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import yaml
+
+from domain.config import _NoAliasLoader
 from domain.errors import FieldError, InvalidInput
 
 Document = dict[str, Any]
@@ -66,6 +69,21 @@ def add_pto(document: Document, user: str, start: date, end: date) -> str:
         raise InvalidInput([FieldError("user", f"<@{user}> is not a rep in the configuration")])
     reps[position].setdefault("pto", []).append({"from": start.isoformat(), "to": end.isoformat()})
     return f"reps[{position}]"
+
+
+def parse_when(text: str) -> dict[str, Any] | None:
+    """A rule's conditions as typed in a modal, in the file's YAML flow style
+    (`{employees: {gte: 500}}`); loaded as the file is: safe, no tags, no anchors."""
+    if not text.strip():
+        return None
+    try:
+        when = yaml.load(text, Loader=_NoAliasLoader)
+    except yaml.YAMLError as error:
+        problem = getattr(error, "problem", None) or str(error)
+        raise InvalidInput([FieldError("", f"not valid YAML: {problem}")]) from None
+    if not isinstance(when, dict):
+        raise InvalidInput([FieldError("", "expected conditions like {employees: {gte: 500}}")])
+    return when
 
 
 def upsert_rule(

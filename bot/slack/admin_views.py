@@ -18,9 +18,10 @@ import yaml
 
 from bot.services.admin import HistoryEntry, Saved, mention
 from bot.slack.views import escape, slack_date
-from domain.config import Config, RepConfig, RuleConfig, TeamConfig, _NoAliasLoader
+from domain.config import Config, RepConfig, RuleConfig, TeamConfig
 from domain.config_diff import show
-from domain.errors import FieldError
+from domain.config_edits import parse_when
+from domain.errors import FieldError, InvalidInput
 
 MAX_BLOCKS = 100
 MAX_OPTIONS = 100
@@ -616,18 +617,10 @@ def rule_modal(
 def parse_rule_form(
     values: Values, previous: RuleConfig | None
 ) -> tuple[dict[str, Any], int | None]:
-    errors: dict[str, str] = {}
-    when: Any = None
-    text = _string(values, "when")
-    if text:
-        try:
-            when = yaml.load(text, Loader=_NoAliasLoader)  # safe: no tags, no anchors
-        except yaml.YAMLError as error:
-            errors["when"] = f"not valid YAML: {getattr(error, 'problem', None) or error}"
-        if when is not None and not isinstance(when, dict):
-            errors["when"] = "expected conditions like {employees: {gte: 500}}"
-    if errors:
-        raise FormError(errors)
+    try:
+        when = parse_when(_string(values, "when") or "")
+    except InvalidInput as error:
+        raise FormError({"when": str(error)}) from None
     kept = previous.then.model_dump(mode="json", exclude_none=True) if previous else {}
     then: dict[str, Any] = {k: v for k, v in kept.items() if k in ("strategy", "fallback_team")}
     for key in ("team", "route_to", "method"):
