@@ -318,7 +318,7 @@ def validate_config(data: Any) -> Config:
     return config
 
 
-class _NoAliasLoader(yaml.SafeLoader):
+class NoAliasLoader(yaml.SafeLoader):
     """Safe YAML without anchors and aliases: an alias bomb of a few hundred bytes can
     expand to millions of nodes, and a configuration has no need for them."""
 
@@ -336,7 +336,7 @@ def load_config(text: str | bytes) -> Config:
     if len(text) > MAX_CONFIG_BYTES:
         raise InvalidInput([FieldError("", f"file larger than {MAX_CONFIG_BYTES} bytes")])
     try:
-        data = yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader subclass
+        data = yaml.load(text, Loader=NoAliasLoader)  # a SafeLoader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
