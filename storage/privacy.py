@@ -79,7 +79,8 @@ class PrivacyRepository(_Repository):
             .where(t.deadlines.c.lead_id.in_(erased), t.deadlines.c.state == "pending")
             .values(state="cancelled", fired_at=now, error="personal data erased")
         )
-        await self._forget_outbox(erased)
+        posted = await self._with_cards(erased)
+        unsent = await self._forget_outbox(erased)
         await self.connection.execute(
             insert(t.lead_events),
             [
@@ -87,12 +88,28 @@ class PrivacyRepository(_Repository):
                 for lead_id in erased
             ],
         )
-        await self._queue_redraws(erased, now)
+        await self._queue_redraws(posted, unsent, now)
         return erased
 
-    async def _forget_outbox(self, lead_ids: list[str]) -> None:
+    async def _with_cards(self, lead_ids: list[str]) -> set[str]:
+        """The leads with a card posted in Slack."""
+        rows = await self.connection.execute(
+            select(t.lead_messages.c.lead_id).where(t.lead_messages.c.lead_id.in_(lead_ids))
+        )
+        return set(rows.scalars())
+
+    async def _forget_outbox(self, lead_ids: list[str]) -> set[str]:
         """Payloads may quote the person; unsent posts about them are not sent at all.
-        Clearing the lease keeps a dispatcher mid-send from marking such a row sent."""
+        Clearing the lease keeps a dispatcher mid-send from marking such a row sent.
+        Returns the leads whose card was still unsent: a dispatcher may be posting it."""
+        unsent = await self.connection.execute(
+            select(t.outbox.c.lead_id).where(
+                t.outbox.c.lead_id.in_(lead_ids),
+                t.outbox.c.state == "pending",
+                t.outbox.c.kind == "lead_card",
+            )
+        )
+        racing = set(unsent.scalars())
         await self.connection.execute(
             update(t.outbox).where(t.outbox.c.lead_id.in_(lead_ids)).values(payload={})
         )
@@ -105,21 +122,25 @@ class PrivacyRepository(_Repository):
             )
             .values(state="cancelled", lease_owner=None, lease_until=None)
         )
+        return racing
 
-    async def _queue_redraws(self, lead_ids: list[str], now: datetime) -> None:
-        """Edit every posted card into an "erased" card, now and once more later."""
+    async def _queue_redraws(self, posted: set[str], unsent: set[str], now: datetime) -> None:
+        """Edit posted cards into "erased" cards now; where a card was still unsent, once
+        more after any dispatcher's lease ran out. Leads with neither get nothing, so a
+        retention batch of never-posted leads queues no Slack calls."""
         rows: list[dict[str, Any]] = [
-            row
-            for lead_id in lead_ids
-            for row in (
-                {"lead_id": lead_id, "dedup_key": f"erase:{lead_id}", "next_attempt_at": now},
-                {
-                    "lead_id": lead_id,
-                    "dedup_key": f"erase:{lead_id}:late",
-                    "next_attempt_at": now + LATE_REDRAW,
-                },
-            )
+            {"lead_id": lead_id, "dedup_key": f"erase:{lead_id}", "next_attempt_at": now}
+            for lead_id in sorted(posted)
+        ] + [
+            {
+                "lead_id": lead_id,
+                "dedup_key": f"erase:{lead_id}:late",
+                "next_attempt_at": now + LATE_REDRAW,
+            }
+            for lead_id in sorted(unsent)
         ]
+        if not rows:
+            return
         statement = self._upsert(t.outbox).on_conflict_do_nothing(
             index_elements=[t.outbox.c.dedup_key]
         )
