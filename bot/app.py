@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,7 @@ from storage.uow import Database
 
 log = logging.getLogger(__name__)
 SLACK_API_URL = "https://slack.com/api/"
-RETENTION_EVERY = timedelta(minutes=10)  # housekeeping (erasure, old keys), cheaply
+HOUSEKEEPING_EVERY = timedelta(minutes=10)  # retention erasure, old Slack delivery keys
 
 
 class Application:
@@ -162,30 +162,28 @@ class Application:
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
         self.alarm.start()
         if self.settings.retention is not None:
-            self.alarm.scheduler.add_job(
-                self.privacy.erase_expired,
-                "interval",
-                args=[self.settings.retention],
-                seconds=RETENTION_EVERY.total_seconds(),
-                next_run_time=self.clock.now(),
-                id="retention",
-                max_instances=1,
-                coalesce=True,
-            )
+            self._housekeeping("retention", self.privacy.erase_expired, self.settings.retention)
         if self.settings.socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             self._socket_handler = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token)
             await self._socket_handler.connect_async()
             log.info("connected to Slack in Socket Mode")
-            self.alarm.scheduler.add_job(
-                self.dedupe.forget_old,
-                "interval",
-                seconds=RETENTION_EVERY.total_seconds(),
-                id="slack-deliveries",
-                max_instances=1,
-                coalesce=True,
-            )
+            self._housekeeping("slack-deliveries", self.dedupe.forget_old)
+
+    def _housekeeping(self, job_id: str, job: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        """Run `job` now and every HOUSEKEEPING_EVERY on this replica; every replica runs
+        it, which is safe because each job claims its rows in the database."""
+        self.alarm.scheduler.add_job(
+            job,
+            "interval",
+            args=list(args),
+            seconds=HOUSEKEEPING_EVERY.total_seconds(),
+            next_run_time=self.clock.now(),
+            id=job_id,
+            max_instances=1,
+            coalesce=True,
+        )
 
     async def stop_workers(self) -> None:
         self.alarm.stop()

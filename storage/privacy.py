@@ -7,10 +7,11 @@ place is what makes "nothing personal is left" checkable by reading one file.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from storage import tables as t
 from storage.repositories import _Repository
@@ -27,77 +28,119 @@ redraw after the outbox lease (30 s) has run out overwrites that card too."""
 
 
 class PrivacyRepository(_Repository):
-    async def erase(self, lead_id: str, now: datetime, actor: str, why: str) -> bool:
-        """Erase one lead's personal data in the caller's transaction; False when the
-        lead was already erased (erasure is idempotent) or does not exist."""
-        query = select(t.leads.c.fields, t.leads.c.decision).where(
-            t.leads.c.id == lead_id, t.leads.c.erased_at.is_(None)
+    async def erase(
+        self, lead_ids: Sequence[str], now: datetime, actor: str, why: str
+    ) -> list[str]:
+        """Erase these leads' personal data in the caller's transaction, a few statements
+        for the whole batch; return the ids erased now (not those already erased: erasure
+        is idempotent, nor unknown ones)."""
+        query = select(t.leads.c.id, t.leads.c.fields, t.leads.c.decision).where(
+            t.leads.c.id.in_(list(lead_ids)), t.leads.c.erased_at.is_(None)
         )
         if self.is_postgres:
             query = query.with_for_update()
-        row = (await self.connection.execute(query)).first()
-        if row is None:
-            return False
-        fields = {key: row.fields[key] for key in KEPT_FIELDS if row.fields.get(key) is not None}
-        decision = {key: row.decision[key] for key in KEPT_DECISION if key in row.decision}
-        decision["reasons"] = []
-        erased = await self.connection.execute(
+        rows = (await self.connection.execute(query)).all()
+        if not rows:
+            return []
+        erased = [row.id for row in rows]
+        # Locked rows (PostgreSQL) or the only writer (SQLite): every row read is erased.
+        await self.connection.execute(
             update(t.leads)
-            .where(t.leads.c.id == lead_id, t.leads.c.erased_at.is_(None))
+            .where(t.leads.c.id == bindparam("lead_id"))
             .values(
                 email=None,
                 external_id=None,
                 idempotency_key=None,
-                fields=fields,
-                decision=decision,
+                fields=bindparam("kept_fields", type_=t.leads.c.fields.type),
+                decision=bindparam("kept_decision", type_=t.leads.c.decision.type),
                 erased_at=now,
                 updated_at=now,
                 version=t.leads.c.version + 1,
-            )
+            ),
+            [
+                {
+                    "lead_id": row.id,
+                    "kept_fields": {k: row.fields[k] for k in KEPT_FIELDS if row.fields.get(k)},
+                    "kept_decision": {
+                        **{k: row.decision[k] for k in KEPT_DECISION if k in row.decision},
+                        "reasons": [],
+                    },
+                }
+                for row in rows
+            ],
         )
-        if erased.rowcount != 1:
-            return False
         # Reasons and notes are free text (CRM notes, the matched rule's values); the
         # event types, actors, times and numeric data stay, so stats stay true.
         await self.connection.execute(
-            update(t.lead_events).where(t.lead_events.c.lead_id == lead_id).values(reason=None)
+            update(t.lead_events).where(t.lead_events.c.lead_id.in_(erased)).values(reason=None)
         )
         await self.connection.execute(
             update(t.deadlines)
-            .where(t.deadlines.c.lead_id == lead_id, t.deadlines.c.state == "pending")
+            .where(t.deadlines.c.lead_id.in_(erased), t.deadlines.c.state == "pending")
             .values(state="cancelled", fired_at=now, error="personal data erased")
         )
-        await self._forget_outbox(lead_id)
+        posted = await self._with_cards(erased)
+        unsent = await self._forget_outbox(erased)
         await self.connection.execute(
-            insert(t.lead_events).values(
-                lead_id=lead_id, at=now, type="erased", actor=actor, reason=why, data=None
+            insert(t.lead_events),
+            [
+                {"lead_id": lead_id, "at": now, "type": "erased", "actor": actor, "reason": why}
+                for lead_id in erased
+            ],
+        )
+        await self._queue_redraws(posted, unsent, now)
+        return erased
+
+    async def _with_cards(self, lead_ids: list[str]) -> set[str]:
+        """The leads with a card posted in Slack."""
+        rows = await self.connection.execute(
+            select(t.lead_messages.c.lead_id).where(t.lead_messages.c.lead_id.in_(lead_ids))
+        )
+        return set(rows.scalars())
+
+    async def _forget_outbox(self, lead_ids: list[str]) -> set[str]:
+        """Payloads may quote the person; unsent posts about them are not sent at all.
+        Clearing the lease keeps a dispatcher mid-send from marking such a row sent.
+        Returns the leads whose card was still unsent: a dispatcher may be posting it."""
+        unsent = await self.connection.execute(
+            select(t.outbox.c.lead_id).where(
+                t.outbox.c.lead_id.in_(lead_ids),
+                t.outbox.c.state == "pending",
+                t.outbox.c.kind == "lead_card",
             )
         )
-        await self._queue_redraws(lead_id, now)
-        return True
-
-    async def _forget_outbox(self, lead_id: str) -> None:
-        """Payloads may quote the person; unsent posts about them are not sent at all.
-        Clearing the lease keeps a dispatcher mid-send from marking such a row sent."""
+        racing = set(unsent.scalars())
         await self.connection.execute(
-            update(t.outbox).where(t.outbox.c.lead_id == lead_id).values(payload={})
+            update(t.outbox).where(t.outbox.c.lead_id.in_(lead_ids)).values(payload={})
         )
         await self.connection.execute(
             update(t.outbox)
             .where(
-                t.outbox.c.lead_id == lead_id,
+                t.outbox.c.lead_id.in_(lead_ids),
                 t.outbox.c.state == "pending",
                 t.outbox.c.kind != "card_update",
             )
             .values(state="cancelled", lease_owner=None, lease_until=None)
         )
+        return racing
 
-    async def _queue_redraws(self, lead_id: str, now: datetime) -> None:
-        """Edit every posted card into an "erased" card, now and once more later."""
+    async def _queue_redraws(self, posted: set[str], unsent: set[str], now: datetime) -> None:
+        """Edit posted cards into "erased" cards now; where a card was still unsent, once
+        more after any dispatcher's lease ran out. Leads with neither get nothing, so a
+        retention batch of never-posted leads queues no Slack calls."""
         rows: list[dict[str, Any]] = [
-            {"dedup_key": f"erase:{lead_id}", "next_attempt_at": now},
-            {"dedup_key": f"erase:{lead_id}:late", "next_attempt_at": now + LATE_REDRAW},
+            {"lead_id": lead_id, "dedup_key": f"erase:{lead_id}", "next_attempt_at": now}
+            for lead_id in sorted(posted)
+        ] + [
+            {
+                "lead_id": lead_id,
+                "dedup_key": f"erase:{lead_id}:late",
+                "next_attempt_at": now + LATE_REDRAW,
+            }
+            for lead_id in sorted(unsent)
         ]
+        if not rows:
+            return
         statement = self._upsert(t.outbox).on_conflict_do_nothing(
             index_elements=[t.outbox.c.dedup_key]
         )
@@ -107,9 +150,8 @@ class PrivacyRepository(_Repository):
                 {
                     **row,
                     "created_at": now,
-                    "lead_id": lead_id,
                     "kind": "card_update",
-                    "target": lead_id,
+                    "target": row["lead_id"],
                     "payload": {},
                     "state": "pending",
                     "attempts": 0,

@@ -101,6 +101,7 @@ leads = Table(
     Index("ix_leads_created_at", "created_at"),
     Index("ix_leads_team_created", "team", "created_at"),
     Index("ix_leads_owner_created", "owner", "created_at"),
+    Index("ix_leads_erased_created", "erased_at", "created_at"),  # retention's scan
 )
 
 lead_events = Table(
@@ -156,6 +157,7 @@ outbox = Table(
     Column("digest_id", BigInteger, nullable=True),
     Index("ix_outbox_state_next", "state", "next_attempt_at"),
     Index("ix_outbox_digest", "digest_id"),
+    Index("ix_outbox_lead_id", "lead_id"),  # erasure finds a lead's payloads
 )
 
 lead_messages = Table(

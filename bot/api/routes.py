@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,8 @@ from bot.settings import ApiKey, Settings
 from domain.errors import DomainError, FieldError, InvalidInput, format_location
 from domain.lead import parse_lead
 from domain.lifecycle import OUTCOME_EVENTS
+
+log = logging.getLogger(__name__)
 
 MAX_LEAD_BYTES = 64 * 1024
 MAX_BATCH_BYTES = 8 * 1024 * 1024
@@ -67,12 +70,20 @@ async def _read_json(request: Request, limit: int) -> Any:
         raise InvalidInput([FieldError("body", "not valid JSON")]) from None
 
 
-def _count(submitter: str, duplicate: bool, method: str) -> None:
+def _count(submitter: str, duplicate: bool, body: dict[str, Any]) -> None:
+    """Metrics, and one log line whose context fields let a lead be traced by id."""
     if duplicate:
         LEADS_DUPLICATE.labels(submitter).inc()
     else:
         LEADS_RECEIVED.labels(submitter).inc()
-        LEADS_ROUTED.labels(method).inc()
+        LEADS_ROUTED.labels(body["method"]).inc()
+    context = {key: body[key] for key in ("status", "team", "owner", "method")}
+    log.info(
+        "lead %s %s",
+        body["id"],
+        "duplicate" if duplicate else "received",
+        extra={"lead_id": body["id"], "submitter": submitter, "duplicate": duplicate, **context},
+    )
 
 
 class IntakeApi:
@@ -136,7 +147,7 @@ class IntakeApi:
         lead = parse_lead(data)
         result = await self.intake.submit(key.name, lead, request.headers.get("idempotency-key"))
         body = lead_json(result.lead, self.intake.now())
-        _count(key.name, result.duplicate, body["method"])
+        _count(key.name, result.duplicate, body)
         if result.duplicate:
             body["duplicate"] = True
         return JSONResponse(body, status_code=200 if result.duplicate else 201)
@@ -161,7 +172,7 @@ class IntakeApi:
                 errors = [{"field": e.path, "message": e.message} for e in error.errors]
                 return {"index": index, "status": 422, "errors": errors}
             body = lead_json(result.lead, self.intake.now())
-            _count(key.name, result.duplicate, body["method"])
+            _count(key.name, result.duplicate, body)
             status = 200 if result.duplicate else 201
             return {"index": index, "status": status, "duplicate": result.duplicate, "lead": body}
 

@@ -30,7 +30,7 @@ class PrivacyService(ApplicationService):
             if await uow.leads.get(lead_id) is None:
                 raise LeadNotFound(f"no lead {lead_id}")
             why = f"personal data erased by {actor}"
-            erased = await uow.privacy.erase(lead_id, now, actor, why)
+            erased = await uow.privacy.erase([lead_id], now, actor, why)
             lead = await uow.leads.get(lead_id)
             events = await uow.events.timeline(lead_id)
         assert lead is not None
@@ -49,8 +49,7 @@ class PrivacyService(ApplicationService):
             async with self.db.transaction() as uow:
                 ids = await uow.privacy.expired(now - retention, RETENTION_BATCH)
                 why = f"retention: older than {retention.days} days"
-                for lead_id in ids:
-                    total += await uow.privacy.erase(lead_id, now, "retention", why)
+                total += len(await uow.privacy.erase(ids, now, "retention", why))
             if ids:
                 self.wake_outbox()
             if len(ids) < RETENTION_BATCH:

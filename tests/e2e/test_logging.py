@@ -65,6 +65,9 @@ def test_logs_are_json_with_request_ids_and_leak_nothing(
     assert all({"time", "level", "logger", "message"} <= set(e) for e in entries)
     tagged = [e for e in entries if e.get("request_id") == "crm-77"]
     assert any(e["message"] == "POST /api/leads 201" for e in tagged)
+    (received,) = [e for e in tagged if e.get("lead_id") == created.json()["id"]]
+    assert received["submitter"] == "webform" and received["duplicate"] is False
+    assert received["team"] == "inbound" and received["method"] == "push"
     everything = "\n".join(lines)
     for secret in (SIGNING, "intake-secret-one", "intake-secret-two", "xoxb-test"):
         assert secret not in everything, secret

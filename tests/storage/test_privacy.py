@@ -179,6 +179,8 @@ async def test_retention_erases_only_leads_older_than_the_period(db: Database) -
         gone = await uow.leads.get(old.id)
     assert kept is not None and kept.erased_at is None and kept.fields.email
     assert gone is not None and gone.erased_at == T0 and gone.fields.email is None
+    async with db.snapshot() as uow:  # never posted, nothing unsent: no Slack call queued
+        assert (await uow.connection.execute(select(t.outbox))).all() == []
 
 
 async def test_two_replicas_running_retention_erase_each_lead_once(

@@ -20,6 +20,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.logs import request_id
 from bot.slack.dedupe import KEEP, DeliveryDedupe, delivery_key
 from storage.uow import Database
 from tests.storage import T0, migrated
@@ -47,6 +48,7 @@ def _replica(db: Database, handled: list[str], slack: FakeSlack) -> AsyncApp:
     @bolt.event("app_home_opened")
     async def home(ack: Any, event: dict[str, Any]) -> None:
         handled.append(f"home:{event['user']}")
+        handled.append(f"request:{request_id.get()}")
 
     @bolt.action("claim_lead")
     async def claim(ack: Any, body: dict[str, Any]) -> None:
@@ -87,6 +89,9 @@ async def test_a_redelivered_payload_is_acked_and_handled_once(
     for body in payloads:
         assert await _deliver(bolt, body) == 200
         assert await _deliver(bolt, body) == 200  # the redelivery is acknowledged too
+    (tagged,) = [entry for entry in handled if entry.startswith("request:")]
+    assert len(tagged) == len("request:") + 32  # Socket Mode payloads get a request id
+    handled.remove(tagged)
     assert sorted(handled) == ["claim:lead-1", "home:U0ALICE", "leads:U0CARA"]
 
     # A new press of the same button is a new interaction (new trigger id): handled.
@@ -107,7 +112,9 @@ async def test_redeliveries_racing_on_two_replicas_are_handled_once(
         )
     finally:
         await other.dispose()
-    assert sorted(handled) == sorted(f"home:U{i:04d}" for i in range(10))
+    homes = [entry for entry in handled if entry.startswith("home:")]
+    assert sorted(homes) == sorted(f"home:U{i:04d}" for i in range(10))
+    assert len({entry for entry in handled if entry.startswith("request:")}) == 10
 
 
 async def test_old_keys_are_forgotten(db: Database) -> None:

@@ -130,6 +130,8 @@ class AppProcess:
                 "LEADROUTER_HOST": self.host,
                 "LEADROUTER_PORT": str(self.port),
                 "LEADROUTER_API_KEYS": self._api_keys,
+                # Tests and benchmarks flood one key on purpose; limit tests set their own.
+                "LEADROUTER_RATE_LIMIT": "off",
             }
         )
         if self.config_path is not None:

@@ -1,4 +1,5 @@
-"""slack_deliveries: Slack payloads already handled (Socket Mode redelivers invisibly)
+"""slack_deliveries: Slack payloads already handled (Socket Mode redelivers invisibly);
+indexes for erasure: outbox rows by lead, unerased leads by age (retention)
 
 Revision ID: 0004_security
 Revises: 0003
@@ -24,8 +25,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", name="pk_slack_deliveries"),
     )
     op.create_index("ix_slack_deliveries_seen_at", "slack_deliveries", ["seen_at"])
+    op.create_index("ix_outbox_lead_id", "outbox", ["lead_id"])
+    op.create_index("ix_leads_erased_created", "leads", ["erased_at", "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_leads_erased_created", table_name="leads")
+    op.drop_index("ix_outbox_lead_id", table_name="outbox")
     op.drop_index("ix_slack_deliveries_seen_at", table_name="slack_deliveries")
     op.drop_table("slack_deliveries")
