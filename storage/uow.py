@@ -19,6 +19,7 @@ from storage.repositories import (
     OutboxRepository,
     RoutingRepository,
 )
+from storage.stats_queries import StatsQueries
 
 
 class UnitOfWork:
@@ -33,6 +34,7 @@ class UnitOfWork:
         self.deadlines = DeadlineRepository(connection)
         self.outbox = OutboxRepository(connection)
         self.messages = MessageRepository(connection)
+        self.stats = StatsQueries(connection)
 
 
 class Database:

@@ -1,0 +1,264 @@
+"""Aggregate queries behind `/leadstats`, App Home, the digest and `/api/stats`.
+
+Everything is grouped in SQL, so a 90-day view of a busy team returns a few hundred rows,
+not every lead. Medians and p90s come from window functions: each group's values are
+ranked (`ROW_NUMBER() OVER (PARTITION BY ...)`) and only the ranks the percentiles read
+are returned (see `domain.reports.needed_ranks`). SQLite and PostgreSQL run the same
+statements, and durations are rounded to milliseconds, so both give identical answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from domain.lead import LeadStatus
+from domain.records import OPEN_STATUSES
+from domain.reports import (
+    QUANTILES,
+    Aggregates,
+    GroupTally,
+    QueueRow,
+    Ranked,
+    Scope,
+    StageRow,
+    Tally,
+)
+from storage import tables as t
+from storage.repositories import _Repository
+
+_L = t.leads.c
+_E = t.lead_events.c
+_OPEN = [str(status) for status in OPEN_STATUSES]
+_QUEUED_METHODS = ("pull", "pool")
+_AFTER_CONTACT = ("qualified", "disqualified", "opportunity", "won", "lost")
+_AFTER_QUALIFIED = ("opportunity", "won", "lost")
+_CLOSED = ("won", "lost")
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
+class StatsQueries(_Repository):
+    def _seconds(self, later: Any, earlier: Any) -> ColumnElement[float]:
+        """`later - earlier` in seconds, to the millisecond, on either backend."""
+        if self.is_postgres:
+            return func.round(func.extract("epoch", later - earlier), 3)
+        return func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0, 3)
+
+    async def aggregates(
+        self, scope: Scope, start: datetime, end: datetime, now: datetime
+    ) -> Aggregates:
+        """Every figure's raw material for the leads received in [start, end) in `scope`."""
+        where = _scope(scope, start, end)
+        contacted = [*where, _L.contacted_at.is_not(None)]
+        response = self._seconds(_L.contacted_at, _L.created_at)
+        return Aggregates(
+            groups=await self._groups(where, now),
+            response_by_owner={
+                key[0]: ranked
+                for key, ranked in (await self._ranked(response, [_L.owner], contacted)).items()
+            },
+            response_by_source={
+                key[0]: ranked
+                for key, ranked in (await self._ranked(response, [_L.source], contacted)).items()
+            },
+            response_all=(await self._ranked(response, [], contacted)).get((), Ranked(0, {})),
+            queues=await self._queues(where),
+            stages=await self._stages(where),
+        )
+
+    async def _groups(self, where: list[ColumnElement[bool]], now: datetime) -> list[GroupTally]:
+        had_opportunity = exists().where(_E.lead_id == _L.id, _E.type == "opportunity")
+        reached_opportunity = or_(
+            _L.status.in_(["opportunity", "won"]), and_(_L.status == "lost", had_opportunity)
+        )
+        met = and_(_L.contacted_at.is_not(None), _L.contacted_at <= _L.sla_due_at)
+        decided = and_(
+            _L.sla_due_at.is_not(None),
+            or_(_L.contacted_at.is_not(None), _L.sla_due_at <= now),
+        )
+        keys = [_L.owner, _L.source, _L.method, _L.rule]
+        query = (
+            select(
+                *keys,
+                func.count(),
+                func.sum(_flag(_L.contacted_at.is_not(None))),
+                func.sum(_flag(met)),
+                func.sum(_flag(decided)),
+                func.sum(_flag(reached_opportunity)),
+                func.sum(_flag(_L.status == "won")),
+                func.sum(_flag(_L.status == "lost")),
+            )
+            .where(*where)
+            .group_by(*keys)
+        )
+        return [
+            GroupTally(owner, source, method, rule, Tally(*(int(n or 0) for n in counts)))
+            for owner, source, method, rule, *counts in await self.connection.execute(query)
+        ]
+
+    async def _ranked(
+        self,
+        value: ColumnElement[Any],
+        groups: Sequence[ColumnElement[Any]],
+        where: list[ColumnElement[bool]],
+    ) -> dict[tuple[Any, ...], Ranked]:
+        """Per group: how many values, and the values at the ranks QUANTILES read."""
+        partition = list(groups) or None
+        inner = (
+            select(
+                *(column.label(f"g{i}") for i, column in enumerate(groups)),
+                value.label("v"),
+                (func.row_number().over(partition_by=partition, order_by=value) - 1).label("r"),
+                func.count().over(partition_by=partition).label("n"),
+            )
+            .where(*where)
+            .subquery()
+        )
+        ranks = []
+        for q in QUANTILES:
+            low = ((inner.c.n - 1) * q) // 100
+            ranks += [inner.c.r == low, inner.c.r == low + 1]
+        keys = [inner.c[f"g{i}"] for i in range(len(groups))]
+        query = select(*keys, inner.c.n, inner.c.r, inner.c.v).where(or_(*ranks))
+        found: dict[tuple[Any, ...], Ranked] = {}
+        for row in await self.connection.execute(query):
+            key = tuple(row[: len(keys)])
+            ranked = found.setdefault(key, Ranked(int(row.n), {}))
+            ranked.at_rank[int(row.r)] = float(row.v)  # type: ignore[index]
+        return found
+
+    async def _queues(self, where: list[ColumnElement[bool]]) -> list[QueueRow]:
+        """Pull and pool leads per type: claim waits, and what is still unclaimed."""
+        queued = [*where, _L.method.in_(_QUEUED_METHODS)]
+        claimed = _L.assigned_at.is_not(None)
+        unclaimed = and_(_L.owner.is_(None), _L.status == str(LeadStatus.QUEUED))
+        waits = await self._ranked(
+            self._seconds(_L.assigned_at, _L.created_at),
+            [_L.method, _L.lead_type],
+            [*queued, claimed],
+        )
+        query = (
+            select(
+                _L.method,
+                _L.lead_type,
+                func.sum(_flag(claimed)),
+                func.sum(_flag(unclaimed)),
+                func.min(case((unclaimed, _L.created_at))),
+            )
+            .where(*queued)
+            .group_by(_L.method, _L.lead_type)
+        )
+        rows = []
+        for method, lead_type, n_claimed, n_unclaimed, oldest in await self.connection.execute(
+            query
+        ):
+            rows.append(
+                QueueRow(
+                    method,
+                    lead_type,
+                    int(n_claimed or 0),
+                    waits.get((method, lead_type), Ranked(0, {})),
+                    int(n_unclaimed or 0),
+                    t.UtcDateTime().process_result_value(_as_datetime(oldest), None),
+                )
+            )
+        return rows
+
+    async def _stages(self, where: list[ColumnElement[bool]]) -> list[StageRow]:
+        """Per lifecycle stage: reached, moved on (with the total time it took), still in.
+
+        Each lead's first entry into every later stage comes from its events, pivoted in
+        one grouped pass over the scope's events."""
+
+        def first(types: Sequence[str]) -> Any:
+            return func.min(case((_E.type.in_(types), _E.at)))
+
+        steps = (
+            select(
+                _E.lead_id.label("lead_id"),
+                first(["qualified"]).label("qualified_at"),
+                first(_AFTER_CONTACT).label("after_contacted"),
+                first(_AFTER_QUALIFIED).label("after_qualified"),
+                first(["opportunity"]).label("opportunity_at"),
+                first(_CLOSED).label("closed_at"),
+            )
+            .select_from(t.lead_events.join(t.leads, _L.id == _E.lead_id))
+            .where(*where, _E.type.in_(_AFTER_CONTACT))
+            .group_by(_E.lead_id)
+            .subquery()
+        )
+        s = steps.c
+        stages: list[tuple[str, Any, Any, Any, Any]] = [
+            (
+                "awaiting contact",
+                literal(True),
+                _L.created_at,
+                _L.contacted_at,
+                _L.status.in_(_OPEN),
+            ),
+            (
+                "contacted",
+                _L.contacted_at.is_not(None),
+                _L.contacted_at,
+                s.after_contacted,
+                _L.status == "contacted",
+            ),
+            (
+                "qualified",
+                s.qualified_at.is_not(None),
+                s.qualified_at,
+                s.after_qualified,
+                _L.status == "qualified",
+            ),
+            (
+                "opportunity",
+                s.opportunity_at.is_not(None),
+                s.opportunity_at,
+                s.closed_at,
+                _L.status == "opportunity",
+            ),
+        ]
+        columns = []
+        for _name, reached, entered, left, now_in in stages:
+            moved_on = and_(reached, left.is_not(None))
+            columns += [
+                func.sum(_flag(reached)),
+                func.sum(_flag(moved_on)),
+                func.sum(case((moved_on, self._seconds(left, entered)))),
+                func.sum(_flag(now_in)),
+            ]
+        query = (
+            select(*columns)
+            .select_from(t.leads.outerjoin(steps, s.lead_id == _L.id))
+            .where(*where)
+        )
+        row = (await self.connection.execute(query)).one()
+        return [
+            StageRow(
+                name,
+                int(row[4 * i] or 0),
+                int(row[4 * i + 1] or 0),
+                float(row[4 * i + 2] or 0),
+                int(row[4 * i + 3] or 0),
+            )
+            for i, (name, *_rest) in enumerate(stages)
+        ]
+
+
+def _scope(scope: Scope, start: datetime, end: datetime) -> list[ColumnElement[bool]]:
+    column = {"rep": _L.owner, "team": _L.team, "source": _L.source}[scope.kind]
+    return [_L.created_at >= start, _L.created_at < end, column == scope.value]
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    """SQLite hands back MIN() over a CASE as text; PostgreSQL as a timestamp."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
