@@ -22,18 +22,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.api.routes import IntakeApi
+from bot.api.stats_routes import StatsApi
 from bot.clock import SystemClock
 from bot.metrics import OUTBOX_DEPTH, REGISTRY
 from bot.services.configuration import ConfigService
 from bot.services.directory import resolve_emails
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
+from bot.services.stats import StatsService, TimezoneCache
 from bot.settings import Settings
 from bot.slack.listeners import (
     register_lead_buttons,
     register_queue_command,
     register_reassign,
 )
+from bot.slack.stats_listeners import register_stats
 from bot.worker.alarm import TimerAlarm
 from bot.worker.outbox import OutboxDispatcher
 from bot.worker.timers import TimerSweeper
@@ -65,6 +68,10 @@ class Application:
         self.actions = LeadActions(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.timers = TimerSweeper(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.alarm = TimerAlarm(self.timers, self.clock.now)
+        self.timezones = TimezoneCache(self.client, self.clock.now)
+        self.stats = StatsService(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake, self.timezones.zone
+        )
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret or "",
@@ -72,7 +79,8 @@ class Application:
         )
         register_lead_buttons(self.bolt, self.actions)
         register_reassign(self.bolt, self.actions)
-        register_queue_command(self.bolt, self.actions)
+        register_queue_command(self.bolt, self.actions, self.stats)
+        register_stats(self.bolt, self.stats)
         self._tasks: list[asyncio.Task[Any]] = []
         self._socket_handler: Any = None
 
@@ -104,6 +112,7 @@ class Application:
             Route("/readyz", self.readyz, methods=["GET"]),
             Route("/metrics", self.metrics, methods=["GET"]),
             *IntakeApi(self.settings, self.intake, self.actions).routes(),
+            *StatsApi(self.settings, self.stats).routes(),
         ]
         return Starlette(routes=routes, lifespan=self._lifespan)
 

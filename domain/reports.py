@@ -352,9 +352,11 @@ def _sorted(rolled: dict[str | None, Tally]) -> list[tuple[str | None, Tally]]:
 
 @dataclass(frozen=True)
 class Change:
-    """This week against last week, for the digest."""
+    """This week against last week, for the digest. `unit` says how to show it:
+    `count`, `seconds`, `rate` (0-1) or `index` (the Gini)."""
 
     name: str
+    unit: str
     current: float | None
     previous: float | None
 
@@ -367,14 +369,15 @@ class Change:
 
 def changes(current: Report, previous: Report) -> list[Change]:
     """The headline figures and how they moved since the previous period."""
+    now, before = current, previous
     return [
-        Change("leads", current.total.leads, previous.total.leads),
-        Change("median response (s)", current.response.median, previous.response.median),
-        Change("p90 response (s)", current.response.p90, previous.response.p90),
-        Change("contacted within SLA", current.total.sla_rate, previous.total.sla_rate),
+        Change("Leads", "count", now.total.leads, before.total.leads),
+        Change("Median response", "seconds", now.response.median, before.response.median),
+        Change("p90 response", "seconds", now.response.p90, before.response.p90),
+        Change("Contacted within SLA", "rate", now.total.sla_rate, before.total.sla_rate),
         Change(
-            "lead to opportunity", current.total.opportunity_rate, previous.total.opportunity_rate
+            "Lead to opportunity", "rate", now.total.opportunity_rate, before.total.opportunity_rate
         ),
-        Change("win rate", current.total.win_rate, previous.total.win_rate),
-        Change("Gini of leads per rep", current.gini, previous.gini),
+        Change("Win rate", "rate", now.total.win_rate, before.total.win_rate),
+        Change("Gini of leads per rep", "index", now.gini, before.gini),
     ]
