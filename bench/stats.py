@@ -31,6 +31,7 @@ from bot.services.configuration import ConfigService
 from bot.services.stats import StatsService
 from bot.slack.stats_views import report_view
 from domain.config import load_config
+from domain.lifecycle import stage_reached
 from domain.reports import Scope, period_bounds
 from storage import tables as t
 from storage.migrate import upgrade_to_head
@@ -109,8 +110,13 @@ def lead_rows(
                 "decision": {}, "rule": rule, "assigned_at": assigned if owner else None,
                 "sla_due_at": created + timedelta(seconds=TYPES[lead_type]),
                 "contacted_at": contacted, "version": 1,
+                "qualified_at": None, "opportunity_at": None, "closed_at": None,
             }
         )  # fmt: skip
+        for kind, at in trail:  # as the lead actions record them
+            stage = stage_reached(kind)
+            if stage is not None:
+                leads[-1][f"{stage}_at"] = at
         events += [
             {"lead_id": lead_id, "at": at, "type": kind, "actor": "bench",
              "reason": None, "data": None}
@@ -127,13 +133,10 @@ async def seed(db: Database, target_events: int) -> tuple[int, int]:
         for start in range(0, len(rows), 20_000):
             async with db.transaction() as uow:
                 await uow.connection.execute(insert(table), rows[start : start + 20_000])
-    if db.engine.dialect.name == "postgresql":
+    if db.engine.dialect.name == "postgresql":  # what autovacuum does on a live server
         async with db.engine.connect() as connection:
             await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await connection.exec_driver_sql("ANALYZE")
-    else:
-        async with db.transaction() as uow:
-            await uow.connection.exec_driver_sql("ANALYZE")
+            await connection.exec_driver_sql("VACUUM ANALYZE")
     return len(leads), len(events)
 
 

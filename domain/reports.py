@@ -88,9 +88,15 @@ class Tally:
     opportunities: int = 0
     won: int = 0
     lost: int = 0
+    response_seconds: float = 0.0
+    """Summed over the contacted leads: with `contacted`, the mean response time."""
 
     def __add__(self, other: Tally) -> Tally:
         return Tally(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    @property
+    def mean_response(self) -> float | None:
+        return self.response_seconds / self.contacted if self.contacted else None
 
     @property
     def sla_rate(self) -> float | None:
@@ -196,7 +202,6 @@ class Aggregates:
 
     groups: list[GroupTally]
     response_by_owner: dict[str | None, Ranked]
-    response_by_source: dict[str | None, Ranked]
     response_all: Ranked
     queues: list[QueueRow]
     stages: list[StageRow]
@@ -204,7 +209,8 @@ class Aggregates:
 
 @dataclass(frozen=True)
 class Line:
-    """A row of a report table: a rep, a source, a routing method or a rule."""
+    """A row of a report table: a rep, a source, a routing method or a rule. Reps carry
+    their response-time median and p90; the other tables the mean (`tally`)."""
 
     key: str
     tally: Tally
@@ -282,7 +288,7 @@ def build_report(
         key=lambda line: (-line.tally.leads, line.key),
     )
     sources = [
-        Line(source or UNKNOWN, tally, Spread.of(aggregates.response_by_source.get(source)))
+        Line(source or UNKNOWN, tally)
         for source, tally in _sorted(_roll_up(aggregates.groups, lambda g: g.source))
     ]
     methods = [

@@ -1,10 +1,12 @@
 """Aggregate queries behind `/leadstats`, App Home, the digest and `/api/stats`.
 
 Everything is grouped in SQL, so a 90-day view of a busy team returns a few hundred rows,
-not every lead. Medians and p90s come from window functions: each group's values are
-ranked (`ROW_NUMBER() OVER (PARTITION BY ...)`) and only the ranks the percentiles read
-are returned (see `domain.reports.needed_ranks`). SQLite and PostgreSQL run the same
-statements, and durations are rounded to milliseconds, so both give identical answers.
+not every lead. Only the leads table is read (its stage timestamps mirror the events),
+for a team through an index that covers every column read. Medians and p90s come from
+window functions: each group's values are ranked (`ROW_NUMBER() OVER (PARTITION BY ...)`)
+and only the ranks the percentiles read are returned (see `domain.reports.needed_ranks`).
+SQLite and PostgreSQL run the same statements, and durations are rounded to milliseconds,
+so both give identical answers.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from domain.lead import LeadStatus
@@ -32,12 +34,8 @@ from storage import tables as t
 from storage.repositories import _Repository
 
 _L = t.leads.c
-_E = t.lead_events.c
 _OPEN = [str(status) for status in OPEN_STATUSES]
 _QUEUED_METHODS = ("pull", "pool")
-_AFTER_CONTACT = ("qualified", "disqualified", "opportunity", "won", "lost")
-_AFTER_QUALIFIED = ("opportunity", "won", "lost")
-_CLOSED = ("won", "lost")
 
 
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -59,25 +57,20 @@ class StatsQueries(_Repository):
         contacted = [*where, _L.contacted_at.is_not(None)]
         response = self._seconds(_L.contacted_at, _L.created_at)
         return Aggregates(
-            groups=await self._groups(where, now),
+            groups=await self._groups(where, now, response),
             response_by_owner={
                 key[0]: ranked
                 for key, ranked in (await self._ranked(response, [_L.owner], contacted)).items()
-            },
-            response_by_source={
-                key[0]: ranked
-                for key, ranked in (await self._ranked(response, [_L.source], contacted)).items()
             },
             response_all=(await self._ranked(response, [], contacted)).get((), Ranked(0, {})),
             queues=await self._queues(where),
             stages=await self._stages(where),
         )
 
-    async def _groups(self, where: list[ColumnElement[bool]], now: datetime) -> list[GroupTally]:
-        had_opportunity = exists().where(_E.lead_id == _L.id, _E.type == "opportunity")
-        reached_opportunity = or_(
-            _L.status.in_(["opportunity", "won"]), and_(_L.status == "lost", had_opportunity)
-        )
+    async def _groups(
+        self, where: list[ColumnElement[bool]], now: datetime, response: ColumnElement[float]
+    ) -> list[GroupTally]:
+        reached_opportunity = or_(_L.opportunity_at.is_not(None), _L.status == "won")
         met = and_(_L.contacted_at.is_not(None), _L.contacted_at <= _L.sla_due_at)
         decided = and_(
             _L.sla_due_at.is_not(None),
@@ -94,13 +87,22 @@ class StatsQueries(_Repository):
                 func.sum(_flag(reached_opportunity)),
                 func.sum(_flag(_L.status == "won")),
                 func.sum(_flag(_L.status == "lost")),
+                func.sum(response),
             )
             .where(*where)
             .group_by(*keys)
         )
         return [
-            GroupTally(owner, source, method, rule, Tally(*(int(n or 0) for n in counts)))
-            for owner, source, method, rule, *counts in await self.connection.execute(query)
+            GroupTally(
+                owner,
+                source,
+                method,
+                rule,
+                Tally(*(int(n or 0) for n in counts), float(seconds or 0)),
+            )
+            for owner, source, method, rule, *counts, seconds in await self.connection.execute(
+                query
+            )
         ]
 
     async def _ranked(
@@ -174,72 +176,34 @@ class StatsQueries(_Repository):
     async def _stages(self, where: list[ColumnElement[bool]]) -> list[StageRow]:
         """Per lifecycle stage: reached, moved on (with the total time it took), still in.
 
-        Each lead's first entry into every later stage comes from its events, pivoted in
-        one grouped pass over the scope's events."""
-
-        def first(types: Sequence[str]) -> Any:
-            return func.min(case((_E.type.in_(types), _E.at)))
-
-        steps = (
-            select(
-                _E.lead_id.label("lead_id"),
-                first(["qualified"]).label("qualified_at"),
-                first(_AFTER_CONTACT).label("after_contacted"),
-                first(_AFTER_QUALIFIED).label("after_qualified"),
-                first(["opportunity"]).label("opportunity_at"),
-                first(_CLOSED).label("closed_at"),
-            )
-            .select_from(t.lead_events.join(t.leads, _L.id == _E.lead_id))
-            .where(*where, _E.type.in_(_AFTER_CONTACT))
-            .group_by(_E.lead_id)
-            .subquery()
-        )
-        s = steps.c
-        stages: list[tuple[str, Any, Any, Any, Any]] = [
-            (
-                "awaiting contact",
-                literal(True),
-                _L.created_at,
-                _L.contacted_at,
-                _L.status.in_(_OPEN),
-            ),
+        The lifecycle only moves forward, so the stage after `contacted` is the first of
+        qualified, opportunity and closed that happened: a COALESCE in that order."""
+        stages: list[tuple[str, Any, Any, Any]] = [
+            ("awaiting contact", _L.created_at, _L.contacted_at, _L.status.in_(_OPEN)),
             (
                 "contacted",
-                _L.contacted_at.is_not(None),
                 _L.contacted_at,
-                s.after_contacted,
+                func.coalesce(_L.qualified_at, _L.opportunity_at, _L.closed_at),
                 _L.status == "contacted",
             ),
             (
                 "qualified",
-                s.qualified_at.is_not(None),
-                s.qualified_at,
-                s.after_qualified,
+                _L.qualified_at,
+                func.coalesce(_L.opportunity_at, _L.closed_at),
                 _L.status == "qualified",
             ),
-            (
-                "opportunity",
-                s.opportunity_at.is_not(None),
-                s.opportunity_at,
-                s.closed_at,
-                _L.status == "opportunity",
-            ),
+            ("opportunity", _L.opportunity_at, _L.closed_at, _L.status == "opportunity"),
         ]
         columns = []
-        for _name, reached, entered, left, now_in in stages:
-            moved_on = and_(reached, left.is_not(None))
+        for _name, entered, left, now_in in stages:
+            moved_on = and_(entered.is_not(None), left.is_not(None))
             columns += [
-                func.sum(_flag(reached)),
+                func.sum(_flag(entered.is_not(None))),
                 func.sum(_flag(moved_on)),
                 func.sum(case((moved_on, self._seconds(left, entered)))),
                 func.sum(_flag(now_in)),
             ]
-        query = (
-            select(*columns)
-            .select_from(t.leads.outerjoin(steps, s.lead_id == _L.id))
-            .where(*where)
-        )
-        row = (await self.connection.execute(query)).one()
+        row = (await self.connection.execute(select(*columns).where(*where))).one()
         return [
             StageRow(
                 name,

@@ -130,8 +130,8 @@ def report_view(report: Report) -> dict[str, Any]:
     blocks += _table(
         "Per source",
         [
-            f"• {escape(line.key)}: {line.tally.leads} leads · {_spread(line.response)} · "
-            f"{percent(line.tally.sla_rate)} in SLA"
+            f"• {escape(line.key)}: {line.tally.leads} leads · mean response "
+            f"{duration(line.tally.mean_response)} · {percent(line.tally.sla_rate)} in SLA"
             for line in report.sources
         ],
     )
