@@ -26,6 +26,7 @@ from bot.api.stats_routes import StatsApi
 from bot.clock import SystemClock
 from bot.metrics import OUTBOX_DEPTH, REGISTRY
 from bot.services.configuration import ConfigService
+from bot.services.digest import DigestService
 from bot.services.directory import resolve_emails
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
@@ -38,6 +39,7 @@ from bot.slack.listeners import (
 )
 from bot.slack.stats_listeners import register_stats
 from bot.worker.alarm import TimerAlarm
+from bot.worker.digest import DigestScheduler
 from bot.worker.outbox import OutboxDispatcher
 from bot.worker.timers import TimerSweeper
 from domain.config import load_config
@@ -71,6 +73,16 @@ class Application:
         self.timezones = TimezoneCache(self.client, self.clock.now)
         self.stats = StatsService(
             self.db, self.configs, self.clock.now, self.dispatcher.wake, self.timezones.zone
+        )
+        self.digests = DigestScheduler(
+            DigestService(
+                self.db,
+                self.configs,
+                self.clock.now,
+                self.dispatcher.wake,
+                self.stats,
+                self.timezones.zone,
+            )
         )
         self.bolt = AsyncApp(
             client=self.client,
@@ -131,6 +143,7 @@ class Application:
             timeout=aiohttp.ClientTimeout(total=self.client.timeout)
         )
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
+        self._tasks.append(asyncio.create_task(self.digests.run(), name="digest"))
         self.alarm.start()
         if self.settings.socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -142,6 +155,7 @@ class Application:
     async def stop_workers(self) -> None:
         self.alarm.stop()
         self.dispatcher.stop()
+        self.digests.stop()
         if self._socket_handler is not None:
             await self._socket_handler.close_async()
         for task in self._tasks:

@@ -387,3 +387,33 @@ def changes(current: Report, previous: Report) -> list[Change]:
         Change("Win rate", "rate", now.total.win_rate, before.total.win_rate),
         Change("Gini of leads per rep", "index", now.gini, before.gini),
     ]
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class DigestWindow:
+    """One week's digest: its ISO week (the once-only key), the moment it was due, and
+    the two 7-day periods it compares."""
+
+    week: str
+    due_at: datetime
+    current: tuple[datetime, datetime]
+    previous: tuple[datetime, datetime]
+
+
+def digest_window(day: str, hour: int, now: datetime, tz: ZoneInfo) -> DigestWindow | None:
+    """This week's digest once its local day and hour have come (a replica that was down
+    at that hour still sends it later in the week), else None."""
+    local = now.astimezone(tz)
+    monday = local.date() - timedelta(days=local.weekday())
+    due_local = datetime.combine(monday + timedelta(days=_WEEKDAYS.index(day)), time(hour), tz)
+    if local < due_local:
+        return None
+    due = due_local.astimezone(now.tzinfo)
+    year, week, _ = due_local.isocalendar()
+    week_ago = due - timedelta(days=7)
+    return DigestWindow(
+        f"{year}-W{week:02d}", due, (week_ago, due), (week_ago - timedelta(days=7), week_ago)
+    )
