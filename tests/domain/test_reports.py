@@ -9,12 +9,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.config import DigestSchedule, validate_config
+from domain.errors import InvalidInput
 from domain.reports import (
     QUANTILES,
+    Aggregates,
+    GroupTally,
     Ranked,
     Scope,
     StatsUsageError,
     Tally,
+    build_report,
+    changes,
+    digest_window,
     needed_ranks,
     parse_stats_args,
     percentile_from_ranks,
@@ -93,3 +100,49 @@ def test_periods_start_at_local_midnight_of_the_readers_timezone() -> None:
     assert start == datetime(2026, 11, 17, 5, 0, tzinfo=UTC)  # Nov 17 00:00 EST
     start, _ = period_bounds("7d", now, ZoneInfo("Asia/Tokyo"))  # already Nov 24 12:00
     assert start == datetime(2026, 11, 17, 15, 0, tzinfo=UTC)  # Nov 18 00:00 JST
+
+
+def test_the_digest_is_due_from_the_managers_local_day_and_hour_until_the_week_ends() -> None:
+    tokyo = ZoneInfo("Asia/Tokyo")
+    # Monday Nov 23 2026, 08:59 in Tokyo: not yet; 09:00: due, for ISO week 48.
+    assert digest_window("mon", 9, datetime(2026, 11, 22, 23, 59, tzinfo=UTC), tokyo) is None
+    window = digest_window("mon", 9, datetime(2026, 11, 23, 0, 0, tzinfo=UTC), tokyo)
+    assert window is not None and window.week == "2026-W48"
+    assert window.due_at == datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
+    assert window.current == (datetime(2026, 11, 16, tzinfo=UTC), window.due_at)
+    assert window.previous == (datetime(2026, 11, 9, tzinfo=UTC), window.current[0])
+    # A replica that was down on Monday sends it on Saturday, still as week 48.
+    late = digest_window("mon", 9, datetime(2026, 11, 28, 12, 0, tzinfo=UTC), tokyo)
+    assert late is not None and late.week == "2026-W48" and late.due_at == window.due_at
+    # The same instant is still Sunday in New York: that manager's week 48 digest waits;
+    # the one due is still week 47's.
+    new_york = digest_window("mon", 9, datetime(2026, 11, 23, 0, 0, tzinfo=UTC), NEW_YORK)
+    assert new_york is not None and new_york.week == "2026-W47"
+
+
+def test_changes_against_the_previous_week() -> None:
+    report = build_report(Scope("team", "a"), "7d", T, T, _aggregates(Tally(leads=4)))
+    before = build_report(Scope("team", "a"), "7d", T, T, _aggregates(Tally(leads=6)))
+    moves = {change.name: change for change in changes(report, before)}
+    assert moves["Leads"].delta == -2 and moves["Median response"].delta is None
+
+
+def test_team_config_takes_an_optional_digest_schedule() -> None:
+    team = {"name": "a", "manager": "U0MGR", "digest": {"day": "fri", "hour": 16}}
+    rules = [{"name": "all", "then": {"team": "a"}}]
+    config = validate_config({"version": 1, "teams": [team], "rules": rules})
+    assert config.teams[0].digest == DigestSchedule(day="fri", hour=16)
+    plain = validate_config({"version": 1, "teams": [{"name": "a"}], "rules": rules})
+    assert plain.teams[0].digest is None
+    late = {**team, "digest": {"day": "fri", "hour": 24}}
+    with pytest.raises(InvalidInput) as refused:
+        validate_config({"version": 1, "teams": [late], "rules": rules})
+    assert "teams[0].digest.hour" in str(refused.value.errors[0].path)
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+T = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+def _aggregates(tally: Tally) -> Aggregates:
+    return Aggregates([GroupTally("U0A", "web", "push", "r", tally)], {}, Ranked(0, {}), [], [])
