@@ -35,6 +35,8 @@ from storage.repositories import _Repository
 
 _L = t.leads.c
 _OPEN = [str(status) for status in OPEN_STATUSES]
+PARTS = ("groups", "response_by_owner", "response_all", "queues", "stages")
+"""The fields of `Aggregates`, each one query that needs no other's result."""
 _QUEUED_METHODS = ("pull", "pool")
 
 
@@ -52,20 +54,29 @@ class StatsQueries(_Repository):
     async def aggregates(
         self, scope: Scope, start: datetime, end: datetime, now: datetime
     ) -> Aggregates:
-        """Every figure's raw material for the leads received in [start, end) in `scope`."""
+        """Every figure's raw material for the leads received in [start, end) in `scope`,
+        on this one connection (StatsService runs the parts side by side instead)."""
+        return Aggregates(**{name: await self.part(name, scope, start, end, now) for name in PARTS})
+
+    async def part(
+        self, name: str, scope: Scope, start: datetime, end: datetime, now: datetime
+    ) -> Any:
+        """One of the independent queries making up `Aggregates` (see PARTS)."""
         where = _scope(scope, start, end)
         contacted = [*where, _L.contacted_at.is_not(None)]
         response = self._seconds(_L.contacted_at, _L.created_at)
-        return Aggregates(
-            groups=await self._groups(where, now, response),
-            response_by_owner={
-                key[0]: ranked
-                for key, ranked in (await self._ranked(response, [_L.owner], contacted)).items()
-            },
-            response_all=(await self._ranked(response, [], contacted)).get((), Ranked(0, {})),
-            queues=await self._queues(where),
-            stages=await self._stages(where),
-        )
+        if name == "groups":
+            return await self._groups(where, now, response)
+        if name == "response_by_owner":
+            ranked = await self._ranked(response, [_L.owner], contacted)
+            return {key[0]: value for key, value in ranked.items()}
+        if name == "response_all":
+            return (await self._ranked(response, [], contacted)).get((), Ranked(0, {}))
+        if name == "queues":
+            return await self._queues(where)
+        if name == "stages":
+            return await self._stages(where)
+        raise ValueError(f"no stats part {name!r}")
 
     async def _groups(
         self, where: list[ColumnElement[bool]], now: datetime, response: ColumnElement[float]
@@ -113,12 +124,16 @@ class StatsQueries(_Repository):
     ) -> dict[tuple[Any, ...], Ranked]:
         """Per group: how many values, and the values at the ranks QUANTILES read."""
         partition = list(groups) or None
+        # One window (same partition and order) for both, so SQLite sorts once: the
+        # count's frame spans the whole partition.
         inner = (
             select(
                 *(column.label(f"g{i}") for i, column in enumerate(groups)),
                 value.label("v"),
                 (func.row_number().over(partition_by=partition, order_by=value) - 1).label("r"),
-                func.count().over(partition_by=partition).label("n"),
+                func.count()
+                .over(partition_by=partition, order_by=value, rows=(None, None))
+                .label("n"),
             )
             .where(*where)
             .subquery()
