@@ -133,10 +133,12 @@ async def seed(db: Database, target_events: int) -> tuple[int, int]:
         for start in range(0, len(rows), 20_000):
             async with db.transaction() as uow:
                 await uow.connection.execute(insert(table), rows[start : start + 20_000])
-    if db.engine.dialect.name == "postgresql":  # what autovacuum does on a live server
-        async with db.engine.connect() as connection:
+    async with db.engine.connect() as connection:
+        if db.engine.dialect.name == "postgresql":  # what autovacuum does on a live server
             await connection.execution_options(isolation_level="AUTOCOMMIT")
             await connection.exec_driver_sql("VACUUM ANALYZE")
+        else:  # what SQLite's autocheckpoint does on a live database between bulk loads
+            await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return len(leads), len(events)
 
 
