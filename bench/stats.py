@@ -138,7 +138,8 @@ async def seed(db: Database, target_events: int) -> tuple[int, int]:
             await connection.execution_options(isolation_level="AUTOCOMMIT")
             await connection.exec_driver_sql("VACUUM ANALYZE")
         else:  # what SQLite's autocheckpoint does on a live database between bulk loads
-            await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            raw = await connection.get_raw_connection()  # outside SQLAlchemy's BEGIN
+            await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
     return len(leads), len(events)
 
 
