@@ -10,13 +10,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from alembic import command
+from sqlalchemy import select, update
 
 from domain.lead import LeadInput, LeadStatus, Method
 from domain.lifecycle import stage_reached
 from domain.records import LeadRecord
 from domain.reports import Report, Scope, build_report
 from storage import tables as t
+from storage.migrate import _alembic_config, upgrade_to_head
+from storage.uow import Database
 from tests.storage import migrated
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
@@ -231,3 +234,32 @@ async def test_an_empty_scope_gives_no_data_rather_than_zeros(db_url: str) -> No
     assert report.response.median is None and report.reps == [] and report.gini == 0.0
     assert all(stage.reached == 0 and stage.mean_seconds is None for stage in report.stages)
 
+
+
+async def test_migration_0004_backfills_stage_times_from_the_events(db_url: str) -> None:
+    """Leads stored before 0004 get their stage times from their events."""
+    leads, events = month()
+    db = Database(db_url)
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(
+                lambda sync: command.upgrade(_alembic_config(sync), "0003")
+            )
+        async with db.transaction() as uow:
+            await uow.leads.add_many([(lead, None, None) for lead in leads])
+            await uow.events.add_many([{**e, "reason": None, "data": None} for e in events])
+        await upgrade_to_head(db.engine)
+        async with db.snapshot() as uow:
+            rows = await uow.connection.execute(
+                select(t.leads.c.id, t.leads.c.qualified_at, t.leads.c.opportunity_at,
+                       t.leads.c.closed_at)
+            )  # fmt: skip
+            stored = {
+                (row.id, column): getattr(row, column)
+                for row in rows
+                for column in ("qualified_at", "opportunity_at", "closed_at")
+                if getattr(row, column) is not None
+            }
+    finally:
+        await db.dispose()
+    assert stored == _stage_times(events) and len(stored) == 8
