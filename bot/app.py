@@ -26,11 +26,11 @@ from bot.api.stats_routes import StatsApi
 from bot.clock import SystemClock
 from bot.metrics import OUTBOX_DEPTH, REGISTRY
 from bot.services.configuration import ConfigService
-from bot.services.digest import DigestService
 from bot.services.directory import resolve_emails
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
 from bot.services.stats import StatsService, TimezoneCache
+from bot.services.weekly_digest import WeeklyDigestService
 from bot.settings import Settings
 from bot.slack.listeners import (
     register_lead_buttons,
@@ -39,9 +39,9 @@ from bot.slack.listeners import (
 )
 from bot.slack.stats_listeners import register_stats
 from bot.worker.alarm import TimerAlarm
-from bot.worker.digest import DigestScheduler
 from bot.worker.outbox import OutboxDispatcher
 from bot.worker.timers import TimerSweeper
+from bot.worker.weekly_digest import WeeklyDigestScheduler
 from domain.config import load_config
 from storage.migrate import upgrade_to_head
 from storage.uow import Database
@@ -74,8 +74,8 @@ class Application:
         self.stats = StatsService(
             self.db, self.configs, self.clock.now, self.dispatcher.wake, self.timezones.zone
         )
-        self.digests = DigestScheduler(
-            DigestService(
+        self.weekly_digests = WeeklyDigestScheduler(
+            WeeklyDigestService(
                 self.db,
                 self.configs,
                 self.clock.now,
@@ -143,7 +143,7 @@ class Application:
             timeout=aiohttp.ClientTimeout(total=self.client.timeout)
         )
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
-        self._tasks.append(asyncio.create_task(self.digests.run(), name="digest"))
+        self._tasks.append(asyncio.create_task(self.weekly_digests.run(), name="weekly_digest"))
         self.alarm.start()
         if self.settings.socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -155,7 +155,7 @@ class Application:
     async def stop_workers(self) -> None:
         self.alarm.stop()
         self.dispatcher.stop()
-        self.digests.stop()
+        self.weekly_digests.stop()
         if self._socket_handler is not None:
             await self._socket_handler.close_async()
         for task in self._tasks:

@@ -209,14 +209,14 @@ class OutboxDispatcher:
         if row.kind == "card_update":  # editing is idempotent: no double to fear
             await self._update_cards(lead)
             return None
-        if row.kind == "file":
+        if row.kind == "weekly_digest_chart":
             await self._upload(row)
             return None
         if row.kind == "lead_card":
             message = views.lead_card(lead, self.now())
         elif row.kind == "alert":
             message = views.alert(row.payload.get("text", ""), lead)
-        elif row.kind == "digest":  # rendered when queued: the week's figures as they were
+        elif row.kind == "weekly_digest":  # rendered when queued: the week's figures as they were
             message = {"text": row.payload["text"], "blocks": row.payload["blocks"]}
         else:
             raise PermanentSlackError(f"unknown outbox kind {row.kind!r}")
@@ -232,7 +232,7 @@ class OutboxDispatcher:
         return (response["channel"], response["ts"]) if row.kind == "lead_card" else None
 
     async def _upload(self, row: Any) -> None:
-        """Share a file (the weekly digest's chart) into the target's DM."""
+        """Share the weekly digest's chart into the target's DM."""
         await self.client.files_upload_v2(
             channel=await self._channel_for(row.target),
             content=base64.b64decode(row.payload["content_base64"]),

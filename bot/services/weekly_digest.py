@@ -2,9 +2,9 @@
 the week before, and a chart.
 
 Exactly once per team per week, across replicas and restarts: the DM and the chart are
-outbox rows keyed `digest:TEAM:2026-W48` (and `digest_chart:...`), and the outbox keeps
-one row per key. Every replica checks every minute; the first one past the manager's
-local day and hour queues the week's rows, the others' inserts are no-ops."""
+outbox rows keyed `weekly_digest:TEAM:2026-W48` (and `weekly_digest_chart:...`), and the
+outbox keeps one row per key. Every replica checks every minute; the first one past the
+manager's local day and hour queues the week's rows, the others' inserts are no-ops."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from storage.uow import Database
 log = logging.getLogger(__name__)
 
 
-class DigestService(ApplicationService):
+class WeeklyDigestService(ApplicationService):
     def __init__(
         self,
         db: Database,
@@ -66,7 +66,7 @@ class DigestService(ApplicationService):
         window = digest_window(team.digest.day, team.digest.hour, self.now(), zone)
         if window is None:
             return 0
-        key = f"digest:{team.name}:{window.week}"
+        key = f"weekly_digest:{team.name}:{window.week}"
         if key in self._queued:
             return 0
         scope = Scope("team", team.name)
@@ -77,11 +77,11 @@ class DigestService(ApplicationService):
         now = self.now()
         async with self.db.transaction() as uow:
             await uow.outbox.add(
-                dedup_key=key, kind="digest", target=team.manager, now=now, payload=message
+                dedup_key=key, kind="weekly_digest", target=team.manager, now=now, payload=message
             )
             await uow.outbox.add(
-                dedup_key=f"digest_chart:{team.name}:{window.week}",
-                kind="file",
+                dedup_key=f"weekly_digest_chart:{team.name}:{window.week}",
+                kind="weekly_digest_chart",
                 target=team.manager,
                 now=now,
                 payload={

@@ -1,4 +1,4 @@
-"""Checks once a minute whether a weekly digest is due (see DigestService)."""
+"""Checks once a minute whether a weekly digest is due (see WeeklyDigestService)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import asyncio
 import contextlib
 import logging
 
-from bot.services.digest import DigestService
+from bot.services.weekly_digest import WeeklyDigestService
 
 log = logging.getLogger(__name__)
 CHECK_EVERY = 60.0
 
 
-class DigestScheduler:
-    def __init__(self, digests: DigestService, every: float = CHECK_EVERY):
+class WeeklyDigestScheduler:
+    def __init__(self, digests: WeeklyDigestService, every: float = CHECK_EVERY):
         self.digests = digests
         self.every = every
         self._stop = asyncio.Event()
