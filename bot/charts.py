@@ -1,5 +1,5 @@
-"""The digest's chart: leads per rep against what their weight asks for, and each rep's
-response times (median and p90). A PNG drawn on a bare matplotlib Figure, which renders
+"""The digest's chart: leads per rep against what their weight asks for, and how the
+team's response times are distributed. A PNG drawn on a bare matplotlib Figure, which renders
 with Agg and never touches pyplot's global state or a display: safe in a server."""
 
 from __future__ import annotations
@@ -8,15 +8,18 @@ import io
 
 from matplotlib.figure import Figure
 
-from domain.reports import Report
+from domain.reports import RESPONSE_BUCKETS, Report
 from domain.stats import shares
 
 MAX_REPS = 25
 """Bars beyond this are unreadable; the digest text and /api/stats have every rep."""
 
 
-def digest_chart(report: Report, names: dict[str, str] | None = None) -> bytes:
-    """Two panels as PNG bytes. `names` maps user ids to display names where known."""
+def digest_chart(
+    report: Report, histogram: list[int], names: dict[str, str] | None = None
+) -> bytes:
+    """Two panels as PNG bytes. `histogram` counts responses per RESPONSE_BUCKETS;
+    `names` maps user ids to display names where known."""
     reps = report.reps[:MAX_REPS]
     labels = [(names or {}).get(line.key, line.key) for line in reps]
     weights = {line.key: line.weight or 0 for line in reps}
@@ -32,13 +35,10 @@ def digest_chart(report: Report, names: dict[str, str] | None = None) -> bytes:
     volume.set_title("Leads per rep against weight")
     volume.set_xticks(list(positions), labels, rotation=45, ha="right", fontsize=8)
     volume.legend()
-    medians = [(line.response.median or 0) / 60 for line in reps]
-    p90s = [(line.response.p90 or 0) / 60 for line in reps]
-    speed.bar(positions, p90s, color="#f4a582", label="p90")
-    speed.bar(positions, medians, color="#0571b0", label="median")
-    speed.set_title("Response time per rep (minutes)")
-    speed.set_xticks(list(positions), labels, rotation=45, ha="right", fontsize=8)
-    speed.legend()
+    buckets = range(len(RESPONSE_BUCKETS))
+    speed.bar(buckets, histogram, color="#0571b0")
+    speed.set_title("Response time: leads contacted within…")
+    speed.set_xticks(list(buckets), [label for label, _upper in RESPONSE_BUCKETS])
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()

@@ -23,6 +23,18 @@ QUANTILES = (50, 90)
 """The percentiles every report shows (median and p90); storage fetches only their ranks."""
 
 SCOPES = ("me", "rep", "team", "source")
+RESPONSE_BUCKETS = (
+    ("< 1m", 60),
+    ("1-5m", 300),
+    ("5-15m", 900),
+    ("15-30m", 1800),
+    ("30-60m", 3600),
+    ("1-2h", 7200),
+    ("2-4h", 14400),
+    ("4-24h", 86400),
+    ("> 1d", None),
+)
+"""The digest chart's response-time distribution: (label, upper bound in seconds)."""
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")

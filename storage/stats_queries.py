@@ -22,6 +22,7 @@ from domain.lead import LeadStatus
 from domain.records import OPEN_STATUSES
 from domain.reports import (
     QUANTILES,
+    RESPONSE_BUCKETS,
     Aggregates,
     GroupTally,
     QueueRow,
@@ -77,6 +78,29 @@ class StatsQueries(_Repository):
         if name == "stages":
             return await self._stages(where)
         raise ValueError(f"no stats part {name!r}")
+
+    async def response_histogram(
+        self, scope: Scope, start: datetime, end: datetime
+    ) -> list[int]:
+        """How many contacted leads fall in each of RESPONSE_BUCKETS, in order."""
+        response = self._seconds(_L.contacted_at, _L.created_at)
+        bucket = case(
+            *(
+                (response < upper, index)
+                for index, (_label, upper) in enumerate(RESPONSE_BUCKETS)
+                if upper is not None
+            ),
+            else_=len(RESPONSE_BUCKETS) - 1,
+        )
+        query = (
+            select(bucket, func.count())
+            .where(*_scope(scope, start, end), _L.contacted_at.is_not(None))
+            .group_by(bucket)
+        )
+        counts = [0] * len(RESPONSE_BUCKETS)
+        for index, count in await self.connection.execute(query):
+            counts[int(index)] = int(count)
+        return counts
 
     async def _groups(
         self, where: list[ColumnElement[bool]], now: datetime, response: ColumnElement[float]

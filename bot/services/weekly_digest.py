@@ -73,7 +73,9 @@ class WeeklyDigestService(ApplicationService):
         report = await self.stats.report_between(scope, "7d", *window.current)
         before = await self.stats.report_between(scope, "7d", *window.previous)
         message = digest_message(team.name, report, changes(report, before))
-        png = await asyncio.to_thread(digest_chart, report)
+        async with self.db.snapshot() as uow:
+            histogram = await uow.stats.response_histogram(scope, *window.current)
+        png = await asyncio.to_thread(digest_chart, report, histogram)
         now = self.now()
         async with self.db.transaction() as uow:
             await uow.outbox.add(

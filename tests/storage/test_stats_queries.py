@@ -220,6 +220,18 @@ async def test_team_month_matches_the_hand_computed_figures(db_url: str) -> None
     ]
 
 
+async def test_response_time_distribution(db_url: str) -> None:
+    leads, _ = month()
+    async with migrated(db_url) as db:
+        async with db.transaction() as uow:
+            await uow.leads.add_many([(lead, None, None) for lead in leads])
+        async with db.snapshot() as uow:
+            counts = await uow.stats.response_histogram(Scope("team", "enterprise"), START, END)
+    # Upper bounds are exclusive: 60, 120 and 240 s in "1-5m", 600 s in "5-15m", 900 s
+    # in "15-30m", 1800 s in "30-60m".
+    assert counts == [0, 3, 1, 1, 1, 0, 0, 0, 0]
+
+
 async def test_rep_scope_follows_the_rep_across_teams(db_url: str) -> None:
     report = await _report(db_url, Scope("rep", "U0A"))
     # A's four November enterprise leads and the smb one; October is outside the period.
