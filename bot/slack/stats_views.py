@@ -86,8 +86,17 @@ def _rep_line(line: Line) -> str:
     )
 
 
+def _scope_mrkdwn(report: Report) -> str:
+    """A rep as a mention (their id was checked when parsed); names escaped."""
+    scope = report.scope
+    return f"<@{scope.value}>" if scope.kind == "rep" else escape(scope.describe())
+
+
 def _title(report: Report) -> str:
-    return f"Lead stats — {report.scope.describe()}, last {report.period.removesuffix('d')} days"
+    """Plain text (a header cannot show a mention): a rep is named in the line below."""
+    scope = report.scope
+    who = "one rep" if scope.kind == "rep" else scope.describe()
+    return f"Lead stats — {who}, last {report.period.removesuffix('d')} days"
 
 
 def summary_fields(report: Report) -> dict[str, Any]:
@@ -114,12 +123,15 @@ def report_view(report: Report) -> dict[str, Any]:
     title = _title(report)
     blocks: Blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
-        _context(f"{slack_date(report.start)} → {slack_date(report.end)} (your local days)"),
+        _context(
+            f"{_scope_mrkdwn(report)} · {slack_date(report.start)} → "
+            f"{slack_date(report.end)} (your local days)"
+        ),
     ]
     if report.total.leads == 0:
         blocks.append(
             _section(
-                f"No leads for {escape(report.scope.describe())} in this period. Try a longer "
+                f"No leads for {_scope_mrkdwn(report)} in this period. Try a longer "
                 f"period (`/leadstats {_args(report)} 90d`) or another scope.\n{USAGE}"
             )
         )

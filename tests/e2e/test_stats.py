@@ -60,7 +60,8 @@ def test_leadstats_for_a_team_a_rep_a_source_and_bad_arguments(
     assert "Conversion by routing method" in text and "Where leads stall" in text
 
     mine = _slash(app, fake_slack, "/leadstats", "", "U0ALICE", "me")
-    assert mine["blocks"][0]["text"]["text"] == "Lead stats — <@U0ALICE>, last 30 days"
+    assert mine["blocks"][0]["text"]["text"] == "Lead stats — one rep, last 30 days"
+    assert mine["blocks"][1]["elements"][0]["text"].startswith("<@U0ALICE> · ")
     source = _slash(app, fake_slack, "/leadstats", "source web_form 7d", "U0MANAGER", "source")
     assert source["blocks"][2]["fields"][0]["text"] == "*Leads*\n2"
     nothing = _slash(app, fake_slack, "/leadstats", "source billboard", "U0MANAGER", "empty")
