@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.api.routes import IntakeApi
+from bot.api.stats_routes import StatsApi
 from bot.clock import SystemClock
 from bot.http_limits import SLACK_MAX_BODY, BodyLimitMiddleware
 from bot.logs import RequestIdMiddleware
@@ -35,6 +36,8 @@ from bot.services.directory import is_workspace_admin, resolve_emails
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
 from bot.services.privacy import PrivacyService
+from bot.services.stats import StatsService, TimezoneCache
+from bot.services.weekly_digest import WeeklyDigestService
 from bot.settings import Settings
 from bot.slack.admin_listeners import AdminListeners
 from bot.slack.dedupe import DeliveryDedupe
@@ -43,9 +46,11 @@ from bot.slack.listeners import (
     register_queue_command,
     register_reassign,
 )
+from bot.slack.stats_listeners import register_stats
 from bot.worker.alarm import TimerAlarm
 from bot.worker.outbox import OutboxDispatcher
 from bot.worker.timers import TimerSweeper
+from bot.worker.weekly_digest import WeeklyDigestScheduler
 from domain.config import load_config
 from storage.migrate import upgrade_to_head
 from storage.uow import Database
@@ -84,6 +89,20 @@ class Application:
         self.privacy = PrivacyService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.timers = TimerSweeper(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.alarm = TimerAlarm(self.timers, self.clock.now)
+        self.timezones = TimezoneCache(self.client, self.clock.now)
+        self.stats = StatsService(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake, self.timezones.zone
+        )
+        self.weekly_digests = WeeklyDigestScheduler(
+            WeeklyDigestService(
+                self.db,
+                self.configs,
+                self.clock.now,
+                self.dispatcher.wake,
+                self.stats,
+                self.timezones.zone,
+            )
+        )
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret or "",
@@ -94,7 +113,8 @@ class Application:
             self.bolt.use(self.dedupe.middleware)
         register_lead_buttons(self.bolt, self.actions)
         register_reassign(self.bolt, self.actions)
-        register_queue_command(self.bolt, self.actions)
+        register_queue_command(self.bolt, self.actions, self.stats)
+        register_stats(self.bolt, self.stats)
         self.admin = AdminService(
             self.db,
             self.configs,
@@ -135,6 +155,7 @@ class Application:
             Route("/readyz", self.readyz, methods=["GET"]),
             Route("/metrics", self.metrics, methods=["GET"]),
             *IntakeApi(self.settings, self.intake, self.actions, self.privacy).routes(),
+            *StatsApi(self.settings, self.stats).routes(),
         ]
         return Starlette(
             routes=routes,
@@ -160,6 +181,7 @@ class Application:
             timeout=aiohttp.ClientTimeout(total=self.client.timeout)
         )
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
+        self._tasks.append(asyncio.create_task(self.weekly_digests.run(), name="weekly_digest"))
         self.alarm.start()
         if self.settings.retention is not None:
             self._housekeeping("retention", self.privacy.erase_expired, self.settings.retention)
@@ -188,6 +210,7 @@ class Application:
     async def stop_workers(self) -> None:
         self.alarm.stop()
         self.dispatcher.stop()
+        self.weekly_digests.stop()
         if self._socket_handler is not None:
             await self._socket_handler.close_async()
         for task in self._tasks:

@@ -182,6 +182,13 @@ class Member(_Strict):
     weight: int = Field(default=1, ge=1, le=100)
 
 
+class DigestSchedule(_Strict):
+    """When the team's manager gets the weekly digest, in the manager's own timezone."""
+
+    day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    hour: int = Field(default=9, ge=0, le=23)
+
+
 class TeamConfig(_Strict):
     name: str = Field(min_length=1, max_length=80)
     channel: SlackId | None = None
@@ -193,6 +200,8 @@ class TeamConfig(_Strict):
     business_hours: BusinessHours | None = None
     # May a rep who is on PTO, off shift or at capacity still claim from the channel?
     claim_when_unavailable: Literal["refuse", "allow"] = "refuse"
+    # Optional: a weekly stats digest DM to the manager (absent: none).
+    digest: DigestSchedule | None = None
 
 
 class AccountConfig(_Strict):

@@ -24,6 +24,21 @@ TERMINAL = frozenset({LeadStatus.DISQUALIFIED, LeadStatus.WON, LeadStatus.LOST})
 OUTCOME_EVENTS = ("contacted", "qualified", "disqualified", "opportunity", "won", "lost")
 
 
+_STAGE_REACHED = {
+    "qualified": "qualified",
+    "opportunity": "opportunity",
+    "disqualified": "closed",
+    "won": "closed",
+    "lost": "closed",
+}
+
+
+def stage_reached(event: str) -> str | None:
+    """The later lifecycle stage an event enters (`qualified`, `opportunity`, `closed`),
+    whose first time is kept on the lead so stats can see where leads stall."""
+    return _STAGE_REACHED.get(event)
+
+
 class TransitionRefused(DomainError):
     """The lead cannot move that way; the message says where it stands."""
 

@@ -170,11 +170,13 @@ class LeadRepository(_Repository):
         return result.rowcount == 1
 
     async def owned_by(self, owner: str, statuses: Iterable[str], limit: int) -> list[LeadRecord]:
-        """A rep's queue: most urgent first (earliest SLA due)."""
+        """A rep's queue: most urgent first (not yet contacted, earliest SLA due)."""
         rows = await self.connection.execute(
             select(t.leads)
             .where(t.leads.c.owner == owner, t.leads.c.status.in_(list(statuses)))
-            .order_by(t.leads.c.sla_due_at, t.leads.c.created_at)
+            .order_by(
+                t.leads.c.contacted_at.is_not(None), t.leads.c.sla_due_at, t.leads.c.created_at
+            )
             .limit(limit)
         )
         return [_lead_record(row) for row in rows]

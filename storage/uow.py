@@ -23,6 +23,7 @@ from storage.repositories import (
     OutboxRepository,
     RoutingRepository,
 )
+from storage.stats_queries import StatsQueries
 
 
 class UnitOfWork:
@@ -41,6 +42,7 @@ class UnitOfWork:
         self.deliveries = DeliveryRepository(connection)
         self.digests = DigestRepository(connection)
         self.config_history = ConfigHistoryRepository(connection)
+        self.stats = StatsQueries(connection)
 
 
 class Database:

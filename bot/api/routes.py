@@ -70,6 +70,14 @@ async def _read_json(request: Request, limit: int) -> Any:
         raise InvalidInput([FieldError("body", "not valid JSON")]) from None
 
 
+def authenticate(settings: Settings, request: Request) -> ApiKey | None:
+    """The API key named by `Authorization: Bearer <secret>`, or None."""
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret:
+        return None
+    return settings.key_for(secret.strip())
+
+
 def _count(submitter: str, duplicate: bool, body: dict[str, Any]) -> None:
     """Metrics, and one log line whose context fields let a lead be traced by id."""
     if duplicate:
@@ -109,16 +117,10 @@ class IntakeApi:
             Route("/api/leads/{lead_id}/events", self.post_event, methods=["POST"]),
         ]
 
-    def _authenticate(self, request: Request) -> ApiKey | None:
-        scheme, _, secret = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not secret:
-            return None
-        return self.settings.key_for(secret.strip())
-
     async def _guarded(
         self, request: Request, handler: Any, limit: int = MAX_LEAD_BYTES
     ) -> Response:
-        key = self._authenticate(request)
+        key = authenticate(self.settings, request)
         if key is None:
             return _problem("missing or invalid API key (Authorization: Bearer <secret>)", 401)
         wait = self.limiter.take(key.name)

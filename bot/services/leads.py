@@ -14,7 +14,7 @@ from domain.availability import unavailable_reason
 from domain.durations import humanize
 from domain.errors import DomainError
 from domain.lead import LeadStatus
-from domain.lifecycle import advance
+from domain.lifecycle import advance, stage_reached
 from domain.records import OPEN_STATUSES, WORKLOAD_STATUSES, LeadRecord
 from storage.uow import UnitOfWork
 
@@ -303,6 +303,9 @@ class LeadActions(ApplicationService):
             if claimer is not None:
                 await self._check_may_act(uow, lead, claimer)
             changes: dict[str, object] = {"status": advance(lead.status, event)}
+            stage = stage_reached(event)
+            if stage is not None:
+                changes[f"{stage}_at"] = at
             if claimer is not None and lead.owner is None:
                 changes["owner"] = claimer
             message = f"{event} recorded"

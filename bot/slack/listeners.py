@@ -14,7 +14,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.services.leads import LeadActions, Outcome
-from bot.slack import views
+from bot.services.stats import StatsService
+from bot.slack import stats_views, views
 from domain.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ async def _run_button(
 USAGE = "Usage: `/leads` (your open leads) or `/leads team [NAME]` (unclaimed team leads)."
 
 
-def register_queue_command(app: AsyncApp, actions: LeadActions) -> None:
+def register_queue_command(app: AsyncApp, actions: LeadActions, stats: StatsService) -> None:
     @app.command("/leads")
     async def leads_command(
         ack: Callable[[], Awaitable[None]], command: dict[str, Any], client: AsyncWebClient
@@ -62,13 +63,8 @@ def register_queue_command(app: AsyncApp, actions: LeadActions) -> None:
         user = command["user_id"]
         try:
             if not words:
-                mine = await actions.queue(user, views.MAX_QUEUE_LEADS + 50)
-                message = views.queue_view(
-                    "Your open leads",
-                    mine,
-                    actions.now(),
-                    "Nothing waiting for you. New leads arrive here as DMs.",
-                )
+                mine, figures = await stats.home(user, views.MAX_QUEUE_LEADS + 50)
+                message = stats_views.queue_with_figures(mine, figures, actions.now())
             elif words[0] == "team" and len(words) <= 2:
                 names, pool = await actions.team_pool(
                     user, words[1] if len(words) == 2 else None, views.MAX_QUEUE_LEADS + 50

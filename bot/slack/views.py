@@ -203,13 +203,20 @@ def alert(text: str, lead: LeadRecord | None) -> dict[str, Any]:
 MAX_QUEUE_LEADS = 15  # three blocks a lead keeps a message well under Slack's 50 blocks
 
 
-def queue_view(title: str, leads: list[LeadRecord], now: datetime, empty: str) -> dict[str, Any]:
-    """A list of leads with their SLA state and buttons (`/leads`, `/leads team`)."""
+def queue_view(
+    title: str,
+    leads: list[LeadRecord],
+    now: datetime,
+    empty: str,
+    limit: int = MAX_QUEUE_LEADS,
+) -> dict[str, Any]:
+    """A list of leads with their SLA state and buttons (`/leads`, `/leads team`, App
+    Home); at most `limit` leads, three blocks each."""
     blocks: Blocks = [{"type": "header", "text": {"type": "plain_text", "text": _clip(title, 150)}}]
     if not leads:
         blocks.append({"type": "section", "text": _mrkdwn(empty)})
         return {"text": title, "blocks": blocks}
-    for lead in leads[:MAX_QUEUE_LEADS]:
+    for lead in leads[:limit]:
         f = lead.fields
         facts = " · ".join(
             filter(
@@ -228,8 +235,8 @@ def queue_view(title: str, leads: list[LeadRecord], now: datetime, empty: str) -
         if buttons:
             blocks.append({"type": "actions", "block_id": f"q:{lead.id}", "elements": buttons})
         blocks.append({"type": "divider"})
-    if len(leads) > MAX_QUEUE_LEADS:
-        more = len(leads) - MAX_QUEUE_LEADS
+    if len(leads) > limit:
+        more = len(leads) - limit
         blocks.append({"type": "context", "elements": [_mrkdwn(f"…and {more} more")]})
     return {"text": title, "blocks": blocks}
 

@@ -9,6 +9,7 @@ back off with jitter; errors Slack will repeat forever go to the dead state.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import random
@@ -331,6 +332,9 @@ class OutboxDispatcher:
         if row.kind == "card_update":  # editing is idempotent: no double to fear
             await self._update_cards(lead)
             return None
+        if row.kind == "weekly_digest_chart":
+            await self._upload(row)
+            return None
         if row.kind == "lead_card":
             message = self._card(lead)
         elif row.kind == "digest":
@@ -341,6 +345,8 @@ class OutboxDispatcher:
             message = digest_views.digest(parts, to_channel=row.target[0] in "CG")
         elif row.kind in ("alert", "dead_letter_alert"):
             message = views.alert(row.payload.get("text", ""), lead)
+        elif row.kind == "weekly_digest":  # rendered when queued: the week's figures as they were
+            message = {"text": row.payload["text"], "blocks": row.payload["blocks"]}
         else:
             raise PermanentSlackError(f"unknown outbox kind {row.kind!r}")
         channel = await self._channel_for(row.target)
@@ -354,6 +360,15 @@ class OutboxDispatcher:
             channel=channel, metadata=_tagged(row), **message
         )
         return (response["channel"], response["ts"]) if row.kind == "lead_card" else None
+
+    async def _upload(self, row: Any) -> None:
+        """Share the weekly digest's chart into the target's DM."""
+        await self.client.files_upload_v2(
+            channel=await self._channel_for(row.target),
+            content=base64.b64decode(row.payload["content_base64"]),
+            filename=row.payload["filename"],
+            title=row.payload.get("title"),
+        )
 
     async def _posted_before(self, row: Any, channel: str) -> tuple[str, str] | None:
         """The message this row already posted, found by the key it carries in Slack."""

@@ -30,13 +30,11 @@ def upgrade() -> None:
         if rule:
             connection.execute(leads.update().where(leads.c.id == lead_id).values(rule=rule))
     op.create_index("ix_leads_created_at", "leads", ["created_at"])
-    op.create_index("ix_leads_team_created", "leads", ["team", "created_at"])
     op.create_index("ix_leads_owner_created", "leads", ["owner", "created_at"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_leads_owner_created", table_name="leads")
-    op.drop_index("ix_leads_team_created", table_name="leads")
     op.drop_index("ix_leads_created_at", table_name="leads")
     with op.batch_alter_table("leads", schema=None) as batch_op:
         batch_op.drop_column("erased_at")

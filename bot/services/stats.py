@@ -1,0 +1,114 @@
+"""The numbers sales ops manage by, for a scope and period: `/leadstats`, App Home, the
+weekly digest and `GET /api/stats` all come through here, so they always agree."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services.base import ApplicationService
+from bot.services.configuration import ConfigService
+from domain.errors import DomainError
+from domain.records import WORKLOAD_STATUSES, LeadRecord
+from domain.reports import Aggregates, Report, Scope, build_report, period_bounds
+from storage.stats_queries import PARTS
+from storage.uow import Database
+
+log = logging.getLogger(__name__)
+UTC_ZONE = ZoneInfo("UTC")
+
+
+class TimezoneCache:
+    """Each user's timezone from Slack's `users.info`, remembered for a while: periods are
+    counted in the reader's own days, and a command should not wait on Slack every time."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        now: Callable[[], datetime],
+        ttl: timedelta = timedelta(hours=6),
+    ):
+        self.client = client
+        self.now = now
+        self.ttl = ttl
+        self._zones: dict[str, tuple[datetime, ZoneInfo]] = {}
+
+    async def zone(self, user: str) -> ZoneInfo:
+        """The user's timezone; UTC when Slack cannot tell (the figures still come out,
+        with day boundaries at UTC midnight, rather than failing the command)."""
+        cached = self._zones.get(user)
+        if cached is not None and cached[0] > self.now():
+            return cached[1]
+        try:
+            answer = await self.client.users_info(user=user)
+            zone = ZoneInfo(str(answer["user"].get("tz") or "UTC"))
+        except (SlackApiError, ZoneInfoNotFoundError, KeyError, ValueError) as error:
+            log.warning("no timezone for %s (%s); using UTC", user, error)
+            return UTC_ZONE
+        self._zones[user] = (self.now() + self.ttl, zone)
+        return zone
+
+
+class UnknownScope(DomainError):
+    """A team name that is not in the configuration."""
+
+
+class StatsService(ApplicationService):
+    def __init__(
+        self,
+        db: Database,
+        configs: ConfigService,
+        now: Callable[[], datetime],
+        wake_outbox: Callable[[], None],
+        timezone_of: Callable[[str], Awaitable[ZoneInfo]],
+    ):
+        super().__init__(db, configs, now, wake_outbox)
+        self.timezone_of = timezone_of
+
+    async def report(self, scope: Scope, period: str, zone: ZoneInfo) -> Report:
+        """The figures for the period ending now, days counted in `zone`."""
+        start, end = period_bounds(period, self.now(), zone)
+        return await self.report_between(scope, period, start, end)
+
+    async def report_between(
+        self, scope: Scope, period: str, start: datetime, end: datetime
+    ) -> Report:
+        async with self.db.snapshot() as uow:
+            weights = None
+            if scope.kind == "team":
+                current = await self.configs.current(uow)
+                team = current[1].team(scope.value) if current else None
+                if team is None:
+                    raise UnknownScope(f"There is no team named “{scope.value}”.")
+                weights = {member.user: member.weight for member in team.members}
+        now = self.now()
+
+        async def part(name: str) -> Any:
+            async with self.db.snapshot() as uow:
+                return await uow.stats.part(name, scope, start, end, now)
+
+        # Side by side on their own connections: PostgreSQL runs them on separate cores,
+        # and so does SQLite (its driver releases the GIL while a statement runs). The
+        # parts may see commits milliseconds apart, which figures over days never show.
+        found = await asyncio.gather(*(part(name) for name in PARTS))
+        aggregates = Aggregates(**dict(zip(PARTS, found, strict=True)))
+        return build_report(scope, period, start, end, aggregates, weights)
+
+    async def for_user(self, scope: Scope, period: str, user: str) -> Report:
+        """What `user` asked for, in `user`'s timezone."""
+        return await self.report(scope, period, await self.timezone_of(user))
+
+    async def home(self, user: str, limit: int) -> tuple[list[LeadRecord], Report]:
+        """A rep's open leads (most urgent first) and their own last 30 days."""
+        async with self.db.snapshot() as uow:
+            queue = await uow.leads.owned_by(
+                user, [str(status) for status in WORKLOAD_STATUSES], limit
+            )
+        return queue, await self.for_user(Scope("rep", user), "30d", user)
