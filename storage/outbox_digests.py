@@ -21,11 +21,19 @@ from storage.repositories import _Repository
 _o = t.outbox
 
 
+FIRST_CARD_KEY = "lead_card:%:%"
+ESCALATION_CARD_KEY = "lead_card:%:%:%"
+
+
 def _foldable() -> object:
-    """Cards that never left: not leased (so not in flight), never tried, not suspect."""
+    """Cards that never left: not leased (so not in flight), never tried, not suspect.
+    Only a lead's first announcement folds (intake's key `lead_card:LEAD:TARGET`): a card
+    from an escalation (`lead_card:LEAD:TARGET:STEP`) is urgent and stays on its own."""
     return and_(
         _o.c.state == "pending",
         _o.c.kind == "lead_card",
+        _o.c.dedup_key.like(FIRST_CARD_KEY),
+        _o.c.dedup_key.not_like(ESCALATION_CARD_KEY),
         _o.c.attempts == 0,
         _o.c.maybe_sent.is_(False),
         _o.c.lease_until.is_(None),
