@@ -156,6 +156,7 @@ outbox = Table(
     Column("digest_id", BigInteger, nullable=True),
     Index("ix_outbox_state_next", "state", "next_attempt_at"),
     Index("ix_outbox_digest", "digest_id"),
+    Index("ix_outbox_kind_created", "kind", "created_at"),  # recent digests: a burst on
 )
 
 lead_messages = Table(

@@ -26,7 +26,7 @@ from bot.metrics import NOTIFY_LATENCY, SLACK_CALLS
 from bot.slack import digest_views, views
 from domain.records import LeadRecord
 from storage.group_commit import GroupCommit
-from storage.outbox_digests import DigestPolicy
+from storage.outbox_digests import DigestPolicy, held_for_digest
 from storage.uow import Database
 
 log = logging.getLogger(__name__)
@@ -229,7 +229,11 @@ class OutboxDispatcher:
             claimed_at = self.now()
             async with self.db.transaction() as uow:
                 rows = await uow.outbox.claim_due(
-                    self.worker_id, claimed_at, claimed_at + LEASE, BATCH
+                    self.worker_id,
+                    claimed_at,
+                    claimed_at + LEASE,
+                    BATCH,
+                    held_for_digest(claimed_at, DIGEST),
                 )
             if not rows:
                 return handled
@@ -253,7 +257,7 @@ class OutboxDispatcher:
     async def _fold_bursts(self) -> None:
         """Fold bursts of cards into digests (a read first: most passes have none)."""
         async with self.db.snapshot() as uow:
-            if not await uow.digests.bursts(DIGEST.threshold):
+            if not await uow.digests.bursts(self.now(), DIGEST):
                 return
         async with self.db.transaction() as uow:
             folded = await uow.digests.fold(self.now(), DIGEST)

@@ -146,4 +146,4 @@ async def test_escalation_cards_are_urgent_and_never_folded(stack: Stack) -> Non
         )
         assert await uow.digests.fold(NOW, DIGEST) == 0
     async with stack.db.snapshot() as uow:
-        assert not await uow.digests.bursts(DIGEST.threshold)
+        assert not await uow.digests.bursts(NOW, DIGEST)

@@ -64,7 +64,8 @@ def test_importing_ten_thousand_aged_leads_posts_a_handful_of_digests(
     print(f"imported {ROWS} leads in {took:.1f}s; Slack saw {len(posts)} posts")
     # The first few cards may go out one by one before a burst is seen; a slow import
     # (over DIGEST.max_hold) makes a second digest per target.
-    assert len(posts) <= 20, [call.params["text"][:80] for call in posts]
+    posted = [f"{call.params['channel']} {call.params['text'][:50]}" for call in posts]
+    assert len(posts) <= 20, "\n".join(posted)
 
     database = sqlite3.connect(app.db_url.split("///", 1)[1])
     try:
