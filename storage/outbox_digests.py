@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 
 from storage import tables as t
 from storage.repositories import _Repository
@@ -24,24 +24,40 @@ _o = t.outbox
 
 FIRST_CARD_KEY = "lead_card:%:%"
 ESCALATION_CARD_KEY = "lead_card:%:%:%"
+UNDELIVERABLE_STEP = "undeliverable"
+"""The step name in the keys of cards handing a lead over after Slack refused its first."""
+UNDELIVERABLE_CARD_KEY = f"lead_card:%:%:{UNDELIVERABLE_STEP}:%"
 
 
-def _foldable() -> object:
-    """Cards that never left: not leased (so not in flight), never tried, not suspect.
-    Only a lead's first announcement folds (intake's key `lead_card:LEAD:TARGET`): a card
-    from an escalation (`lead_card:LEAD:TARGET:STEP`) is urgent and stays on its own."""
+def _announcement() -> Any:
+    """Cards that may fold: a lead's first announcement (intake's key
+    `lead_card:LEAD:TARGET`), or its handover after Slack refused the first (a broken
+    channel hands thousands to one backup at once). A card from an SLA escalation
+    (`lead_card:LEAD:TARGET:STEP`) is urgent and stays on its own."""
+    return and_(
+        _o.c.kind == "lead_card",
+        or_(
+            and_(
+                _o.c.dedup_key.like(FIRST_CARD_KEY),
+                _o.c.dedup_key.not_like(ESCALATION_CARD_KEY),
+            ),
+            _o.c.dedup_key.like(UNDELIVERABLE_CARD_KEY),
+        ),
+    )
+
+
+def _foldable() -> Any:
+    """Cards that never left: not leased (so not in flight), never tried, not suspect."""
     return and_(
         _o.c.state == "pending",
-        _o.c.kind == "lead_card",
-        _o.c.dedup_key.like(FIRST_CARD_KEY),
-        _o.c.dedup_key.not_like(ESCALATION_CARD_KEY),
+        _announcement(),
         _o.c.attempts == 0,
         _o.c.maybe_sent.is_(False),
         _o.c.lease_until.is_(None),
     )
 
 
-def _open_digest() -> object:
+def _open_digest() -> Any:
     """A digest not yet taken by a sender and never tried: it may still grow."""
     return and_(
         _o.c.state == "pending",
@@ -72,9 +88,7 @@ def held_for_digest(now: datetime, policy: DigestPolicy) -> Any:
     """First cards for a target mid-burst: senders leave them to the next fold, or one
     committed between a fold and a claim would slip out alone."""
     return and_(
-        _o.c.kind == "lead_card",
-        _o.c.dedup_key.like(FIRST_CARD_KEY),
-        _o.c.dedup_key.not_like(ESCALATION_CARD_KEY),
+        _announcement(),
         _o.c.target.in_(_bursting(now, policy)),
     )
 
