@@ -12,8 +12,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 
 from storage import tables as t
 from storage.repositories import _Repository
@@ -21,18 +22,42 @@ from storage.repositories import _Repository
 _o = t.outbox
 
 
-def _foldable() -> object:
+FIRST_CARD_KEY = "lead_card:%:%"
+ESCALATION_CARD_KEY = "lead_card:%:%:%"
+UNDELIVERABLE_STEP = "undeliverable"
+"""The step name in the keys of cards handing a lead over after Slack refused its first."""
+UNDELIVERABLE_CARD_KEY = f"lead_card:%:%:{UNDELIVERABLE_STEP}:%"
+
+
+def _announcement() -> Any:
+    """Cards that may fold: a lead's first announcement (intake's key
+    `lead_card:LEAD:TARGET`), or its handover after Slack refused the first (a broken
+    channel hands thousands to one backup at once). A card from an SLA escalation
+    (`lead_card:LEAD:TARGET:STEP`) is urgent and stays on its own."""
+    return and_(
+        _o.c.kind == "lead_card",
+        or_(
+            and_(
+                _o.c.dedup_key.like(FIRST_CARD_KEY),
+                _o.c.dedup_key.not_like(ESCALATION_CARD_KEY),
+            ),
+            _o.c.dedup_key.like(UNDELIVERABLE_CARD_KEY),
+        ),
+    )
+
+
+def _foldable() -> Any:
     """Cards that never left: not leased (so not in flight), never tried, not suspect."""
     return and_(
         _o.c.state == "pending",
-        _o.c.kind == "lead_card",
+        _announcement(),
         _o.c.attempts == 0,
         _o.c.maybe_sent.is_(False),
         _o.c.lease_until.is_(None),
     )
 
 
-def _open_digest() -> object:
+def _open_digest() -> Any:
     """A digest not yet taken by a sender and never tried: it may still grow."""
     return and_(
         _o.c.state == "pending",
@@ -53,6 +78,21 @@ class DigestPolicy:
     """...or this long after it was opened, whichever comes first."""
 
 
+def _bursting(now: datetime, policy: DigestPolicy) -> Any:
+    """Targets with a digest opened within `max_hold`: a burst still going on, whose
+    stragglers fold however few they are (not a card each between two digests)."""
+    return select(_o.c.target).where(_o.c.kind == "digest", _o.c.created_at > now - policy.max_hold)
+
+
+def held_for_digest(now: datetime, policy: DigestPolicy) -> Any:
+    """First cards for a target mid-burst: senders leave them to the next fold, or one
+    committed between a fold and a claim would slip out alone."""
+    return and_(
+        _announcement(),
+        _o.c.target.in_(_bursting(now, policy)),
+    )
+
+
 @dataclass(frozen=True)
 class DigestPart:
     team: str | None
@@ -61,37 +101,39 @@ class DigestPart:
 
 
 class DigestRepository(_Repository):
-    async def bursts(self, threshold: int) -> bool:
+    async def bursts(self, now: datetime, policy: DigestPolicy) -> bool:
         """Is there anything to fold? A cheap read, so the write happens only when needed."""
         crowded = (
             select(_o.c.target)
             .where(_foldable())
             .group_by(_o.c.target)
-            .having(func.count() >= threshold)
+            .having(func.count() >= policy.threshold)
             .limit(1)
         )
         if (await self.connection.execute(crowded)).first() is not None:
             return True
-        joinable = select(_o.c.id).where(
-            _open_digest(),
+        in_burst = select(_o.c.id).where(
+            _o.c.target.in_(_bursting(now, policy)),
             _o.c.target.in_(select(_o.c.target).where(_foldable())),
         )
-        return (await self.connection.execute(joinable.limit(1))).first() is not None
+        return (await self.connection.execute(in_burst.limit(1))).first() is not None
 
     async def fold(self, now: datetime, policy: DigestPolicy) -> int:
         """Fold waiting cards into digests: into the target's open digest if it has one,
-        else into a new one when `threshold` cards wait. Returns how many were folded."""
+        else into a new one when `threshold` cards wait or the target is mid-burst.
+        Returns how many were folded."""
         query = select(_o.c.id, _o.c.target, _o.c.created_at).where(_open_digest())
         if self.is_postgres:  # a sender claiming it waits, then finds it taken
             query = query.with_for_update()
         open_digests = {row.target: row for row in await self.connection.execute(query)}
+        bursting = set((await self.connection.execute(_bursting(now, policy))).scalars())
         waiting = await self.connection.execute(
             select(_o.c.target, func.count()).where(_foldable()).group_by(_o.c.target)
         )
         folded = 0
         for target, count in waiting.all():
             digest = open_digests.get(target)
-            if digest is None and count < policy.threshold:
+            if digest is None and count < policy.threshold and target not in bursting:
                 continue
             if digest is None:
                 digest_id = await self._open(target, now, policy)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, not_, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
@@ -440,13 +440,20 @@ class OutboxRepository(_Repository):
         await self.connection.execute(statement, rows)
 
     async def claim_due(
-        self, owner: str, now: datetime, lease_until: datetime, limit: int
+        self,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        hold: ColumnElement[bool] | None = None,
     ) -> list[Row[Any]]:
-        """Lease up to `limit` due rows to `owner`; a crashed owner's lease simply expires."""
+        """Lease up to `limit` due rows to `owner`; a crashed owner's lease simply expires.
+        Rows matching `hold` are left where they are (cards a digest will take)."""
         due = and_(
             t.outbox.c.state == "pending",
             t.outbox.c.next_attempt_at <= now,
             or_(t.outbox.c.lease_until.is_(None), t.outbox.c.lease_until < now),
+            *([not_(hold)] if hold is not None else []),
         )
         query = select(t.outbox.c.id).where(due).order_by(t.outbox.c.id).limit(limit)
         if self.is_postgres:

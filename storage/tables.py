@@ -181,6 +181,7 @@ outbox = Table(
     Index("ix_outbox_state_next", "state", "next_attempt_at"),
     Index("ix_outbox_digest", "digest_id"),
     Index("ix_outbox_lead_id", "lead_id"),  # erasure finds a lead's payloads
+    Index("ix_outbox_kind_created", "kind", "created_at"),  # finds a burst's open digest
 )
 
 lead_messages = Table(

@@ -11,6 +11,8 @@ pending and it is decided again.
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from bot.metrics import DEAD_LETTERS
@@ -18,7 +20,9 @@ from bot.services.base import ApplicationService
 from bot.services.intake import SYSTEM_ACTOR
 from bot.worker.timers import apply_owner_change, outcome_messages
 from domain.config import Config
-from domain.escalation import undeliverable
+from domain.escalation import StepOutcome, undeliverable
+from domain.records import LeadRecord
+from storage.outbox_digests import UNDELIVERABLE_STEP
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -56,6 +60,7 @@ class DeadLetterService(ApplicationService):
         open_leads = await uow.leads.workload()
         details = {"target": row.target, "error": error, "outbox_id": row.id}
         reason = f"Slack refused {row.target}: {error}"
+        escalated: list[tuple[LeadRecord, StepOutcome]] = []
         for lead in leads.values():
             unreachable = frozenset(
                 event.data["target"]
@@ -69,9 +74,41 @@ class DeadLetterService(ApplicationService):
             if await apply_owner_change(uow, lead, outcome, open_leads, now) is None:
                 continue  # someone claimed or reassigned it meanwhile: it is in human hands
             await uow.events.add(lead.id, now, outcome.event, SYSTEM_ACTOR, outcome.reason, details)
-            messages = outcome_messages(lead.id, f"undeliverable:{row.id}", outcome)
-            await uow.outbox.add_many(messages, now)
+            escalated.append((lead, outcome))
+        step = f"{UNDELIVERABLE_STEP}:{row.id}"
+        many = len(escalated) > 1
+        for lead, outcome in escalated:
+            quiet = replace(outcome, notices=()) if many else outcome
+            await uow.outbox.add_many(outcome_messages(lead.id, step, quiet), now)
             log.warning("lead %s escalated: %s", lead.id, outcome.reason)
+        if many:  # one word to each manager for the lot, not a DM per lead
+            await uow.outbox.add_many(_summaries(escalated, row, error, step), now)
+
+
+def _summaries(
+    escalated: list[tuple[LeadRecord, StepOutcome]], row: Any, error: str, step: str
+) -> list[dict[str, Any]]:
+    """Per manager: how many of the leads a dead digest held went where."""
+    managers = sorted({notice.target for _, outcome in escalated for notice in outcome.notices})
+    handed = [outcome.assign_to for _, outcome in escalated if outcome.assign_to]
+    where = ", ".join(f"{count} to {user}" for user, count in sorted(Counter(handed).items()))
+    stuck = len(escalated) - len(handed)
+    text = (
+        f"Slack could not deliver {len(escalated)} leads to {row.target} ({error}); "
+        f"reassigned {where or 'none'}"
+        + (f"; {stuck} could not be reassigned" if stuck else "")
+        + ". Please check the Slack setup."
+    )
+    return [
+        {
+            "dedup_key": f"notice:{step}:{manager}",
+            "kind": "alert",
+            "target": manager,
+            "lead_id": None,
+            "payload": {"text": text},
+        }
+        for manager in managers
+    ]
 
 
 def _admin_alerts(row: Any, error: str, config: Config, day: Any) -> list[dict[str, Any]]:

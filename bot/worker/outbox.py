@@ -28,7 +28,7 @@ from bot.slack import digest_views, views
 from bot.slack.privacy_views import erased_card
 from domain.records import LeadRecord
 from storage.group_commit import GroupCommit
-from storage.outbox_digests import DigestPolicy
+from storage.outbox_digests import DigestPolicy, held_for_digest
 from storage.uow import Database
 
 log = logging.getLogger(__name__)
@@ -231,7 +231,11 @@ class OutboxDispatcher:
             claimed_at = self.now()
             async with self.db.transaction() as uow:
                 rows = await uow.outbox.claim_due(
-                    self.worker_id, claimed_at, claimed_at + LEASE, BATCH
+                    self.worker_id,
+                    claimed_at,
+                    claimed_at + LEASE,
+                    BATCH,
+                    held_for_digest(claimed_at, DIGEST),
                 )
             if not rows:
                 return handled
@@ -255,7 +259,7 @@ class OutboxDispatcher:
     async def _fold_bursts(self) -> None:
         """Fold bursts of cards into digests (a read first: most passes have none)."""
         async with self.db.snapshot() as uow:
-            if not await uow.digests.bursts(DIGEST.threshold):
+            if not await uow.digests.bursts(self.now(), DIGEST):
                 return
         async with self.db.transaction() as uow:
             folded = await uow.digests.fold(self.now(), DIGEST)

@@ -169,3 +169,32 @@ async def test_token_errors_hold_the_outbox_instead_of_dead_lettering(
     assert stack.posts_to() == {"DU0ALICE": 1}
     async with stack.db.snapshot() as uow:
         assert (await uow.leads.get(lead_id)).owner == "U0ALICE"  # type: ignore[union-attr]
+
+
+async def test_a_dead_digest_hands_its_leads_to_the_backup_in_one_digest(
+    stack: Stack, fake_slack: FakeSlack
+) -> None:
+    """An import into an archived channel: every lead goes to the backup at once, and
+    the backup gets one digest DM, not a card per lead."""
+    _refuse(fake_slack, "C0HEALTH", "is_archived")
+    ids = [await stack.lead(f"doc{i}@clinic.org", industry="healthcare") for i in range(30)]
+    await stack.drain()  # folded into a digest, held a moment for stragglers
+    for second in (3, 6, 9):
+        stack.dispatcher.now = lambda second=second: NOW + timedelta(seconds=second)
+        await stack.drain()
+    async with stack.db.snapshot() as uow:
+        owners = Counter(lead.owner for lead in (await uow.leads.get_many(ids)).values())
+    assert owners == {"U0DAN": 30}
+    (handover,) = [
+        call
+        for call in fake_slack.delivered("chat.postMessage")
+        if call.params["channel"] == "DU0DAN"
+    ]
+    assert handover.params["text"].startswith("30 mql leads were assigned to you at once")
+    assert stack.posts_to()["DU0ADMIN"] == 1
+    (manager,) = [
+        call
+        for call in fake_slack.delivered("chat.postMessage")
+        if call.params["channel"] == "DU0MANAGER"
+    ]
+    assert "30 leads to C0HEALTH (is_archived); reassigned 30 to U0DAN." in manager.params["text"]

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.services.configuration import ConfigService
-from bot.worker.outbox import OutboxDispatcher
+from bot.worker.outbox import DIGEST, OutboxDispatcher
 from storage import tables as t
 from storage.uow import Database
 from tests.bot.test_dead_letters import CONFIG, NOW, Stack
@@ -125,3 +125,25 @@ async def test_two_replicas_folding_at_once_announce_each_lead_once(
     await other_db.dispose()
     assert _told(fake_slack) == {"C0HEALTH": 240}
     assert len(fake_slack.delivered("chat.postMessage")) < 20
+
+
+async def test_escalation_cards_are_urgent_and_never_folded(stack: Stack) -> None:
+    """A burst of reposts after a mass SLA breach stays one card each (paced by the
+    channel budget): each says which lead is overdue now."""
+    async with stack.db.transaction() as uow:
+        await uow.outbox.add_many(
+            [
+                {
+                    "dedup_key": f"lead_card:L{index}:C0INBOUND:repost",
+                    "kind": "lead_card",
+                    "target": "C0INBOUND",
+                    "lead_id": f"L{index}",
+                    "payload": {},
+                }
+                for index in range(12)
+            ],
+            NOW,
+        )
+        assert await uow.digests.fold(NOW, DIGEST) == 0
+    async with stack.db.snapshot() as uow:
+        assert not await uow.digests.bursts(NOW, DIGEST)

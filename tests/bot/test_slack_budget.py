@@ -79,3 +79,26 @@ async def test_a_send_the_budget_would_hold_too_long_goes_back_uncounted(
         stack.dispatcher.now = lambda: NOW + timedelta(seconds=10)
         await stack.drain()
         assert len(fake_slack.delivered("chat.postMessage")) == 3
+
+
+async def test_a_429_on_a_method_pauses_it_for_every_row_for_retry_after(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    """Slack limits conversations.open per workspace: after its 429, the other rep's DM
+    must not hammer it too. Both rows wait out Retry-After; neither spends an attempt."""
+    fake_slack.fail("conversations.open", status=429, retry_after=30, times=1)
+    async with migrated(sqlite_url(tmp_path / "lr.db")) as db:
+        async with db.transaction() as uow:
+            await ConfigService().save(uow, CONFIG, "test", NOW, "test")
+        stack = Stack(db, fake_slack)
+        await stack.lead("p0@x.io")  # Alice
+        await stack.drain()  # her conversations.open gets the 429
+        await stack.lead("p1@x.io")  # Bob, a moment later
+        await stack.drain()
+        assert len(fake_slack.calls_to("conversations.open")) == 1  # Bob's never asked
+        waiting = await stack.outbox()
+        assert {(row.state, row.attempts) for row in waiting} == {("pending", 0)}
+        assert min(row.next_attempt_at for row in waiting) >= NOW + timedelta(seconds=29)
+        stack.dispatcher.now = lambda: NOW + timedelta(seconds=31)
+        await stack.drain()
+        assert stack.posts_to() == {"DU0ALICE": 1, "DU0BOB": 1}

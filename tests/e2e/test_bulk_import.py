@@ -64,7 +64,8 @@ def test_importing_ten_thousand_aged_leads_posts_a_handful_of_digests(
     print(f"imported {ROWS} leads in {took:.1f}s; Slack saw {len(posts)} posts")
     # The first few cards may go out one by one before a burst is seen; a slow import
     # (over DIGEST.max_hold) makes a second digest per target.
-    assert len(posts) <= 20, [call.params["text"][:80] for call in posts]
+    posted = [f"{call.params['channel']} {call.params['text'][:50]}" for call in posts]
+    assert len(posts) <= 20, "\n".join(posted)
 
     database = sqlite3.connect(app.db_url.split("///", 1)[1])
     try:
@@ -78,3 +79,26 @@ def test_importing_ten_thousand_aged_leads_posts_a_handful_of_digests(
         database.close()
     assert by_team == {"healthcare": ROWS // 2, "inbound": ROWS // 2}
     assert sum(cards.values()) == ROWS and set(cards) <= {"sent", "digested"}
+
+
+def test_a_batch_of_a_thousand_becomes_digests_not_a_thousand_cards(
+    app: AppProcess, fake_slack: FakeSlack
+) -> None:
+    leads = [
+        {"email": f"b{i}@x.io", "lead_type": "aged", "industry": "healthcare" if i % 2 else None}
+        for i in range(1000)
+    ]
+    response = app.post_leads_batch(
+        {"leads": [{k: v for k, v in lead.items() if v} for lead in leads]}
+    )
+    assert response.status_code == 200, response.text
+    assert [item["status"] for item in response.json()["results"]] == [201] * 1000
+    expected = {"C0HEALTH": 500, "DU0ALICE": 250, "DU0BOB": 250}
+    deadline = time.monotonic() + 60
+    while _announced(fake_slack) != expected and time.monotonic() < deadline:
+        time.sleep(0.5)
+    fake_slack.settle(quiet=3.0, timeout=30)
+    assert _announced(fake_slack) == expected
+    posts = fake_slack.delivered("chat.postMessage")
+    print(f"a batch of 1,000: Slack saw {len(posts)} posts")
+    assert len(posts) <= 20

@@ -21,9 +21,11 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("digest_id", sa.BigInteger(), nullable=True))
         batch_op.create_index("ix_outbox_digest", ["digest_id"])
+        batch_op.create_index("ix_outbox_kind_created", ["kind", "created_at"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_kind_created")
         batch_op.drop_index("ix_outbox_digest")
         batch_op.drop_column("digest_id")
