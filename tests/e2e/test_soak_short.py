@@ -13,7 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
+from storage import tables as t
+from storage.engine import create_engine
 from tests.support.app_process import AppProcess
 from tests.support.databases import create_postgres_database, drop_postgres_database
 from tests.support.fake_slack import FakeSlack
@@ -43,6 +46,16 @@ def database(postgres_url: str) -> Iterator[str]:
         drop_postgres_database(url)
 
 
+async def _config_versions(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            count = await connection.scalar(select(func.count()).select_from(t.config_versions))
+    finally:
+        await engine.dispose()
+    return int(count or 0)
+
+
 def test_three_replicas_notify_every_lead_exactly_once_and_drain(
     fake_slack: FakeSlack, database: str, tmp_path: Path
 ) -> None:
@@ -63,6 +76,8 @@ def test_three_replicas_notify_every_lead_exactly_once_and_drain(
             app.start(wait=False)  # together: they race the migration lock, as in production
         for app in apps:
             app.wait_ready("/readyz")
+        # each found the database empty; exactly one may load LEADROUTER_CONFIG
+        assert asyncio.run(_config_versions(database)) == 1
         result = asyncio.run(run_soak(apps, fake_slack, database, PLAN, drain_timeout=120))
     finally:
         for app in apps:
