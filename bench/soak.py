@@ -49,6 +49,17 @@ def slope_per_minute(points: list[tuple[float, float]]) -> float:
     return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread * 60
 
 
+def one_process_allowance(window: float) -> float:
+    """Posts one dispatcher lets through to one channel within `window` seconds."""
+    try:
+        from bot.worker.outbox import RateBudget
+
+        budget = RateBudget()
+        return budget.burst + window * budget.per_second
+    except (ImportError, AttributeError, TypeError):  # the outbox's budget was reshaped
+        return float("nan")
+
+
 def verdict(ok: bool) -> str:
     return "FLAT" if ok else "GROWING"
 
@@ -74,6 +85,11 @@ def report(result: SoakResult, plan: SoakPlan, replicas: int) -> bool:
         f"({result.untagged_posts} untagged); drained {result.drained} "
         f"{result.drain_seconds:.0f} s after the last send"
     )
+    for window, (count, channel) in sorted(result.channel_peaks.items()):
+        print(
+            f"   busiest channel within {window:g} s: {count} posts ({channel}); one process's "
+            f"budget allows {one_process_allowance(window):g}"
+        )
     print("\n== exactly once (counted at the fake Slack)")
     print(f"   outbox keys delivered more than once: {len(result.doubled_keys)}")
     print(f"   accepted leads never notified:        {len(result.unnotified)}")

@@ -151,6 +151,8 @@ class SoakResult:
     untagged_posts: int = 0
     multi_claimed: int = 0
     events: Counter[str] = field(default_factory=Counter)  # timeline events by type
+    channel_peaks: dict[float, tuple[int, str]] = field(default_factory=dict)  # window ->
+    # (most posts one channel got within that many seconds, the channel)
     drained: bool = False
     drain_seconds: float = 0.0
     sending_seconds: float = 0.0
@@ -389,8 +391,30 @@ def outbox_key(call: SlackCall) -> str | None:
     return str(key) if key else None
 
 
+PEAK_WINDOWS = (1.0, 10.0)
+
+
+def channel_peaks(calls: Sequence[SlackCall], window: float) -> tuple[int, str]:
+    """The most posts any one channel received within `window` seconds, and which channel:
+    Slack allows about one post a second per channel, whichever replica sends it."""
+    times: dict[str, list[float]] = {}
+    for call in calls:
+        times.setdefault(str(call.params.get("channel", "")), []).append(call.at)
+    best = (0, "")
+    for channel, stamps in times.items():
+        stamps.sort()
+        first = 0
+        for last, stamp in enumerate(stamps):
+            while stamp - stamps[first] >= window:
+                first += 1
+            best = max(best, (last - first + 1, channel))
+    return best
+
+
 def _tally(result: SoakResult, slack: FakeSlack) -> None:
-    for call in slack.delivered("chat.postMessage"):
+    posts = slack.delivered("chat.postMessage")
+    result.channel_peaks = {window: channel_peaks(posts, window) for window in PEAK_WINDOWS}
+    for call in posts:
         key = outbox_key(call)
         if key is None:
             result.untagged_posts += 1
