@@ -56,8 +56,10 @@ from tests.support.databases import (
     drop_postgres_database,
 )
 from tests.support.fake_slack import FakeSlack
+from tests.support.soak import channel_peaks
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PEAK_WINDOW = 10.0
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class Figures:
     sustained_rate: float
     cpu_per_1000: float
     failed: int
+    channel_peak: int  # most DMs one rep got within PEAK_WINDOW s, sustained phase
 
 
 # ---------------------------------------------------------------- processes
@@ -239,6 +242,7 @@ def measure(
                 "clients",
                 samples,
             )
+            peak, _ = channel_peaks(slack.delivered("chat.postMessage"), PEAK_WINDOW)
             answered = sum(1 for s in samples if s.status in (200, 201))
             failed = len(samples) - answered
     return Figures(
@@ -250,6 +254,7 @@ def measure(
         sustained_rate=sustained["rate"],
         cpu_per_1000=cpu_used / max(answered, 1) * 1000,
         failed=failed,
+        channel_peak=peak,
     )
 
 
@@ -262,7 +267,8 @@ def table(results: list[Figures]) -> None:
     print("\n== summary (same run, same machine)")
     header = (
         f"   {'configuration':22} {'POST->DM p50':>12} {'p99':>9} {'POST p99':>9} "
-        f"{'leads/s':>8} {'vs 1 PG':>8} {'vs SQLite':>9} {'app CPU s/1k':>12} {'lost':>5}"
+        f"{'leads/s':>8} {'vs 1 PG':>8} {'vs SQLite':>9} {'app CPU s/1k':>12} {'lost':>5} "
+        f"{'DMs/rep/10s':>11}"
     )
     print(header)
     for f in results:
@@ -271,17 +277,30 @@ def table(results: list[Figures]) -> None:
         print(
             f"   {f.setup.label:22} {f.dm_p50:9.1f} ms {f.dm_p99:6.1f} ms {f.post_p99:6.1f} ms "
             f"{f.sustained_rate:8.1f} {vs_one:>8} {vs_sqlite:>9} {f.cpu_per_1000:12.1f} "
-            f"{f.dms_missing + f.failed:5d}"
+            f"{f.dms_missing + f.failed:5d} {f.channel_peak:11d}"
         )
     print(
         "\n   lost = intake requests not answered 201 plus DMs never seen at the fake Slack.\n"
         "   app CPU s/1k = CPU seconds all replicas together spent per 1,000 sustained leads.\n"
+        f"   DMs/rep/10s = most DMs one rep's channel got within {PEAK_WINDOW:g} s in the "
+        f"sustained phase; one dispatcher's per-channel budget allows {_allowance():g}\n"
+        "   (each replica budgets on its own, so N replicas can post up to N times that).\n"
         f"   All replicas, PostgreSQL, the fake Slack and this load generator share the same "
         f"{machine()['nproc']} cores: more replicas cannot add CPU here, so leads/s shows\n"
         "   what coordinating through one database costs, not what more machines would buy. "
         "On separate hosts each replica brings its own cores and the ceiling becomes\n"
         "   PostgreSQL's commit rate and the routing advisory lock."
     )
+
+
+def _allowance() -> float:
+    try:
+        from bot.worker.outbox import RateBudget
+
+        budget = RateBudget()
+        return budget.burst + PEAK_WINDOW * budget.per_second
+    except (ImportError, AttributeError, TypeError):  # the outbox's budget was reshaped
+        return float("nan")
 
 
 def parse_setups(text: str) -> list[Setup]:
