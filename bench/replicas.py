@@ -56,7 +56,7 @@ from tests.support.databases import (
     drop_postgres_database,
 )
 from tests.support.fake_slack import FakeSlack
-from tests.support.soak import channel_peaks
+from tests.support.soak import SLACK_RATE_SCALE, channel_peaks, start_replicas
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PEAK_WINDOW = 10.0
@@ -124,21 +124,8 @@ def replicas(
     advisory lock, as replicas started by an orchestrator do)."""
     config = workdir / "config.yml"
     config.write_text(config_yaml(reps), encoding="utf-8")
-    apps = [
-        AppProcess(
-            db_url=db_url,
-            config_path=config,
-            slack_api_url=slack.url,
-            log_dir=workdir / f"replica{index + 1}",
-            startup_timeout=90,
-        )
-        for index in range(setup.replicas)
-    ]
+    apps = start_replicas(setup.replicas, db_url, config, slack, workdir)
     try:
-        for app in apps:
-            app.start(wait=False)
-        for app in apps:
-            app.wait_ready("/readyz")
         yield apps
     finally:
         for app in apps:
@@ -338,6 +325,10 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in machine().items():
         print(f"   {key:15} {value}")
     print(f"   work dir        {workdir}")
+    print(
+        f"   Slack budget    the fake stands for a workspace granted {SLACK_RATE_SCALE:g}x "
+        "Slack's default per-method tiers (LEADROUTER_SLACK_RATE_SCALE)"
+    )
     setups = ([] if args.skip_sqlite else [Setup("sqlite", 1)]) + args.replicas
     results: list[Figures] = []
     with FakeSlack() as slack:

@@ -27,10 +27,17 @@ from pathlib import Path
 
 from common import machine
 
-from tests.support.app_process import AppProcess
 from tests.support.databases import POSTGRES_ENV, create_postgres_database, drop_postgres_database
 from tests.support.fake_slack import FakeSlack
-from tests.support.soak import SoakPlan, SoakResult, SoakSample, config_yaml, run_soak
+from tests.support.soak import (
+    SLACK_RATE_SCALE,
+    SoakPlan,
+    SoakResult,
+    SoakSample,
+    config_yaml,
+    run_soak,
+    start_replicas,
+)
 
 RSS_GROWTH_LIMIT = 0.05  # flat: RSS grows < 5% over the second half
 OUTBOX_LIMIT_SECONDS = 10.0  # flat: the backlog stays under 10 s of intake at the end
@@ -82,7 +89,8 @@ def report(result: SoakResult, plan: SoakPlan, replicas: int) -> bool:
     posts = sum(result.posts_per_key.values())
     print(
         f"   Slack: {posts} posts delivered under {len(result.posts_per_key)} outbox keys "
-        f"({result.untagged_posts} untagged); drained {result.drained} "
+        f"({result.untagged_posts} untagged, {result.digested} leads announced inside a "
+        f"digest); drained {result.drained} "
         f"{result.drain_seconds:.0f} s after the last send"
     )
     for window, (count, channel) in sorted(result.channel_peaks.items()):
@@ -163,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         f"reassign, manager, repost after {plan.repost_after_seconds} s)"
     )
     print(
+        f"   the fake Slack stands for a workspace granted {SLACK_RATE_SCALE:g}x Slack's default "
+        "per-method tiers (LEADROUTER_SLACK_RATE_SCALE)\n"
         "   all replicas, PostgreSQL, the fake Slack and this driver share the same cores\n"
     )
     config = workdir / "config.yml"
@@ -177,21 +187,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         with FakeSlack() as slack:
-            apps = [
-                AppProcess(
-                    db_url=url,
-                    config_path=config,
-                    slack_api_url=slack.url,
-                    log_dir=workdir / f"replica{index + 1}",
-                    startup_timeout=90,
-                )
-                for index in range(args.replicas)
-            ]
+            apps = start_replicas(args.replicas, url, config, slack, workdir)
             try:
-                for app in apps:
-                    app.start(wait=False)
-                for app in apps:
-                    app.wait_ready("/readyz")
                 result = asyncio.run(run_soak(apps, slack, url, plan, show))
             finally:
                 for app in apps:

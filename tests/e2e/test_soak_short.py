@@ -17,10 +17,9 @@ from sqlalchemy import func, select
 
 from storage import tables as t
 from storage.engine import create_engine
-from tests.support.app_process import AppProcess
 from tests.support.databases import create_postgres_database, drop_postgres_database
 from tests.support.fake_slack import FakeSlack
-from tests.support.soak import SoakPlan, config_yaml, run_soak
+from tests.support.soak import SoakPlan, config_yaml, run_soak, start_replicas
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -61,21 +60,8 @@ def test_three_replicas_notify_every_lead_exactly_once_and_drain(
 ) -> None:
     config = tmp_path / "soak.yml"
     config.write_text(config_yaml(PLAN))
-    apps = [
-        AppProcess(
-            db_url=database,
-            config_path=config,
-            slack_api_url=fake_slack.url,
-            log_dir=tmp_path / f"replica{index}",
-            startup_timeout=90,
-        )
-        for index in range(3)
-    ]
+    apps = start_replicas(3, database, config, fake_slack, tmp_path)
     try:
-        for app in apps:
-            app.start(wait=False)  # together: they race the migration lock, as in production
-        for app in apps:
-            app.wait_ready("/readyz")
         # each found the database empty; exactly one may load LEADROUTER_CONFIG
         assert asyncio.run(_config_versions(database)) == 1
         result = asyncio.run(run_soak(apps, fake_slack, database, PLAN, drain_timeout=120))

@@ -14,8 +14,9 @@ The traffic, per lead (a seeded random mix, so two runs send the same thing):
   notice, repost to the channel), all on second-scale SLAs.
 
 Exactly once is checked at the fake: every outbox post carries its outbox key in the
-message metadata, so each key must be delivered once, and every accepted lead's first
-card (key `lead_card:{id}:{target}`) exactly once.
+message metadata, so each key must be delivered once, and every accepted lead must be
+announced exactly once: by its first card (key `lead_card:{id}:{target}`) or, where the
+outbox folded a burst, by the one digest post that holds it.
 """
 
 from __future__ import annotations
@@ -42,11 +43,15 @@ from .app_process import AppProcess
 from .fake_slack import FakeSlack, SlackCall
 from .slack_signing import block_action_body, signed_headers
 
-__all__ = ["SoakPlan", "SoakResult", "SoakSample", "config_yaml", "run_soak"]
+__all__ = ["SoakPlan", "SoakResult", "SoakSample", "config_yaml", "run_soak", "start_replicas"]
 
 INTAKE_KEY = "secret-1"  # AppProcess's default "webform" key
 CRM_KEY = "secret-2"  # its "crm" key: the closed loop's events
 REPS_PER_TEAM = 6
+SLACK_RATE_SCALE = 20.0
+"""The fake Slack stands for a workspace granted 20x Slack's default per-method tiers
+(`LEADROUTER_SLACK_RATE_SCALE`): at the default tier 3, 50 `chat.update`s a minute, no
+workspace could carry 20 leads/s of card edits, and the soak would measure that limit."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,40 @@ def config_yaml(plan: SoakPlan) -> str:
     return "\n".join(lines) + "\n"
 
 
+def start_replicas(
+    count: int,
+    db_url: str,
+    config: Path,
+    slack: FakeSlack,
+    log_root: Path,
+    slack_rate_scale: float = SLACK_RATE_SCALE,
+) -> list[AppProcess]:
+    """`count` replicas of `leadrouter serve` on one database, started together (they race
+    the migration and configuration locks, as replicas an orchestrator starts do), each
+    waited for until `/readyz` says its database answers. The caller terminates them."""
+    apps = [
+        AppProcess(
+            env={"LEADROUTER_SLACK_RATE_SCALE": f"{slack_rate_scale:g}"},
+            db_url=db_url,
+            config_path=config,
+            slack_api_url=slack.url,
+            log_dir=log_root / f"replica{index + 1}",
+            startup_timeout=90,
+        )
+        for index in range(count)
+    ]
+    try:
+        for app in apps:
+            app.start(wait=False)
+        for app in apps:
+            app.wait_ready("/readyz")
+    except BaseException:
+        for app in apps:
+            app.terminate()
+        raise
+    return apps
+
+
 @dataclass
 class SoakSample:
     """The system's state at one instant of the run."""
@@ -147,7 +186,8 @@ class SoakResult:
     contacts_sent: int = 0
     action_errors: list[str] = field(default_factory=list)
     posts_per_key: Counter[str] = field(default_factory=Counter)
-    first_cards: Counter[str] = field(default_factory=Counter)  # lead id -> first cards
+    first_cards: Counter[str] = field(default_factory=Counter)  # lead id -> announcements
+    digested: int = 0  # leads announced inside a digest post rather than by their own card
     untagged_posts: int = 0
     multi_claimed: int = 0
     events: Counter[str] = field(default_factory=Counter)  # timeline events by type
@@ -411,7 +451,27 @@ def channel_peaks(calls: Sequence[SlackCall], window: float) -> tuple[int, str]:
     return best
 
 
-def _tally(result: SoakResult, slack: FakeSlack) -> None:
+async def _digests(engine: AsyncEngine) -> dict[str, str]:
+    """Lead id -> the digest post that announced it instead of its own first card, where
+    the outbox folds bursts into digests (an outbox row's `digest_id`); else empty."""
+    digest_id = t.outbox.c.get("digest_id")
+    if digest_id is None:
+        return {}
+    digest = t.outbox.alias("digest")
+    query = select(t.outbox.c.dedup_key, digest.c.dedup_key).join(
+        digest, digest.c.id == digest_id
+    )
+    folded: dict[str, str] = {}
+    async with engine.connect() as connection:
+        for card, announced_by in await connection.execute(query):
+            parts = card.split(":")
+            if parts[0] == "lead_card" and len(parts) == 3:
+                folded[parts[1]] = announced_by
+    return folded
+
+
+def _tally(result: SoakResult, slack: FakeSlack, digests: dict[str, str]) -> None:
+    """Count deliveries per outbox key, and per lead its first card or its digest."""
     posts = slack.delivered("chat.postMessage")
     result.channel_peaks = {window: channel_peaks(posts, window) for window in PEAK_WINDOWS}
     for call in posts:
@@ -423,6 +483,9 @@ def _tally(result: SoakResult, slack: FakeSlack) -> None:
         parts = key.split(":")
         if parts[0] == "lead_card" and len(parts) == 3:
             result.first_cards[parts[1]] += 1
+    for lead, digest_key in digests.items():
+        result.first_cards[lead] += result.posts_per_key[digest_key]
+    result.digested = len(digests)
 
 
 async def _events(engine: AsyncEngine) -> Counter[str]:
@@ -494,7 +557,7 @@ async def run_soak(
         await watcher
         with contextlib.suppress(Exception):
             slack.settle(quiet=1.0, timeout=30)
-        _tally(result, slack)
+        _tally(result, slack, await _digests(engine))
         result.multi_claimed = await _multi_claimed(engine)
         result.events = await _events(engine)
     finally:
