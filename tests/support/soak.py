@@ -295,7 +295,13 @@ class _Driver:
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.create_task(coroutine)
         self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        """A driver task that died of anything but an HTTP error is a bug: make it count."""
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.result.action_errors.append(f"driver task failed: {task.exception()!r}")
 
     def _client(self) -> httpx.AsyncClient:
         return self.random.choice(self.clients)
