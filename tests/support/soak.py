@@ -128,10 +128,16 @@ def start_replicas(
 ) -> list[AppProcess]:
     """`count` replicas of `leadrouter serve` on one database, started together (they race
     the migration and configuration locks, as replicas an orchestrator starts do), each
-    waited for until `/readyz` says its database answers. The caller terminates them."""
+    waited for until `/readyz` says its database answers. The caller terminates them.
+    (Settings a build does not know yet are ignored, as any unknown variable is.)"""
     apps = [
         AppProcess(
-            env={"LEADROUTER_SLACK_RATE_SCALE": f"{slack_rate_scale:g}"},
+            env={
+                "LEADROUTER_SLACK_RATE_SCALE": f"{slack_rate_scale:g}",
+                # the per-key intake limit guards one process against a runaway sender;
+                # these runs measure the system behind it, so it is off
+                "LEADROUTER_RATE_LIMIT": "off",
+            },
             db_url=db_url,
             config_path=config,
             slack_api_url=slack.url,
