@@ -216,6 +216,7 @@ def measure(
             match_dms(slack, samples, wait=DM_WAIT_SECONDS)
             opened = report_run(f"{setup.label}: open loop, {args.leads} at {args.rate:g}/s",
                                 samples)
+            failed = sum(1 for s in samples if s.status not in (200, 201))
             time.sleep(3)
             slack.reset()
 
@@ -231,7 +232,7 @@ def measure(
             )
             peak, _ = channel_peaks(slack.delivered("chat.postMessage"), PEAK_WINDOW)
             answered = sum(1 for s in samples if s.status in (200, 201))
-            failed = len(samples) - answered
+            failed += len(samples) - answered
     return Figures(
         setup=setup,
         dm_p50=opened["dm_p50"],
@@ -267,7 +268,8 @@ def table(results: list[Figures]) -> None:
             f"{f.dms_missing + f.failed:5d} {f.channel_peak:11d}"
         )
     print(
-        "\n   lost = intake requests not answered 201 plus DMs never seen at the fake Slack.\n"
+        "\n   lost = intake requests (both phases) not answered 201/200, plus DMs never seen at "
+        "the fake Slack.\n"
         "   app CPU s/1k = CPU seconds all replicas together spent per 1,000 sustained leads.\n"
         f"   DMs/rep/10s = most DMs one rep's channel got within {PEAK_WINDOW:g} s in the "
         f"sustained phase; one dispatcher's per-channel budget allows {_allowance():g}\n"
