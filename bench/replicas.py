@@ -255,7 +255,7 @@ def table(results: list[Figures]) -> None:
     print("\n== summary (same run, same machine)")
     header = (
         f"   {'configuration':22} {'POST->DM p50':>12} {'p99':>9} {'POST p99':>9} "
-        f"{'leads/s':>8} {'vs 1 PG':>8} {'vs SQLite':>9} {'app CPU s/1k':>12} {'lost':>5} "
+        f"{'leads/s':>8} {'vs 1 PG':>8} {'vs SQLite':>9} {'app CPU s/1k':>12} {'errors':>6} "
         f"{'DMs/rep/10s':>11}"
     )
     print(header)
@@ -265,10 +265,10 @@ def table(results: list[Figures]) -> None:
         print(
             f"   {f.setup.label:22} {f.dm_p50:9.1f} ms {f.dm_p99:6.1f} ms {f.post_p99:6.1f} ms "
             f"{f.sustained_rate:8.1f} {vs_one:>8} {vs_sqlite:>9} {f.cpu_per_1000:12.1f} "
-            f"{f.dms_missing + f.failed:5d} {f.channel_peak:11d}"
+            f"{f.dms_missing + f.failed:6d} {f.channel_peak:11d}"
         )
     print(
-        "\n   lost = intake requests (both phases) not answered 201/200, plus DMs never seen at "
+        "\n   errors = intake requests (both phases) not answered 201/200, plus DMs never seen at "
         "the fake Slack.\n"
         "   app CPU s/1k = CPU seconds all replicas together spent per 1,000 sustained leads.\n"
         f"   DMs/rep/10s = most DMs one rep's channel got within {PEAK_WINDOW:g} s in the "
