@@ -136,6 +136,7 @@ class Application:
         config = load_config(await asyncio.to_thread(Path(path).read_text, encoding="utf-8"))
         config = await resolve_emails(config, self.client)
         async with self.db.transaction() as uow:
+            await uow.configs.lock()
             if await uow.configs.latest_id() is not None:
                 return
             version = await self.configs.save(

@@ -19,6 +19,7 @@ from domain.records import WORKLOAD_STATUSES, LeadEvent, LeadRecord
 from storage import tables as t
 
 _ROUTING_LOCK = 0x1EAD0001  # PostgreSQL advisory lock id serialising routing decisions
+_CONFIG_LOCK = 0x1EAD0002  # ... and the first load of LEADROUTER_CONFIG by replicas at once
 
 
 class _Repository:
@@ -34,6 +35,15 @@ class _Repository:
 
 
 class ConfigRepository(_Repository):
+    async def lock(self) -> None:
+        """Serialise "load the file when the database has no configuration" across replicas
+        started together: without it each saw none and each saved a version (SQLite: BEGIN
+        IMMEDIATE already makes the check and the insert one writer's)."""
+        if self.is_postgres:
+            await self.connection.execute(
+                text("SELECT pg_advisory_xact_lock(:id)"), {"id": _CONFIG_LOCK}
+            )
+
     async def latest(self) -> tuple[int, dict[str, Any]] | None:
         row = (
             await self.connection.execute(
