@@ -1,5 +1,5 @@
-"""Configuration versions as an audit trail: who changed what and when, and the lock
-that makes an admin's read-check-save of the configuration a compare-and-set."""
+"""Configuration versions as an audit trail: who changed what and when (the lock that
+makes an admin's read-check-save a compare-and-set is `ConfigRepository.lock`)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import tables as t
-
-_CONFIG_LOCK = 0x1EAD0008  # PostgreSQL advisory lock id serialising configuration changes
 
 
 @dataclass(frozen=True)
@@ -27,14 +25,6 @@ class ConfigVersion:
 class ConfigHistoryRepository:
     def __init__(self, connection: AsyncConnection):
         self.connection = connection
-
-    async def lock(self) -> None:
-        """Hold the configuration until commit, so two saves cannot both build on the
-        same version. SQLite needs nothing: every write transaction begins IMMEDIATE."""
-        if self.connection.dialect.name == "postgresql":
-            await self.connection.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CONFIG_LOCK}
-            )
 
     async def get(self, version: int) -> ConfigVersion | None:
         rows = await self._select(t.config_versions.c.id == version, limit=1)

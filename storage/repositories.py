@@ -19,7 +19,7 @@ from domain.records import WORKLOAD_STATUSES, LeadEvent, LeadRecord
 from storage import tables as t
 
 _ROUTING_LOCK = 0x1EAD0001  # PostgreSQL advisory lock id serialising routing decisions
-_CONFIG_LOCK = 0x1EAD0002  # ... and the first load of LEADROUTER_CONFIG by replicas at once
+_CONFIG_LOCK = 0x1EAD0002  # ... and configuration changes (admin saves, the first load)
 
 
 class _Repository:
@@ -36,9 +36,9 @@ class _Repository:
 
 class ConfigRepository(_Repository):
     async def lock(self) -> None:
-        """Serialise "load the file when the database has no configuration" across replicas
-        started together: without it each saw none and each saved a version (SQLite: BEGIN
-        IMMEDIATE already makes the check and the insert one writer's)."""
+        """Hold the configuration until commit: an admin's read-check-save is then a
+        compare-and-set, and replicas started together load LEADROUTER_CONFIG once (without
+        it each saw none and each saved a version). SQLite: BEGIN IMMEDIATE already does."""
         if self.is_postgres:
             await self.connection.execute(
                 text("SELECT pg_advisory_xact_lock(:id)"), {"id": _CONFIG_LOCK}

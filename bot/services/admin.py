@@ -133,7 +133,7 @@ class AdminService(ApplicationService):
         _, seen = await self.current()
         bootstrap = await self._bootstrap_admin(actor, seen)
         async with self.db.transaction() as uow:
-            await uow.config_history.lock()
+            await uow.configs.lock()
             found = await self.configs.current(uow)
             version, config = found if found is not None else (None, None)
             if admin_only:
