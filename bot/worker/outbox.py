@@ -226,7 +226,7 @@ class OutboxDispatcher:
         each channel in order; what they do not allow goes back, in one statement, due
         when the budget will allow it."""
         handled = 0
-        while True:
+        while not self._stopping:
             await self._fold_bursts()
             claimed_at = self.now()
             async with self.db.transaction() as uow:
@@ -255,6 +255,7 @@ class OutboxDispatcher:
                 *(self._deliver_in_order(group, claimed_at, leads) for group in by_target.values())
             )
             handled += len(rows)
+        return handled  # stopping: what is left stays queued for the next start
 
     async def _fold_bursts(self) -> None:
         """Fold bursts of cards into digests (a read first: most passes have none)."""

@@ -132,6 +132,9 @@ class AppProcess:
                 "LEADROUTER_API_KEYS": self._api_keys,
                 # Tests and benchmarks flood one key on purpose; limit tests set their own.
                 "LEADROUTER_RATE_LIMIT": "off",
+                # The fake Slack stands for a workspace granted 20x Slack's default tiers:
+                # at the defaults (300 posts a minute) a thousand-lead test is Slack-bound.
+                "LEADROUTER_SLACK_RATE_SCALE": "20",
             }
         )
         if self.config_path is not None:
