@@ -4,10 +4,22 @@ transaction (see storage.uow); none commits on its own."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, insert, not_, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
@@ -599,6 +611,32 @@ class OutboxRepository(_Repository):
         return int(
             await self.connection.scalar(select(func.count()).where(t.outbox.c.state == "pending"))
             or 0
+        )
+
+
+class SenderRepository(_Repository):
+    """The outbox dispatchers alive now (a heartbeat each), to split Slack's limits."""
+
+    async def heartbeat(self, worker: str, now: datetime, alive_after: datetime) -> int:
+        """Record `worker` as alive and count the senders seen since `alive_after`,
+        itself included; senders silent for a day are forgotten."""
+        statement = self._upsert(t.outbox_senders).values(worker=worker, seen_at=now)
+        await self.connection.execute(
+            statement.on_conflict_do_update(index_elements=["worker"], set_={"seen_at": now})
+        )
+        senders = t.outbox_senders
+        await self.connection.execute(
+            delete(senders).where(senders.c.seen_at < alive_after - timedelta(days=1))
+        )
+        alive = await self.connection.execute(
+            select(func.count()).select_from(senders).where(senders.c.seen_at >= alive_after)
+        )
+        return max(1, int(alive.scalar_one()))
+
+    async def leave(self, worker: str) -> None:
+        """A clean stop: the others take its share at their next heartbeat."""
+        await self.connection.execute(
+            delete(t.outbox_senders).where(t.outbox_senders.c.worker == worker)
         )
 
 

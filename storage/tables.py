@@ -184,6 +184,15 @@ outbox = Table(
     Index("ix_outbox_kind_created", "kind", "created_at"),  # finds a burst's open digest
 )
 
+# Replicas whose dispatcher sent a heartbeat lately: Slack's limits are the workspace's,
+# so each live sender spends 1/N of them.
+outbox_senders = Table(
+    "outbox_senders",
+    metadata,
+    Column("worker", String(100), primary_key=True),
+    Column("seen_at", UtcDateTime, nullable=False),
+)
+
 lead_messages = Table(
     "lead_messages",
     metadata,

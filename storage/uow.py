@@ -22,6 +22,7 @@ from storage.repositories import (
     MessageRepository,
     OutboxRepository,
     RoutingRepository,
+    SenderRepository,
 )
 from storage.stats_queries import StatsQueries
 
@@ -37,6 +38,7 @@ class UnitOfWork:
         self.routing = RoutingRepository(connection)
         self.deadlines = DeadlineRepository(connection)
         self.outbox = OutboxRepository(connection)
+        self.senders = SenderRepository(connection)
         self.messages = MessageRepository(connection)
         self.privacy = PrivacyRepository(connection)
         self.deliveries = DeliveryRepository(connection)

@@ -16,7 +16,7 @@ import random
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -38,6 +38,8 @@ RENEW_BEFORE = timedelta(seconds=20)  # a send (two calls, 10 s timeout each) fi
 BATCH = 50
 SENDERS = 16  # channels served at once; each channel's own messages stay in order
 POLL_SECONDS = 1.0
+HEARTBEAT = timedelta(seconds=10)
+SENDER_TIMEOUT = timedelta(seconds=30)  # three heartbeats missed: gone
 MAX_BACKOFF_SECONDS = 300
 CLOCK_SKEW = timedelta(minutes=10)  # ours against Slack's, when looking back for a post
 MAX_BUDGET_WAIT = timedelta(seconds=5)  # a sender sleeps at most this long for the budget
@@ -95,9 +97,17 @@ class RateBudget:
     Slack's own limit."""
 
     def __init__(self, per_second: float = 1.0, burst: int = 3):
+        self._limit = (per_second, burst)
         self.per_second = per_second
         self.burst = burst
         self._tokens: dict[str, tuple[float, datetime]] = {}
+
+    def share(self, fraction: float) -> None:
+        """Keep to `fraction` of the limit: the rest belongs to the other replicas. A
+        burst of at least one, or nothing could ever be sent."""
+        per_second, burst = self._limit
+        self.per_second = per_second * fraction
+        self.burst = max(1, round(burst * fraction))
 
     def _refilled(self, key: str, now: datetime) -> float:
         tokens, stamp = self._tokens.get(key, (float(self.burst), now))
@@ -138,6 +148,10 @@ class WorkspaceBudget:
             method: RateBudget(rate * scale, max(1, round(burst * scale)))
             for method, (rate, burst) in tiers.items()
         }
+
+    def share(self, fraction: float) -> None:
+        for budget in self._budgets.values():
+            budget.share(fraction)
 
     def reserve(self, method: str, now: datetime, longest: timedelta) -> timedelta:
         """How long to wait before calling `method`; up to `longest`, the call's token is
@@ -189,6 +203,9 @@ class OutboxDispatcher:
         self.worker_id = worker_id or f"outbox-{uuid.uuid4().hex[:12]}"
         self.budget = RateBudget()
         self.workspace = WorkspaceBudget(workspace_rate_scale)
+        self.senders = 1
+        """Live replicas sending to Slack (this one included), from the heartbeat."""
+        self._next_heartbeat = datetime.min.replace(tzinfo=UTC)
         self.give_up: GiveUp | None = None
         """Set by the composition root; without it a dead row is only marked dead."""
         self._wake = asyncio.Event()
@@ -208,16 +225,44 @@ class OutboxDispatcher:
             log.warning("took back %d Slack calls leased before a restart", released)
         while not self._stopping:
             try:
+                await self._heartbeat()
                 await self.drain()
             except Exception:
                 log.exception("outbox pass failed; retrying")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
             self._wake.clear()
+        await self._leave()
 
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()
+
+    async def _heartbeat(self) -> None:
+        """Slack's limits are the workspace's, not a process's: with N live senders each
+        keeps to 1/N of every budget, so N replicas together stay within them."""
+        now = self.now()
+        if now < self._next_heartbeat:
+            return
+        async with self.db.transaction() as uow:
+            senders = await uow.senders.heartbeat(self.worker_id, now, now - SENDER_TIMEOUT)
+        self._next_heartbeat = now + HEARTBEAT
+        if senders != self.senders:
+            log.info(
+                "%d replicas send to Slack: this one keeps to 1/%d of its limits", senders, senders
+            )
+            self.senders = senders
+            self.budget.share(1 / senders)
+            self.workspace.share(1 / senders)
+
+    async def _leave(self) -> None:
+        try:
+            async with self.db.transaction() as uow:
+                await uow.senders.leave(self.worker_id)
+        except Exception:
+            log.exception(
+                "could not sign off as a Slack sender; the others wait for it to time out"
+            )
 
     async def drain(self) -> int:
         """Send everything due now; return how many rows were handled.

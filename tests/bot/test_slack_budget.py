@@ -102,3 +102,15 @@ async def test_a_429_on_a_method_pauses_it_for_every_row_for_retry_after(
         stack.dispatcher.now = lambda: NOW + timedelta(seconds=31)
         await stack.drain()
         assert stack.posts_to() == {"DU0ALICE": 1, "DU0BOB": 1}
+
+
+def test_a_share_of_the_limit_slows_the_pace_and_shrinks_the_burst() -> None:
+    budget = WorkspaceBudget(tiers={"chat.update": (2.0, 4)})
+    budget.share(1 / 2)  # two replicas: each one second per call, a burst of two
+    waits = [budget.reserve("chat.update", T0, LONG).total_seconds() for _ in range(4)]
+    assert waits == [0, 0, 1.0, 2.0]
+    channels = RateBudget(per_second=1.0, burst=3)
+    channels.share(1 / 5)  # five replicas: a burst of one at least, never none
+    assert (channels.per_second, channels.burst) == (0.2, 1)
+    assert channels.wait_needed("C1", T0) == timedelta(0)
+    assert channels.wait_needed("C1", T0) == timedelta(seconds=5)
