@@ -57,6 +57,7 @@ TARGET_P99_DM_MS = 250.0
 TARGET_SUSTAINED_SHARE = 0.40
 LEAD_ID = re.compile(r"\b[0-9a-f]{32}\b")
 WARMUP_LEADS_PER_REP = 1
+DIGEST_DM = re.compile(r"([\d,]+) .* were assigned to you at once")
 DM_WAIT_SECONDS = 600.0  # a cap: the wait ends as soon as every DM has arrived
 
 
@@ -318,7 +319,9 @@ async def closed_loop(base_url: str, run: str, leads: int, clients: int) -> list
 
 
 def match_dms(slack: FakeSlack, samples: list[Sample], wait: float) -> None:
-    """Give each lead its first delivered DM (found by the lead id in the card's blocks)."""
+    """Give each lead its first delivered DM: its own card (found by the lead id in the
+    blocks), or a digest DM to its owner ("N … were assigned to you at once"), which
+    announces the owner's N oldest leads not yet announced."""
     by_id = {sample.lead_id: sample for sample in samples if sample.lead_id}
     seen = 0
     deadline = time.monotonic() + wait
@@ -326,6 +329,7 @@ def match_dms(slack: FakeSlack, samples: list[Sample], wait: float) -> None:
         calls = slack.delivered("chat.postMessage")
         for call in calls[seen:]:
             _match(call, by_id)
+            _match_digest(call, samples)
         seen = len(calls)
         if all(sample.dm_at is not None for sample in by_id.values()):
             return
@@ -342,6 +346,16 @@ def _match(call: SlackCall, by_id: dict[str | None, Sample]) -> None:
         if sample is not None and sample.dm_at is None:
             sample.dm_at = call.at
             return
+
+
+def _match_digest(call: SlackCall, samples: list[Sample]) -> None:
+    digest = DIGEST_DM.match(str(call.params.get("text", "")))
+    channel = str(call.params.get("channel", ""))
+    if digest is None or not channel.startswith("D"):
+        return
+    waiting = [s for s in samples if s.dm_at is None and s.owner and "D" + s.owner == channel]
+    for sample in sorted(waiting, key=lambda s: s.answered)[: int(digest[1].replace(",", ""))]:
+        sample.dm_at = call.at
 
 
 def warm_up(app: AppProcess, slack: FakeSlack, reps: int) -> None:
