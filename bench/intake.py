@@ -273,7 +273,7 @@ async def post_one(client: httpx.AsyncClient, sample: Sample, body: dict[str, An
         sample.error = response.text[:200]
 
 
-def _client(base_url: str, connections: int) -> httpx.AsyncClient:
+def client_for(base_url: str, connections: int) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=base_url,
         headers={"Authorization": f"Bearer {API_KEY}"},
@@ -282,21 +282,26 @@ def _client(base_url: str, connections: int) -> httpx.AsyncClient:
     )
 
 
-async def open_loop(base_url: str, run: str, leads: int, rate: float) -> list[Sample]:
-    """Send lead i at start + i/rate whatever happened to the others (no coordinated
-    omission: a slow answer never delays the next send)."""
+async def open_loop(base_urls: list[str], run: str, leads: int, rate: float) -> list[Sample]:
+    """Send lead i at start + i/rate, to server i mod N, whatever happened to the others
+    (no coordinated omission: a slow answer never delays the next send)."""
+    clients = [client_for(url, connections=256) for url in base_urls]
     samples: list[Sample] = []
-    async with _client(base_url, connections=256) as client:
+    tasks = []
+    try:
         origin = time.monotonic() + 0.2
-        tasks = []
         for index in range(leads):
             sample = Sample(index, scheduled=origin + index / rate)
             samples.append(sample)
             delay = sample.scheduled - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
+            client = clients[index % len(clients)]
             tasks.append(asyncio.create_task(post_one(client, sample, lead_body(run, index))))
         await asyncio.gather(*tasks)
+    finally:
+        for client in clients:
+            await client.aclose()
     return samples
 
 
@@ -305,7 +310,7 @@ async def closed_loop(base_url: str, run: str, leads: int, clients: int) -> list
     samples = [Sample(index, scheduled=0.0) for index in range(leads)]
     queue = iter(samples)
 
-    async with _client(base_url, connections=clients) as client:
+    async with client_for(base_url, connections=clients) as client:
 
         async def sender() -> None:
             for sample in queue:
@@ -436,7 +441,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--leads", type=int, default=1000, help="open-loop leads (1000)")
     parser.add_argument("--rate", type=float, default=50.0, help="open-loop leads/s (50)")
     parser.add_argument(
-        "--reps", type=int, default=100,
+        "--reps",
+        type=int,
+        default=100,
         help="reps in the push team (100): Slack allows about one post a second per channel, "
         "so 50 leads/s of DMs need at least 50 reps' DM channels",
     )
@@ -488,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             warm_up(app, slack, args.reps)
             with profiled(app, args.profile == "py-spy"):
-                samples = asyncio.run(open_loop(app.base_url, "open", args.leads, args.rate))
+                samples = asyncio.run(open_loop([app.base_url], "open", args.leads, args.rate))
             match_dms(slack, samples, wait=DM_WAIT_SECONDS)
             title = (
                 f"open loop: {args.leads} leads at {args.rate:g}/s, push team of {args.reps} reps"

@@ -39,12 +39,13 @@ from pathlib import Path
 import httpx
 from common import machine
 from intake import (
-    API_KEY,
     DM_WAIT_SECONDS,
     Sample,
+    client_for,
     config_yaml,
     lead_body,
     match_dms,
+    open_loop,
     post_one,
     report_run,
 )
@@ -136,42 +137,10 @@ def replicas(
 
 
 def _clients(apps: list[AppProcess], connections: int) -> list[httpx.AsyncClient]:
-    return [
-        httpx.AsyncClient(
-            base_url=app.base_url,
-            headers={"Authorization": f"Bearer {API_KEY}"},
-            timeout=60.0,
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-        )
-        for app in apps
-    ]
+    return [client_for(app.base_url, connections) for app in apps]
 
 
-async def open_loop(apps: list[AppProcess], run: str, leads: int, rate: float) -> list[Sample]:
-    """Lead i at start + i/rate to replica i mod N, whatever the answers do."""
-    clients = _clients(apps, connections=256)
-    samples: list[Sample] = []
-    tasks = []
-    try:
-        origin = time.monotonic() + 0.2
-        for index in range(leads):
-            sample = Sample(index, scheduled=origin + index / rate)
-            samples.append(sample)
-            delay = sample.scheduled - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            client = clients[index % len(clients)]
-            tasks.append(asyncio.create_task(post_one(client, sample, lead_body(run, index))))
-        await asyncio.gather(*tasks)
-    finally:
-        for client in clients:
-            await client.aclose()
-    return samples
-
-
-async def closed_loop(
-    apps: list[AppProcess], run: str, leads: int, senders: int
-) -> list[Sample]:
+async def closed_loop(apps: list[AppProcess], run: str, leads: int, senders: int) -> list[Sample]:
     """`senders` clients each post their next lead as soon as the last one answered, to
     the next replica in a shared round-robin (the load balancer's job)."""
     clients = _clients(apps, connections=senders)
@@ -202,9 +171,7 @@ def warm_up(apps: list[AppProcess], slack: FakeSlack, reps: int) -> None:
 # ---------------------------------------------------------------- one configuration
 
 
-def measure(
-    setup: Setup, args: argparse.Namespace, workdir: Path, slack: FakeSlack
-) -> Figures:
+def measure(setup: Setup, args: argparse.Namespace, workdir: Path, slack: FakeSlack) -> Figures:
     where = workdir / f"{setup.backend}-{setup.replicas}"
     where.mkdir(parents=True, exist_ok=True)
     with database(setup, where, args.postgres_url) as url:
@@ -212,10 +179,13 @@ def measure(
         with replicas(setup, url, where, slack, args.reps) as apps:
             warm_up(apps, slack, args.reps)
             run = f"open-{setup.backend}-{setup.replicas}"
-            samples = asyncio.run(open_loop(apps, run, args.leads, args.rate))
+            samples = asyncio.run(
+                open_loop([app.base_url for app in apps], run, args.leads, args.rate)
+            )
             match_dms(slack, samples, wait=DM_WAIT_SECONDS)
-            opened = report_run(f"{setup.label}: open loop, {args.leads} at {args.rate:g}/s",
-                                samples)
+            opened = report_run(
+                f"{setup.label}: open loop, {args.leads} at {args.rate:g}/s", samples
+            )
             failed = sum(1 for s in samples if s.status not in (200, 201))
             time.sleep(3)
             slack.reset()
@@ -226,8 +196,7 @@ def measure(
             cpu_used = sum(cpu_seconds(app.pid) for app in apps) - cpu_before
             match_dms(slack, samples, wait=DM_WAIT_SECONDS)
             sustained = report_run(
-                f"{setup.label}: sustained, {args.sustained_leads} leads, {args.clients} "
-                "clients",
+                f"{setup.label}: sustained, {args.sustained_leads} leads, {args.clients} clients",
                 samples,
             )
             peak, _ = channel_peaks(slack.delivered("chat.postMessage"), PEAK_WINDOW)
@@ -272,8 +241,8 @@ def table(results: list[Figures]) -> None:
         "the fake Slack.\n"
         "   app CPU s/1k = CPU seconds all replicas together spent per 1,000 sustained leads.\n"
         f"   DMs/rep/10s = most DMs one rep's channel got within {PEAK_WINDOW:g} s in the "
-        f"sustained phase; one dispatcher's per-channel budget allows {_allowance():g}\n"
-        "   (each replica budgets on its own, so N replicas can post up to N times that).\n"
+        f"sustained phase; the per-channel budget allows {_allowance():g}, shared by the\n"
+        "   live replicas (each keeps to 1/N of it through the outbox_senders heartbeat).\n"
         f"   All replicas, PostgreSQL, the fake Slack and this load generator share the same "
         f"{machine()['nproc']} cores: more replicas cannot add CPU here, so leads/s shows\n"
         "   what coordinating through one database costs, not what more machines would buy. "
@@ -313,7 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sustained-leads", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=32, help="sustained clients (32)")
     parser.add_argument(
-        "--reps", type=int, default=100,
+        "--reps",
+        type=int,
+        default=100,
         help="push team size (100): each DM channel takes about one post a second",
     )
     parser.add_argument("--skip-sqlite", action="store_true")

@@ -57,7 +57,8 @@ def slope_per_minute(points: list[tuple[float, float]]) -> float:
 
 
 def one_process_allowance(window: float) -> float:
-    """Posts one dispatcher lets through to one channel within `window` seconds."""
+    """Posts one channel may get within `window` seconds: the per-channel budget, which the
+    live replicas share (each keeps to 1/N of it)."""
     try:
         from bot.worker.outbox import RateBudget
 
@@ -95,8 +96,8 @@ def report(result: SoakResult, plan: SoakPlan, replicas: int) -> bool:
     )
     for window, (count, channel) in sorted(result.channel_peaks.items()):
         print(
-            f"   busiest channel within {window:g} s: {count} posts ({channel}); one process's "
-            f"budget allows {one_process_allowance(window):g}"
+            f"   busiest channel within {window:g} s: {count} posts ({channel}); the "
+            f"replicas' shared budget allows {one_process_allowance(window):g}"
         )
     print("\n== exactly once (counted at the fake Slack)")
     print(f"   outbox keys delivered more than once: {len(result.doubled_keys)}")
