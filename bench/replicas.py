@@ -57,7 +57,12 @@ from tests.support.databases import (
     drop_postgres_database,
 )
 from tests.support.fake_slack import FakeSlack
-from tests.support.soak import SLACK_RATE_SCALE, channel_peaks, start_replicas
+from tests.support.soak import (
+    SLACK_RATE_SCALE,
+    channel_allowance,
+    channel_peaks,
+    start_replicas,
+)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PEAK_WINDOW = 10.0
@@ -241,24 +246,15 @@ def table(results: list[Figures]) -> None:
         "the fake Slack.\n"
         "   app CPU s/1k = CPU seconds all replicas together spent per 1,000 sustained leads.\n"
         f"   DMs/rep/10s = most DMs one rep's channel got within {PEAK_WINDOW:g} s in the "
-        f"sustained phase; the per-channel budget allows {_allowance():g}, shared by the\n"
-        "   live replicas (each keeps to 1/N of it through the outbox_senders heartbeat).\n"
+        "sustained phase; the per-channel budget allows "
+        f"{channel_allowance(PEAK_WINDOW):g}, shared by the live replicas\n"
+        "   (each keeps to 1/N of it through the outbox_senders heartbeat).\n"
         f"   All replicas, PostgreSQL, the fake Slack and this load generator share the same "
         f"{machine()['nproc']} cores: more replicas cannot add CPU here, so leads/s shows\n"
         "   what coordinating through one database costs, not what more machines would buy. "
         "On separate hosts each replica brings its own cores and the ceiling becomes\n"
         "   PostgreSQL's commit rate and the routing advisory lock."
     )
-
-
-def _allowance() -> float:
-    try:
-        from bot.worker.outbox import RateBudget
-
-        budget = RateBudget()
-        return budget.burst + PEAK_WINDOW * budget.per_second
-    except (ImportError, AttributeError, TypeError):  # the outbox's budget was reshaped
-        return float("nan")
 
 
 def parse_setups(text: str) -> list[Setup]:

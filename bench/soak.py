@@ -34,6 +34,7 @@ from tests.support.soak import (
     SoakPlan,
     SoakResult,
     SoakSample,
+    channel_allowance,
     config_yaml,
     run_soak,
     start_replicas,
@@ -54,18 +55,6 @@ def slope_per_minute(points: list[tuple[float, float]]) -> float:
     if spread == 0:
         return 0.0
     return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread * 60
-
-
-def one_process_allowance(window: float) -> float:
-    """Posts one channel may get within `window` seconds: the per-channel budget, which the
-    live replicas share (each keeps to 1/N of it)."""
-    try:
-        from bot.worker.outbox import RateBudget
-
-        budget = RateBudget()
-        return budget.burst + window * budget.per_second
-    except (ImportError, AttributeError, TypeError):  # the outbox's budget was reshaped
-        return float("nan")
 
 
 def verdict(ok: bool) -> str:
@@ -97,7 +86,7 @@ def report(result: SoakResult, plan: SoakPlan, replicas: int) -> bool:
     for window, (count, channel) in sorted(result.channel_peaks.items()):
         print(
             f"   busiest channel within {window:g} s: {count} posts ({channel}); the "
-            f"replicas' shared budget allows {one_process_allowance(window):g}"
+            f"replicas' shared budget allows {channel_allowance(window):g}"
         )
     print("\n== exactly once (counted at the fake Slack)")
     print(f"   outbox keys delivered more than once: {len(result.doubled_keys)}")

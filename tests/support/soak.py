@@ -36,6 +36,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.worker.outbox import RateBudget
 from storage import tables as t
 from storage.engine import create_engine
 
@@ -444,6 +445,13 @@ def outbox_key(call: SlackCall) -> str | None:
 
 
 PEAK_WINDOWS = (1.0, 10.0)
+
+
+def channel_allowance(window: float) -> float:
+    """Posts one channel may get within `window` seconds under the outbox's per-channel
+    budget (its burst, then its pace), which the live replicas share between them."""
+    budget = RateBudget()
+    return budget.burst + window * budget.per_second
 
 
 def channel_peaks(calls: Sequence[SlackCall], window: float) -> tuple[int, str]:
