@@ -85,10 +85,12 @@ def _bursting(now: datetime, policy: DigestPolicy) -> Any:
 
 
 def held_for_digest(now: datetime, policy: DigestPolicy) -> Any:
-    """First cards for a target mid-burst: senders leave them to the next fold, or one
-    committed between a fold and a claim would slip out alone."""
+    """Foldable cards for a target mid-burst: senders leave them to the next fold, or one
+    committed between a fold and a claim would slip out alone. Only foldable ones: a
+    card already tried (a retry after a 5xx) can never fold, so holding it would keep it
+    from Slack for as long as the target's bursts go on."""
     return and_(
-        _announcement(),
+        _foldable(),
         _o.c.target.in_(_bursting(now, policy)),
     )
 

@@ -147,3 +147,22 @@ async def test_escalation_cards_are_urgent_and_never_folded(stack: Stack) -> Non
         assert await uow.digests.fold(NOW, DIGEST) == 0
     async with stack.db.snapshot() as uow:
         assert not await uow.digests.bursts(NOW, DIGEST)
+
+
+async def test_a_card_being_retried_is_not_held_by_a_burst_to_its_target(
+    stack: Stack, fake_slack: FakeSlack
+) -> None:
+    """A card that failed once can never fold; a burst opening a digest for its target
+    must not keep it from its retry (it used to wait as long as the bursts went on)."""
+    fake_slack.fail("chat.postMessage", "internal_error", status=500)
+    await _pull_leads(stack, 1)
+    await stack.drain()  # tried once: Slack said 500, so it backs off for up to a second
+    await _pull_leads(stack, 22, start=1)
+    await stack.drain()  # the burst opens a digest for the same channel
+    stack.dispatcher.now = lambda: NOW + timedelta(seconds=1.5)  # backoff over, burst not
+    await stack.drain()
+    cards = [call for call in fake_slack.delivered("chat.postMessage") if call.params["blocks"]]
+    assert [call.params["channel"] for call in cards] == ["C0HEALTH"]
+    stack.dispatcher.now = lambda: NOW + timedelta(seconds=4)
+    await stack.drain()
+    assert _told(fake_slack) == {"C0HEALTH": 22}
