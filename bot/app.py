@@ -50,7 +50,6 @@ from bot.slack.stats_listeners import register_stats
 from bot.worker.alarm import TimerAlarm
 from bot.worker.outbox import OutboxDispatcher
 from bot.worker.timers import TimerSweeper
-from bot.worker.weekly_digest import WeeklyDigestScheduler
 from domain.config import load_config
 from storage.migrate import upgrade_to_head
 from storage.uow import Database
@@ -58,6 +57,7 @@ from storage.uow import Database
 log = logging.getLogger(__name__)
 SLACK_API_URL = "https://slack.com/api/"
 HOUSEKEEPING_EVERY = timedelta(minutes=10)  # retention erasure, old Slack delivery keys
+DIGEST_CHECK_EVERY = timedelta(minutes=1)  # is a team's weekly digest hour here?
 
 
 class Application:
@@ -93,15 +93,13 @@ class Application:
         self.stats = StatsService(
             self.db, self.configs, self.clock.now, self.dispatcher.wake, self.timezones.zone
         )
-        self.weekly_digests = WeeklyDigestScheduler(
-            WeeklyDigestService(
-                self.db,
-                self.configs,
-                self.clock.now,
-                self.dispatcher.wake,
-                self.stats,
-                self.timezones.zone,
-            )
+        self.weekly_digests = WeeklyDigestService(
+            self.db,
+            self.configs,
+            self.clock.now,
+            self.dispatcher.wake,
+            self.stats,
+            self.timezones.zone,
         )
         self.bolt = AsyncApp(
             client=self.client,
@@ -182,26 +180,31 @@ class Application:
             timeout=aiohttp.ClientTimeout(total=self.client.timeout)
         )
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
-        self._tasks.append(asyncio.create_task(self.weekly_digests.run(), name="weekly_digest"))
         self.alarm.start()
+        self._periodic("weekly-digest", DIGEST_CHECK_EVERY, self.weekly_digests.queue_due)
         if self.settings.retention is not None:
-            self._housekeeping("retention", self.privacy.erase_expired, self.settings.retention)
+            self._periodic(
+                "retention", HOUSEKEEPING_EVERY, self.privacy.erase_expired, self.settings.retention
+            )
         if self.settings.socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             self._socket_handler = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token)
             await self._socket_handler.connect_async()
             log.info("connected to Slack in Socket Mode")
-            self._housekeeping("slack-deliveries", self.dedupe.forget_old)
+            self._periodic("slack-deliveries", HOUSEKEEPING_EVERY, self.dedupe.forget_old)
 
-    def _housekeeping(self, job_id: str, job: Callable[..., Awaitable[Any]], *args: Any) -> None:
-        """Run `job` now and every HOUSEKEEPING_EVERY on this replica; every replica runs
-        it, which is safe because each job claims its rows in the database."""
+    def _periodic(
+        self, job_id: str, every: timedelta, job: Callable[..., Awaitable[Any]], *args: Any
+    ) -> None:
+        """Run `job` now and then every `every` on this replica (APScheduler logs a failure
+        and the next run retries); every replica runs it, which is safe because each job
+        claims its rows, or its outbox keys, in the database."""
         self.alarm.scheduler.add_job(
             job,
             "interval",
             args=list(args),
-            seconds=HOUSEKEEPING_EVERY.total_seconds(),
+            seconds=every.total_seconds(),
             next_run_time=self.clock.now(),
             id=job_id,
             max_instances=1,
@@ -211,7 +214,6 @@ class Application:
     async def stop_workers(self) -> None:
         self.alarm.stop()
         self.dispatcher.stop()
-        self.weekly_digests.stop()
         if self._socket_handler is not None:
             await self._socket_handler.close_async()
         for task in self._tasks:
