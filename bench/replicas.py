@@ -26,27 +26,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from common import machine
 from intake import (
     DM_WAIT_SECONDS,
-    Sample,
-    client_for,
+    closed_loop,
     config_yaml,
-    lead_body,
     match_dms,
     open_loop,
-    post_one,
     report_run,
 )
 
@@ -141,33 +136,11 @@ def replicas(
 # ---------------------------------------------------------------- load
 
 
-def _clients(apps: list[AppProcess], connections: int) -> list[httpx.AsyncClient]:
-    return [client_for(app.base_url, connections) for app in apps]
-
-
-async def closed_loop(apps: list[AppProcess], run: str, leads: int, senders: int) -> list[Sample]:
-    """`senders` clients each post their next lead as soon as the last one answered, to
-    the next replica in a shared round-robin (the load balancer's job)."""
-    clients = _clients(apps, connections=senders)
-    samples = [Sample(index, scheduled=0.0) for index in range(leads)]
-    queue = iter(samples)
-    turn: Callable[[], httpx.AsyncClient] = itertools.cycle(clients).__next__
-
-    async def sender() -> None:
-        for sample in queue:
-            await post_one(turn(), sample, lead_body(run, sample.index))
-
-    try:
-        await asyncio.gather(*(sender() for _ in range(senders)))
-    finally:
-        for client in clients:
-            await client.aclose()
-    return samples
-
-
 def warm_up(apps: list[AppProcess], slack: FakeSlack, reps: int) -> None:
     """One lead per rep, spread over the replicas: imports, pools and DM channels warm."""
-    samples = asyncio.run(closed_loop(apps, "warmup", reps, senders=len(apps)))
+    samples = asyncio.run(
+        closed_loop([app.base_url for app in apps], "warmup", reps, clients=len(apps))
+    )
     match_dms(slack, samples, wait=60)
     time.sleep(3)  # let every DM channel's posting budget refill before measuring
     slack.reset()
@@ -197,7 +170,9 @@ def measure(setup: Setup, args: argparse.Namespace, workdir: Path, slack: FakeSl
 
             cpu_before = sum(cpu_seconds(app.pid) for app in apps)
             run = f"sustained-{setup.backend}-{setup.replicas}"
-            samples = asyncio.run(closed_loop(apps, run, args.sustained_leads, args.clients))
+            samples = asyncio.run(
+                closed_loop([app.base_url for app in apps], run, args.sustained_leads, args.clients)
+            )
             cpu_used = sum(cpu_seconds(app.pid) for app in apps) - cpu_before
             match_dms(slack, samples, wait=DM_WAIT_SECONDS)
             sustained = report_run(
