@@ -374,7 +374,7 @@ def _match_digest(call: SlackCall, samples: list[Sample]) -> None:
 
 def warm_up(app: AppProcess, slack: FakeSlack, reps: int) -> None:
     """One lead per rep first: imports, caches and DM channels opened, outside the figures."""
-    samples = asyncio.run(closed_loop(app.base_url, "warmup", reps * WARMUP_LEADS_PER_REP, 1))
+    samples = asyncio.run(closed_loop([app.base_url], "warmup", reps * WARMUP_LEADS_PER_REP, 1))
     match_dms(slack, samples, wait=60)
     time.sleep(3)  # let every DM channel's posting budget refill before measuring
     slack.reset()
