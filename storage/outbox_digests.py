@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
 
 from storage import tables as t
 from storage.repositories import _Repository
@@ -123,7 +123,9 @@ class DigestRepository(_Repository):
     async def fold(self, now: datetime, policy: DigestPolicy) -> int:
         """Fold waiting cards into digests: into the target's open digest if it has one,
         else into a new one when `threshold` cards wait or the target is mid-burst.
-        Returns how many were folded."""
+        Returns how many were folded. A fixed number of statements however many targets
+        fold at once (an import spread over 100 reps used to take one UPDATE each, each
+        scanning the pending rows, under the write lock intake waits for)."""
         query = select(_o.c.id, _o.c.target, _o.c.created_at).where(_open_digest())
         if self.is_postgres:  # a sender claiming it waits, then finds it taken
             query = query.with_for_update()
@@ -132,44 +134,58 @@ class DigestRepository(_Repository):
         waiting = await self.connection.execute(
             select(_o.c.target, func.count()).where(_foldable()).group_by(_o.c.target)
         )
-        folded = 0
+        digest_of: dict[str, int] = {}
+        postponed: list[dict[str, Any]] = []  # a card joins: wait `quiet` more, to `max_hold`
+        to_open: list[str] = []
         for target, count in waiting.all():
             digest = open_digests.get(target)
-            if digest is None and count < policy.threshold and target not in bursting:
-                continue
-            if digest is None:
-                digest_id = await self._open(target, now, policy)
-            else:
-                digest_id = digest.id
+            if digest is not None:
+                digest_of[target] = digest.id
                 due = min(digest.created_at + policy.max_hold, now + policy.quiet)
-                await self.connection.execute(
-                    update(_o).where(_o.c.id == digest_id).values(next_attempt_at=due)
-                )
-            result = await self.connection.execute(
+                postponed.append({"row_id": digest.id, "due": due})
+            elif count >= policy.threshold or target in bursting:
+                to_open.append(target)
+        if not digest_of and not to_open:
+            return 0
+        if postponed:
+            await self.connection.execute(
                 update(_o)
-                .where(_foldable(), _o.c.target == target)
-                .values(state="digested", digest_id=digest_id)
+                .where(_o.c.id == bindparam("row_id"))
+                .values(next_attempt_at=bindparam("due")),
+                postponed,
             )
-            folded += result.rowcount
-        return folded
-
-    async def _open(self, target: str, now: datetime, policy: DigestPolicy) -> int:
+        digest_of |= await self._open(to_open, now, policy)
         result = await self.connection.execute(
-            insert(_o)
-            .values(
-                created_at=now,
-                dedup_key=f"digest:{target}:{uuid.uuid4().hex}",
-                lead_id=None,
-                kind="digest",
-                target=target,
-                payload={},
-                state="pending",
-                attempts=0,
-                next_attempt_at=now + policy.quiet,
-            )
-            .returning(_o.c.id)
+            update(_o)
+            .where(_foldable(), _o.c.target.in_(list(digest_of)))
+            .values(state="digested", digest_id=case(digest_of, value=_o.c.target))
         )
-        return int(result.scalar_one())
+        return result.rowcount
+
+    async def _open(
+        self, targets: list[str], now: datetime, policy: DigestPolicy
+    ) -> dict[str, int]:
+        """New digests, one per target: target -> its digest's id."""
+        if not targets:
+            return {}
+        result = await self.connection.execute(
+            insert(_o).returning(_o.c.target, _o.c.id),
+            [
+                {
+                    "created_at": now,
+                    "dedup_key": f"digest:{target}:{uuid.uuid4().hex}",
+                    "lead_id": None,
+                    "kind": "digest",
+                    "target": target,
+                    "payload": {},
+                    "state": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now + policy.quiet,
+                }
+                for target in targets
+            ],
+        )
+        return {target: digest_id for target, digest_id in result.all()}
 
     async def parts(self, digest_id: int) -> Sequence[DigestPart]:
         """What a digest holds, by team and lead type (largest first)."""

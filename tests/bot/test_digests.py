@@ -166,3 +166,42 @@ async def test_a_card_being_retried_is_not_held_by_a_burst_to_its_target(
     stack.dispatcher.now = lambda: NOW + timedelta(seconds=4)
     await stack.drain()
     assert _told(fake_slack) == {"C0HEALTH": 22}
+
+
+async def test_one_fold_serves_many_targets_each_into_its_own_digest(stack: Stack) -> None:
+    """A fold over many targets at once: a target with an open digest adds to it, crowded
+    ones get a digest each, a quiet one is left alone; every card to its target's."""
+
+    def cards(target: str, count: int, first: int = 0) -> list[dict[str, object]]:
+        return [
+            {
+                "dedup_key": f"lead_card:{target}-{index}:{target}",
+                "kind": "lead_card",
+                "target": target,
+                "lead_id": f"{target}-{index}",
+                "payload": {},
+            }
+            for index in range(first, first + count)
+        ]
+
+    async with stack.db.transaction() as uow:
+        await uow.outbox.add_many(cards("U0OPEN", 10), NOW)
+        assert await uow.digests.fold(NOW, DIGEST) == 10
+        crowded = [f"U0REP{n}" for n in range(30)]
+        await uow.outbox.add_many(
+            cards("U0OPEN", 2, first=10)
+            + [card for target in crowded for card in cards(target, 10)]
+            + cards("U0QUIET", 3),
+            NOW + timedelta(seconds=1),
+        )
+        assert await uow.digests.fold(NOW + timedelta(seconds=1), DIGEST) == 2 + 300
+    rows = await stack.outbox()
+    digests = {row.id: row for row in rows if row.kind == "digest"}
+    assert sorted(row.target for row in digests.values()) == sorted(["U0OPEN", *crowded])
+    folded = [row for row in rows if row.kind == "lead_card" and row.state == "digested"]
+    assert all(digests[row.digest_id].target == row.target for row in folded)
+    assert Counter(row.target for row in folded)["U0OPEN"] == 12
+    opened_first = next(row for row in digests.values() if row.target == "U0OPEN")
+    assert opened_first.next_attempt_at == NOW + timedelta(seconds=1) + DIGEST.quiet
+    quiet = [row.state for row in rows if row.target == "U0QUIET"]
+    assert quiet == ["pending"] * 3
