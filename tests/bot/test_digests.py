@@ -7,27 +7,15 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
-from bot.services.configuration import ConfigService
 from bot.worker.outbox import DIGEST, OutboxDispatcher
 from storage import tables as t
 from storage.uow import Database
-from tests.bot.test_dead_letters import CONFIG, NOW, Stack
-from tests.storage import migrated
+from tests.bot.outbox_stack import NOW, Stack
 from tests.support.fake_slack import FakeSlack
-
-
-@pytest.fixture
-async def stack(db_url: str, fake_slack: FakeSlack) -> AsyncIterator[Stack]:
-    async with migrated(db_url) as db:
-        async with db.transaction() as uow:
-            await ConfigService().save(uow, CONFIG, "test", NOW, "test")
-        yield Stack(db, fake_slack)
 
 
 def _told(fake: FakeSlack) -> Counter[str]:

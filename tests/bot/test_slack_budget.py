@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.services.configuration import ConfigService
 from bot.worker.outbox import RateBudget, WorkspaceBudget
-from tests.bot.test_dead_letters import CONFIG, NOW, Stack
+from tests.bot.outbox_stack import CONFIG, NOW, Stack
 from tests.storage import migrated
 from tests.support.databases import sqlite_url
 from tests.support.fake_slack import FakeSlack
