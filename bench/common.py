@@ -35,6 +35,16 @@ def machine() -> dict[str, str]:
     }
 
 
+def start_report(title: str, workdir_prefix: str) -> Path:
+    """A fresh work dir, and the report's head: the title, the machine, the work dir."""
+    workdir = Path(tempfile.mkdtemp(prefix=workdir_prefix))
+    print(title)
+    for key, value in machine().items():
+        print(f"   {key:15} {value}")
+    print(f"   work dir        {workdir}")
+    return workdir
+
+
 def machine_line() -> str:
     facts = machine()
     return (

@@ -38,7 +38,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -46,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from common import machine
+from common import machine, start_report
 from sqlalchemy import Column, Integer, MetaData, Table, Text, insert
 
 from storage.engine import create_engine
@@ -477,11 +476,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
 
-    workdir = Path(tempfile.mkdtemp(prefix="leadrouter-bench-"))
-    print("Leadrouter intake benchmark")
-    for key, value in machine().items():
-        print(f"   {key:15} {value}")
-    print(f"   work dir        {workdir}")
+    workdir = start_report("Leadrouter intake benchmark", "leadrouter-bench-")
     if args.app_command:
         print(f"   app command     {shlex.join(args.app_command)}")
 

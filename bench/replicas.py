@@ -28,14 +28,13 @@ import argparse
 import asyncio
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import machine
+from common import machine, start_report
 from intake import (
     DM_WAIT_SECONDS,
     closed_loop,
@@ -264,11 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.postgres_url:
         parser.error(f"needs a PostgreSQL server: set {POSTGRES_ENV} or pass --postgres-url")
 
-    workdir = Path(tempfile.mkdtemp(prefix="leadrouter-replicas-"))
-    print("Leadrouter replicas benchmark")
-    for key, value in machine().items():
-        print(f"   {key:15} {value}")
-    print(f"   work dir        {workdir}")
+    workdir = start_report("Leadrouter replicas benchmark", "leadrouter-replicas-")
     print(
         f"   Slack budget    the fake stands for a workspace granted {SLACK_RATE_SCALE:g}x "
         "Slack's default per-method tiers (LEADROUTER_SLACK_RATE_SCALE)"

@@ -22,10 +22,8 @@ import asyncio
 import os
 import shutil
 import statistics
-import tempfile
-from pathlib import Path
 
-from common import machine
+from common import start_report
 
 from tests.support.databases import POSTGRES_ENV, create_postgres_database, drop_postgres_database
 from tests.support.fake_slack import FakeSlack
@@ -147,11 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.postgres_url:
         parser.error(f"needs a PostgreSQL server: set {POSTGRES_ENV} or pass --postgres-url")
     plan = SoakPlan(rate=args.rate, seconds=args.minutes * 60)
-    workdir = Path(tempfile.mkdtemp(prefix="leadrouter-soak-"))
-    print("Leadrouter soak")
-    for key, value in machine().items():
-        print(f"   {key:15} {value}")
-    print(f"   work dir        {workdir}")
+    workdir = start_report("Leadrouter soak", "leadrouter-soak-")
     print(
         f"   plan            {args.replicas} replicas on PostgreSQL, {args.minutes:g} min at "
         f"{args.rate:g} leads/s; {plan.teams} teams ({plan.pull_teams} pull) of 6 reps; "
