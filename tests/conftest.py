@@ -6,6 +6,7 @@ the very same database matrix.
 
 - ``fake_slack``: a started :class:`FakeSlack`, stopped after the test.
 - ``postgres_url``: the server in ``LEADROUTER_TEST_POSTGRES_URL`` (skips when unset).
+- ``postgres_db``: a new, empty database on that server, dropped after the test.
 - ``db_url``: parametrized ``sqlite`` (a fresh file) and ``postgres`` (a fresh database,
   dropped afterwards; skipped without a server). Tests using it run once per backend.
 - ``start_app``: a factory starting ``leadrouter serve`` subprocesses wired to
@@ -66,13 +67,18 @@ def postgres_url() -> str:
         pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
     ]
 )
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty database URL (SQLAlchemy async form), once per backend."""
     if request.param == "sqlite":
-        yield sqlite_url(tmp_path / "lr.db")
-        return
-    server = request.getfixturevalue("postgres_url")
-    url = create_postgres_database(server)
+        return sqlite_url(tmp_path / "lr.db")
+    return str(request.getfixturevalue("postgres_db"))
+
+
+@pytest.fixture
+def postgres_db(postgres_url: str) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server, dropped after the test (its
+    sessions cut, so a replica still running cannot keep it)."""
+    url = create_postgres_database(postgres_url)
     try:
         yield url
     finally:

@@ -14,7 +14,6 @@ import pytest
 from tests.e2e.conftest import ALWAYS_ON_CONFIG
 from tests.e2e.test_admin import submit, team_values
 from tests.support.app_process import AppProcess
-from tests.support.databases import create_postgres_database, drop_postgres_database
 from tests.support.fake_slack import FakeSlack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -39,30 +38,29 @@ def save_weight(app: AppProcess, base: int, weight: int) -> dict[str, Any]:
 
 
 def test_two_replicas_saving_the_same_team_never_both_win(
-    fake_slack: FakeSlack, tmp_path: Path, postgres_url: str
+    fake_slack: FakeSlack, tmp_path: Path, postgres_db: str
 ) -> None:
     config = tmp_path / "config.yml"
     config.write_text(ALWAYS_ON_CONFIG)
-    url = create_postgres_database(postgres_url)
-    try:
-        apps = [
-            AppProcess(
-                db_url=url, config_path=config, slack_api_url=fake_slack.url, log_dir=tmp_path / n
-            )
-            for n in ("a", "b")
-        ]
-        with apps[0], apps[1], ThreadPoolExecutor(max_workers=2) as pool:
-            base = int(apps[0].post_lead({"email": "v@x.io"}).json()["decision"]["config_version"])
-            for round_ in range(ROUNDS):
-                # Both edits differ from the current team, so neither is a no-op.
-                weights = (10 * round_ + 2, 10 * round_ + 3)
-                acks = list(pool.map(save_weight, apps, (base, base), weights))
-                outcomes = sorted(ack["response_action"] for ack in acks)
-                assert outcomes == ["errors", "update"], (round_, acks)
-                (refused,) = [ack for ack in acks if ack["response_action"] == "errors"]
-                assert "changed by @U0ADMIN" in refused["errors"]["name"]
-                (saved,) = [ack for ack in acks if ack["response_action"] == "update"]
-                text = saved["view"]["blocks"][0]["text"]["text"]
-                base = int(text.split("configuration version ")[1].split(".")[0])
-    finally:
-        drop_postgres_database(url)
+    apps = [
+        AppProcess(
+            db_url=postgres_db,
+            config_path=config,
+            slack_api_url=fake_slack.url,
+            log_dir=tmp_path / n,
+        )
+        for n in ("a", "b")
+    ]
+    with apps[0], apps[1], ThreadPoolExecutor(max_workers=2) as pool:
+        base = int(apps[0].post_lead({"email": "v@x.io"}).json()["decision"]["config_version"])
+        for round_ in range(ROUNDS):
+            # Both edits differ from the current team, so neither is a no-op.
+            weights = (10 * round_ + 2, 10 * round_ + 3)
+            acks = list(pool.map(save_weight, apps, (base, base), weights))
+            outcomes = sorted(ack["response_action"] for ack in acks)
+            assert outcomes == ["errors", "update"], (round_, acks)
+            (refused,) = [ack for ack in acks if ack["response_action"] == "errors"]
+            assert "changed by @U0ADMIN" in refused["errors"]["name"]
+            (saved,) = [ack for ack in acks if ack["response_action"] == "update"]
+            text = saved["view"]["blocks"][0]["text"]["text"]
+            base = int(text.split("configuration version ")[1].split(".")[0])

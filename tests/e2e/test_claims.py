@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from tests.support.app_process import AppProcess
-from tests.support.databases import create_postgres_database, drop_postgres_database
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_signing import (
     block_action_body,
@@ -139,29 +138,25 @@ def test_fifty_reps_claim_at_once_and_exactly_one_wins(app: AppProcess, fake_sla
 
 @pytest.mark.postgres
 def test_claim_storm_across_two_replicas_on_postgres(
-    fake_slack: FakeSlack, config_path: Path, tmp_path: Path, postgres_url: str
+    fake_slack: FakeSlack, config_path: Path, tmp_path: Path, postgres_db: str
 ):
-    url = create_postgres_database(postgres_url)
-    try:
-        first = AppProcess(
-            db_url=url,
-            config_path=config_path,
-            slack_api_url=fake_slack.url,
-            log_dir=tmp_path / "a",
-        )
-        second = AppProcess(
-            db_url=url,
-            config_path=config_path,
-            slack_api_url=fake_slack.url,
-            log_dir=tmp_path / "b",
-        )
-        with first, second:
-            lead = first.post_lead({"email": "storm@x.io"}).json()
-            ts = _posted_card(fake_slack, "C0PULL")
-            statuses = _storm([first, second], fake_slack, lead["id"], ts)
-            _assert_one_winner(first, fake_slack, lead["id"], statuses)
-    finally:
-        drop_postgres_database(url)
+    first = AppProcess(
+        db_url=postgres_db,
+        config_path=config_path,
+        slack_api_url=fake_slack.url,
+        log_dir=tmp_path / "a",
+    )
+    second = AppProcess(
+        db_url=postgres_db,
+        config_path=config_path,
+        slack_api_url=fake_slack.url,
+        log_dir=tmp_path / "b",
+    )
+    with first, second:
+        lead = first.post_lead({"email": "storm@x.io"}).json()
+        ts = _posted_card(fake_slack, "C0PULL")
+        statuses = _storm([first, second], fake_slack, lead["id"], ts)
+        _assert_one_winner(first, fake_slack, lead["id"], statuses)
 
 
 def test_release_reopens_the_card_and_claiming_again_works(app: AppProcess, fake_slack: FakeSlack):

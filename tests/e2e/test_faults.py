@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.support.app_process import AppProcess
-from tests.support.databases import create_postgres_database, drop_postgres_database
 from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.e2e
@@ -158,13 +157,6 @@ def _post_all(
         return [lead_id for lead_id in pool.map(post, range(count)) if lead_id]
 
 
-@pytest.fixture
-def pg_url(postgres_url: str) -> Iterator[str]:
-    url = create_postgres_database(postgres_url)
-    yield url
-    drop_postgres_database(url)
-
-
 def test_random_slack_faults_and_a_deactivated_rep(app: AppProcess, fake_slack: FakeSlack):
     fake_slack.chaos(rate=0.25, seed=9, timeout_seconds=1.0)
     fake_slack.fail(  # Bob left the company: his DMs fail for good
@@ -197,7 +189,7 @@ def test_random_slack_faults_and_a_deactivated_rep(app: AppProcess, fake_slack: 
 
 @pytest.mark.postgres
 def test_database_connections_cut_mid_transaction(
-    fake_slack: FakeSlack, always_on_config: Path, tmp_path: Path, pg_url: str
+    fake_slack: FakeSlack, always_on_config: Path, tmp_path: Path, postgres_db: str
 ):
     fake_slack.chaos(rate=0.1, seed=3, timeout_seconds=1.0)
     stop = threading.Event()
@@ -208,14 +200,14 @@ def test_database_connections_cut_mid_transaction(
         while not stop.wait(0.4):
             cuts += len(
                 _query(
-                    pg_url,
+                    postgres_db,
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                     "WHERE datname = current_database() AND pid <> pg_backend_pid()",
                 )
             )
 
     app = AppProcess(
-        db_url=pg_url,
+        db_url=postgres_db,
         config_path=always_on_config,
         slack_api_url=fake_slack.url,
         log_dir=tmp_path / "app",
@@ -232,25 +224,25 @@ def test_database_connections_cut_mid_transaction(
         assert cuts > 0 and len(lead_ids) > 20, (cuts, len(lead_ids))
         assert app.get("/readyz").status_code == 200  # the pool recovered by itself
         _converge(app, fake_slack, lead_ids, timeout=55)
-        _exactly_once(app, fake_slack, pg_url, lead_ids)
+        _exactly_once(app, fake_slack, postgres_db, lead_ids)
 
 
 @pytest.mark.postgres
 def test_a_replica_sigkilled_under_load(
-    fake_slack: FakeSlack, always_on_config: Path, tmp_path: Path, pg_url: str
+    fake_slack: FakeSlack, always_on_config: Path, tmp_path: Path, postgres_db: str
 ):
     """The survivor takes over the dead replica's leased sends once their lease lapses,
     looking in Slack first for any post the dead one made before dying."""
     fake_slack.chaos(rate=0.1, seed=5, timeout_seconds=1.0)
     fake_slack.delay("chat.postMessage", 0.2)  # sends in flight when the kill lands
     first = AppProcess(
-        db_url=pg_url,
+        db_url=postgres_db,
         config_path=always_on_config,
         slack_api_url=fake_slack.url,
         log_dir=tmp_path / "a",
     )
     second = AppProcess(
-        db_url=pg_url,
+        db_url=postgres_db,
         config_path=always_on_config,
         slack_api_url=fake_slack.url,
         log_dir=tmp_path / "b",
@@ -260,7 +252,7 @@ def test_a_replica_sigkilled_under_load(
         print(f"{len(lead_ids)} of 120 leads accepted around the kill")
         assert not second.running and len(lead_ids) > 60
         _converge(first, fake_slack, lead_ids, timeout=58)
-        _exactly_once(first, fake_slack, pg_url, lead_ids)
+        _exactly_once(first, fake_slack, postgres_db, lead_ids)
 
 
 def test_sqlite_process_sigkilled_mid_transaction_under_load(

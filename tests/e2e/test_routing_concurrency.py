@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.support.app_process import AppProcess
-from tests.support.databases import create_postgres_database, drop_postgres_database
 from tests.support.fake_slack import FakeSlack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -29,29 +28,25 @@ LEADS = 500
 
 
 def test_two_replicas_rotate_like_one(
-    fake_slack: FakeSlack, tmp_path: Path, postgres_url: str
+    fake_slack: FakeSlack, tmp_path: Path, postgres_db: str
 ) -> None:
     config = tmp_path / "weights.yml"
     config.write_text(CONFIG)
-    url = create_postgres_database(postgres_url)
-    try:
-        apps = [
-            AppProcess(
-                db_url=url,
-                config_path=config,
-                slack_api_url=fake_slack.url,
-                log_dir=tmp_path / name,
-            )
-            for name in ("a", "b")
-        ]
-        with apps[0], apps[1], ThreadPoolExecutor(max_workers=16) as pool:
-            responses = list(
-                pool.map(lambda i: apps[i % 2].post_lead({"email": f"c{i}@x.io"}), range(LEADS))
-            )
-        assert [r.status_code for r in responses] == [201] * LEADS
-        counts = Counter(r.json()["owner"] for r in responses)
-        total = sum(WEIGHTS.values())
-        for user, weight in WEIGHTS.items():  # sequential quota rotation is exact to one lead
-            assert abs(counts[user] - LEADS * weight / total) <= 1, counts
-    finally:
-        drop_postgres_database(url)
+    apps = [
+        AppProcess(
+            db_url=postgres_db,
+            config_path=config,
+            slack_api_url=fake_slack.url,
+            log_dir=tmp_path / name,
+        )
+        for name in ("a", "b")
+    ]
+    with apps[0], apps[1], ThreadPoolExecutor(max_workers=16) as pool:
+        responses = list(
+            pool.map(lambda i: apps[i % 2].post_lead({"email": f"c{i}@x.io"}), range(LEADS))
+        )
+    assert [r.status_code for r in responses] == [201] * LEADS
+    counts = Counter(r.json()["owner"] for r in responses)
+    total = sum(WEIGHTS.values())
+    for user, weight in WEIGHTS.items():  # sequential quota rotation is exact to one lead
+        assert abs(counts[user] - LEADS * weight / total) <= 1, counts

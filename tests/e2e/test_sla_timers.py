@@ -134,14 +134,10 @@ def test_sigkill_mid_chain_loses_and_doubles_nothing(sqlite_app: AppProcess, fak
 
 @pytest.mark.postgres
 def test_two_replicas_fire_every_step_exactly_once(
-    fake_slack: FakeSlack, fast_config: Path, tmp_path: Path, postgres_url: str, request
+    fake_slack: FakeSlack, fast_config: Path, tmp_path: Path, postgres_db: str
 ):
-    from tests.support.databases import create_postgres_database, drop_postgres_database
-
-    url = create_postgres_database(postgres_url)
-    request.addfinalizer(lambda: drop_postgres_database(url))
-    first = _app(fake_slack, fast_config, url, tmp_path / "a")
-    second = _app(fake_slack, fast_config, url, tmp_path / "b")
+    first = _app(fake_slack, fast_config, postgres_db, tmp_path / "a")
+    second = _app(fake_slack, fast_config, postgres_db, tmp_path / "b")
     with first, second:
         ids = []
         for index in range(60):
@@ -165,7 +161,7 @@ def test_two_replicas_fire_every_step_exactly_once(
 
 @pytest.mark.postgres
 def test_a_thousand_staggered_chains_on_two_replicas_one_killed(
-    fake_slack: FakeSlack, fast_config: Path, tmp_path: Path, postgres_url: str, request
+    fake_slack: FakeSlack, fast_config: Path, tmp_path: Path, postgres_db: str
 ):
     """The database timeline is the truth for "exactly once": every lead must end with
     each chain step recorded once, though a replica dies while the chains run."""
@@ -173,12 +169,8 @@ def test_a_thousand_staggered_chains_on_two_replicas_one_killed(
 
     import asyncpg
 
-    from tests.support.databases import create_postgres_database, drop_postgres_database
-
-    url = create_postgres_database(postgres_url)
-    request.addfinalizer(lambda: drop_postgres_database(url))
-    first = _app(fake_slack, fast_config, url, tmp_path / "a")
-    second = _app(fake_slack, fast_config, url, tmp_path / "b")
+    first = _app(fake_slack, fast_config, postgres_db, tmp_path / "a")
+    second = _app(fake_slack, fast_config, postgres_db, tmp_path / "b")
     leads = 1000
     with first, second, ThreadPoolExecutor(max_workers=16) as pool:
         statuses = list(
@@ -197,7 +189,7 @@ def test_a_thousand_staggered_chains_on_two_replicas_one_killed(
         second.start()
 
         async def counts() -> tuple[int, int, int]:
-            dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+            dsn = postgres_db.replace("postgresql+asyncpg://", "postgresql://")
             connection = await asyncpg.connect(dsn)
             try:
                 pending = await connection.fetchval(

@@ -9,7 +9,6 @@ two winning claims, and the outbox and the deadlines must drain.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from sqlalchemy import func, select
 
 from storage import tables as t
 from storage.engine import create_engine
-from tests.support.databases import create_postgres_database, drop_postgres_database
 from tests.support.fake_slack import FakeSlack
 from tests.support.soak import SoakPlan, config_yaml, run_soak, start_replicas
 
@@ -36,15 +34,6 @@ PLAN = SoakPlan(
 )
 
 
-@pytest.fixture
-def database(postgres_url: str) -> Iterator[str]:
-    url = create_postgres_database(postgres_url)
-    try:
-        yield url
-    finally:
-        drop_postgres_database(url)
-
-
 async def _config_versions(url: str) -> int:
     engine = create_engine(url)
     try:
@@ -56,15 +45,15 @@ async def _config_versions(url: str) -> int:
 
 
 def test_three_replicas_notify_every_lead_exactly_once_and_drain(
-    fake_slack: FakeSlack, database: str, tmp_path: Path
+    fake_slack: FakeSlack, postgres_db: str, tmp_path: Path
 ) -> None:
     config = tmp_path / "soak.yml"
     config.write_text(config_yaml(PLAN))
-    apps = start_replicas(3, database, config, fake_slack, tmp_path)
+    apps = start_replicas(3, postgres_db, config, fake_slack, tmp_path)
     try:
         # each found the database empty; exactly one may load LEADROUTER_CONFIG
-        assert asyncio.run(_config_versions(database)) == 1
-        result = asyncio.run(run_soak(apps, fake_slack, database, PLAN, drain_timeout=120))
+        assert asyncio.run(_config_versions(postgres_db)) == 1
+        result = asyncio.run(run_soak(apps, fake_slack, postgres_db, PLAN, drain_timeout=120))
     finally:
         for app in apps:
             app.terminate()
