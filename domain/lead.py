@@ -20,6 +20,8 @@ class LeadStatus(StrEnum):
     """Where a lead stands. Terminal states end every SLA clock."""
 
     NEW = "new"
+    NURTURE = "nurture"
+    """Below the MQL line (or sent back by a rep): marketing's, paging nobody."""
     QUEUED = "queued"
     ASSIGNED = "assigned"
     CONTACTED = "contacted"
