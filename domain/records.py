@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.lead import LeadInput, LeadStatus, Method
+from domain.scoring import Scoring
 
 OPEN_STATUSES = (LeadStatus.NEW, LeadStatus.QUEUED, LeadStatus.ASSIGNED)
 """Waiting for first contact: the response SLA clock runs."""
@@ -43,6 +44,10 @@ class LeadRecord:
     events: tuple[LeadEvent, ...] = field(default=())
     erased_at: datetime | None = None
     """When the person's data was erased (GDPR request or retention); None: kept."""
+    scoring: Scoring | None = None
+    """The scoring model's grade, scores and reasons; None when nothing scores."""
+    routed_at: datetime | None = None
+    """When the lead was first handed to sales; None while it is in nurture."""
 
     @property
     def display_name(self) -> str:

@@ -34,6 +34,8 @@ DEFAULT_RECYCLE_REASONS = (
     "just researching",
     "asked to be contacted later",
 )
+MAX_REASONS = 100
+"""A Slack select offers at most 100 options."""
 _TOKEN = re.compile(r"^[a-z0-9_.:-]{1,64}$")
 
 
@@ -128,8 +130,8 @@ class ScoringConfig(_Strict):
     @classmethod
     def _reasons(cls, values: list[str]) -> list[str]:
         cleaned = [value.strip() for value in values]
-        if not cleaned or any(not 0 < len(value) <= 60 for value in cleaned):
-            raise ValueError("expected at least one reason, each 1-60 characters")
+        if not 0 < len(cleaned) <= MAX_REASONS or any(not 0 < len(v) <= 60 for v in cleaned):
+            raise ValueError(f"expected 1-{MAX_REASONS} reasons, each 1-60 characters")
         if len(set(cleaned)) != len(cleaned):
             raise ValueError("a reason is listed twice")
         return cleaned
