@@ -117,11 +117,13 @@ def score_lead(
     `account_owner` when known); `sender_score` is the `score` the sender typed."""
     plan = _plan(model)
     get = facts.get
-    fit_parts = [
-        (criterion.group, criterion.points, criterion.label)
-        for criterion, tests in plan.fit
-        if all(test(get(name)) for name, test in tests)
-    ]
+    fit_parts = []
+    for criterion, tests in plan.fit:  # plain loops: this runs for every lead at intake
+        for name, test in tests:
+            if not test(get(name)):
+                break
+        else:
+            fit_parts.append((criterion.group, criterion.points, criterion.label))
     engagement_parts = list(_engagement_parts(model, plan, activities, now))
     remaining = dict(model.caps)
     fit_reasons = _capped(fit_parts, remaining, "fit")
