@@ -104,10 +104,11 @@ def hand_off(
     )
 
 
-def leaves_nurture(current: LeadStatus, mql: bool, always_routes: bool) -> bool:
-    """Whether a re-scored lead goes from nurture to routing now: it is in nurture and
-    has crossed the MQL line (or its type always routes)."""
-    return current is LeadStatus.NURTURE and (mql or always_routes)
+def leaves_nurture(current: LeadStatus, was_mql: bool, is_mql: bool) -> bool:
+    """Whether a re-scored lead goes from nurture to routing now: it is in nurture and has
+    just crossed the MQL line. Crossing, not being above: a lead a rep sent back while
+    above the line stays with marketing until its behaviour carries it over again."""
+    return current is LeadStatus.NURTURE and is_mql and not was_mql
 
 
 def starts_in_nurture(mql: bool, always_routes: bool) -> bool:

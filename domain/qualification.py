@@ -84,9 +84,7 @@ def rescore(
     scoring = _score(config, lead.fields, [intake, *activities], now)
     if scoring is None or config.scoring is None:
         return None
-    route_now = leaves_nurture(
-        lead.status, scoring.mql, config.scoring.routes_always(lead.fields.lead_type)
-    )
+    route_now = leaves_nurture(lead.status, before is not None and before.mql, scoring.mql)
     told = lead.owner is not None and lead.status in WATCHED and not route_now
     return Rescore(
         scoring,

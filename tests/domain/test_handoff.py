@@ -76,6 +76,7 @@ def test_no_hand_off_reopens_a_closed_lead(status: LeadStatus, action: HandOff) 
 def test_nurture_in_and_out() -> None:
     assert starts_in_nurture(mql=False, always_routes=False)
     assert not starts_in_nurture(mql=False, always_routes=True)
-    assert leaves_nurture(LeadStatus.NURTURE, mql=True, always_routes=False)
-    assert not leaves_nurture(LeadStatus.NURTURE, mql=False, always_routes=False)
-    assert not leaves_nurture(LeadStatus.ASSIGNED, mql=True, always_routes=False)
+    assert leaves_nurture(LeadStatus.NURTURE, was_mql=False, is_mql=True)
+    assert not leaves_nurture(LeadStatus.NURTURE, was_mql=False, is_mql=False)
+    assert not leaves_nurture(LeadStatus.NURTURE, was_mql=True, is_mql=True)  # sent back
+    assert not leaves_nurture(LeadStatus.ASSIGNED, was_mql=False, is_mql=True)

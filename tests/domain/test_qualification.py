@@ -105,3 +105,11 @@ def test_the_owner_hears_each_threshold_once() -> None:
         NOW,
     )
     assert closed is not None and closed.notices == () and not closed.route_now
+
+
+def test_a_lead_sent_back_above_the_line_stays_until_it_crosses_again() -> None:
+    lead = stored(LeadStatus.NURTURE, employees=900, industry="healthcare")
+    above = rescore(CONFIG, lead, None, [Activity("webinar_attended", NOW)], NOW)
+    assert above is not None and above.scoring.mql
+    still = rescore(CONFIG, lead, above.scoring, [Activity("webinar_attended", NOW)] * 2, NOW)
+    assert still is not None and not still.route_now
