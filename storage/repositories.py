@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.dedup import DedupKeys
 from domain.lead import LeadInput, LeadStatus, Method
+from domain.messages import OutboxMessage
 from domain.records import WORKLOAD_STATUSES, LeadEvent, LeadRecord
 from storage import tables as t
 
@@ -416,6 +417,10 @@ class DeadlineRepository(_Repository):
 
 
 class OutboxRepository(_Repository):
+    async def queue(self, messages: Iterable[OutboxMessage], now: datetime) -> None:
+        """Queue typed messages; a dedup key already queued is queued once."""
+        await self.add_many([message.row() for message in messages], now)
+
     async def add(
         self,
         *,
@@ -426,28 +431,17 @@ class OutboxRepository(_Repository):
         lead_id: str | None = None,
         payload: dict[str, Any] | None = None,
     ) -> None:
-        """Queue one Slack call; the same dedup_key twice is queued once."""
-        statement = self._upsert(t.outbox).values(
-            created_at=now,
-            dedup_key=dedup_key,
-            lead_id=lead_id,
-            kind=kind,
-            target=target,
-            payload=payload or {},
-            state="pending",
-            attempts=0,
-            next_attempt_at=now,
-        )
-        await self.connection.execute(
-            statement.on_conflict_do_nothing(index_elements=[t.outbox.c.dedup_key])
-        )
+        """Queue one raw row (`queue` takes typed messages); a dedup_key twice is queued once."""
+        row = {"dedup_key": dedup_key, "kind": kind, "target": target, "lead_id": lead_id}
+        await self.add_many([{**row, "payload": payload or {}}], now)
 
     async def add_many(self, messages: list[dict[str, Any]], now: datetime) -> None:
-        """Bulk `add`: rows of `dedup_key, kind, target, lead_id, payload`."""
+        """Bulk `add`: rows of `dedup_key, kind, target, lead_id, payload[, announcement]`."""
         if not messages:
             return
         rows = [
             {
+                "announcement": False,
                 **message,
                 "created_at": now,
                 "state": "pending",

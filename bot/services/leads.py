@@ -15,6 +15,7 @@ from domain.durations import humanize
 from domain.errors import DomainError
 from domain.lead import LeadStatus
 from domain.lifecycle import advance, stage_reached
+from domain.messages import CardUpdate, LeadCard
 from domain.records import OPEN_STATUSES, WORKLOAD_STATUSES, LeadRecord
 from storage.uow import UnitOfWork
 
@@ -135,13 +136,7 @@ class LeadActions(ApplicationService):
             await self._queue_card_update(uow, lead, now)
             channel = await self._team_channel(uow, lead)
             if channel:
-                await uow.outbox.add(
-                    dedup_key=f"lead_card:{lead.id}:{channel}",
-                    kind="lead_card",
-                    target=channel,
-                    lead_id=lead.id,
-                    now=now,
-                )
+                await uow.outbox.queue([LeadCard(lead.id, channel)], now)
             return "Released back to the queue"
 
         return await self._change(lead_id, attempt)
@@ -225,13 +220,7 @@ class LeadActions(ApplicationService):
                 {"from": lead.owner, "to": new_owner},
             )
             await uow.routing.record_assignment(new_owner, now)
-            await uow.outbox.add(
-                dedup_key=f"lead_card:{lead.id}:{new_owner}:v{lead.version + 1}",
-                kind="lead_card",
-                target=new_owner,
-                lead_id=lead.id,
-                now=now,
-            )
+            await uow.outbox.queue([LeadCard(lead.id, new_owner, f"v{lead.version + 1}")], now)
             await self._queue_card_update(uow, lead, now)
             return f"Reassigned to <@{new_owner}>"
 
@@ -280,13 +269,7 @@ class LeadActions(ApplicationService):
             return names, await uow.leads.unclaimed(names, limit)
 
     async def _queue_card_update(self, uow: UnitOfWork, lead: LeadRecord, now: datetime) -> None:
-        await uow.outbox.add(
-            dedup_key=f"card_update:{lead.id}:v{lead.version + 1}",
-            kind="card_update",
-            target=lead.id,
-            lead_id=lead.id,
-            now=now,
-        )
+        await uow.outbox.queue([CardUpdate(lead.id, f"v{lead.version + 1}")], now)
 
     async def _transition(
         self,

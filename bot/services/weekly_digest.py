@@ -21,6 +21,7 @@ from bot.services.configuration import ConfigService
 from bot.services.stats import StatsService
 from bot.slack.stats_views import digest_message
 from domain.config import TeamConfig
+from domain.messages import WeeklyDigest, WeeklyDigestChart, weekly_digest_key
 from domain.reports import Scope, changes, digest_window
 from storage.uow import Database
 
@@ -66,7 +67,7 @@ class WeeklyDigestService(ApplicationService):
         window = digest_window(team.digest.day, team.digest.hour, self.now(), zone)
         if window is None:
             return 0
-        key = f"weekly_digest:{team.name}:{window.week}"
+        key = weekly_digest_key(team.name, window.week)
         if key in self._queued:
             return 0
         scope = Scope("team", team.name)
@@ -78,19 +79,14 @@ class WeeklyDigestService(ApplicationService):
         png = await asyncio.to_thread(digest_chart, report, histogram)
         now = self.now()
         async with self.db.transaction() as uow:
-            await uow.outbox.add(
-                dedup_key=key, kind="weekly_digest", target=team.manager, now=now, payload=message
-            )
-            await uow.outbox.add(
-                dedup_key=f"weekly_digest_chart:{team.name}:{window.week}",
-                kind="weekly_digest_chart",
-                target=team.manager,
-                now=now,
-                payload={
-                    "filename": f"leads-{team.name}-{window.week}.png",
-                    "title": f"{team.name}: leads per rep and response times, {window.week}",
-                    "content_base64": base64.b64encode(png).decode(),
-                },
+            await uow.outbox.queue(
+                [
+                    WeeklyDigest(team.name, window.week, team.manager, message),
+                    WeeklyDigestChart(
+                        team.name, window.week, team.manager, base64.b64encode(png).decode()
+                    ),
+                ],
+                now,
             )
         self._queued.add(key)
         return 1

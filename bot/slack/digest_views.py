@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.slack.views import escape
-from storage.outbox_digests import DigestPart
+from domain.messages import DigestPart
 
 
 def _kinds(parts: list[DigestPart]) -> str:

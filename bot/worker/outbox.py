@@ -26,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.metrics import NOTIFY_LATENCY, SLACK_CALLS
 from bot.slack import digest_views, views
 from bot.slack.privacy_views import erased_card
+from domain.messages import Kind
 from domain.records import LeadRecord
 from storage.group_commit import GroupCommit
 from storage.outbox_digests import DigestPolicy, held_for_digest
@@ -310,7 +311,7 @@ class OutboxDispatcher:
         async with self.db.transaction() as uow:
             folded = await uow.digests.fold(self.now(), DIGEST)
         if folded:
-            SLACK_CALLS.labels("lead_card", "digested").inc(folded)
+            SLACK_CALLS.labels(Kind.LEAD_CARD, "digested").inc(folded)
             log.info("folded %d lead cards into digests", folded)
 
     async def _deliver_in_order(
@@ -347,7 +348,7 @@ class OutboxDispatcher:
         else:
             await self._remember_sent(row, posted)
             SLACK_CALLS.labels(row.kind, "sent").inc()
-            if row.kind == "lead_card":
+            if row.kind == Kind.LEAD_CARD:
                 NOTIFY_LATENCY.observe((self.now() - row.created_at).total_seconds())
 
     async def _remember_sent(self, row: Any, posted: tuple[str, str] | None) -> None:
@@ -379,23 +380,23 @@ class OutboxDispatcher:
         lead = leads.get(row.lead_id) if row.lead_id else None
         if row.lead_id and lead is None:
             raise LeadGone(f"lead {row.lead_id} no longer exists")
-        if row.kind == "card_update":  # editing is idempotent: no double to fear
+        if row.kind == Kind.CARD_UPDATE:  # editing is idempotent: no double to fear
             await self._update_cards(lead)
             return None
-        if row.kind == "weekly_digest_chart":
+        if row.kind == Kind.WEEKLY_DIGEST_CHART:
             await self._upload(row)
             return None
-        if row.kind == "lead_card":
+        if row.kind == Kind.LEAD_CARD:
             message = self._card(lead)
-        elif row.kind == "digest":
+        elif row.kind == Kind.DIGEST:
             async with self.db.snapshot() as uow:
                 parts = list(await uow.digests.parts(row.id))
             if not parts:  # another replica folded the same burst into its own digest
                 return None
             message = digest_views.digest(parts, to_channel=row.target[0] in "CG")
-        elif row.kind in ("alert", "dead_letter_alert"):
+        elif row.kind in (Kind.ALERT, Kind.DEAD_LETTER_ALERT):
             message = views.alert(row.payload.get("text", ""), lead)
-        elif row.kind == "weekly_digest":  # rendered when queued: the week's figures as they were
+        elif row.kind == Kind.WEEKLY_DIGEST:  # rendered when queued: that week's figures
             message = {"text": row.payload["text"], "blocks": row.payload["blocks"]}
         else:
             raise PermanentSlackError(f"unknown outbox kind {row.kind!r}")
@@ -404,12 +405,12 @@ class OutboxDispatcher:
             earlier = await self._posted_before(row, channel)
             if earlier is not None:
                 log.warning("outbox %s reached Slack before a crash; not posting it again", row.id)
-                return earlier if row.kind == "lead_card" else None
+                return earlier if row.kind == Kind.LEAD_CARD else None
         await self._spend("chat.postMessage")
         response = await self.client.chat_postMessage(
             channel=channel, metadata=_tagged(row), **message
         )
-        return (response["channel"], response["ts"]) if row.kind == "lead_card" else None
+        return (response["channel"], response["ts"]) if row.kind == Kind.LEAD_CARD else None
 
     async def _upload(self, row: Any) -> None:
         """Share the weekly digest's chart into the target's DM."""
