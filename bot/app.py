@@ -37,6 +37,7 @@ from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
 from bot.services.privacy import PrivacyService
 from bot.services.stats import StatsService, TimezoneCache
+from bot.services.timers import TimerSweeper
 from bot.services.weekly_digest import WeeklyDigestService
 from bot.settings import Settings
 from bot.slack.admin_listeners import AdminListeners
@@ -47,9 +48,9 @@ from bot.slack.listeners import (
     register_reassign,
 )
 from bot.slack.stats_listeners import register_stats
+from bot.slack.stats_views import digest_message
 from bot.worker.alarm import TimerAlarm
 from bot.worker.outbox import OutboxDispatcher
-from bot.worker.timers import TimerSweeper
 from domain.config import load_config
 from storage.migrate import upgrade_to_head
 from storage.uow import Database
@@ -100,6 +101,7 @@ class Application:
             self.dispatcher.wake,
             self.stats,
             self.timezones.zone,
+            digest_message,
         )
         self.bolt = AsyncApp(
             client=self.client,

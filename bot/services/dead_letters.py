@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.metrics import DEAD_LETTERS
 from bot.services.base import ApplicationService
-from bot.worker.timers import apply_owner_change
+from bot.services.timers import apply_owner_change
 from domain.config import Config
 from domain.escalation import StepOutcome, undeliverable
 from domain.messages import (

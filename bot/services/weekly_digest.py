@@ -13,19 +13,24 @@ import base64
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.charts import digest_chart
 from bot.services.base import ApplicationService
 from bot.services.configuration import ConfigService
 from bot.services.stats import StatsService
-from bot.slack.stats_views import digest_message
 from domain.config import TeamConfig
 from domain.messages import WeeklyDigest, WeeklyDigestChart, weekly_digest_key
-from domain.reports import Scope, changes, digest_window
+from domain.reports import Change, Report, Scope, changes, digest_window
 from storage.uow import Database
 
 log = logging.getLogger(__name__)
+
+DigestRenderer = Callable[[str, Report, list[Change]], dict[str, Any]]
+"""Renders a team's week (its report and the changes against the week before) as the
+message to send; the composition root passes the Slack view, so this layer stays below
+the Slack edge."""
 
 
 class WeeklyDigestService(ApplicationService):
@@ -37,10 +42,12 @@ class WeeklyDigestService(ApplicationService):
         wake_outbox: Callable[[], None],
         stats: StatsService,
         timezone_of: Callable[[str], Awaitable[ZoneInfo]],
+        render: DigestRenderer,
     ):
         super().__init__(db, configs, now, wake_outbox)
         self.stats = stats
         self.timezone_of = timezone_of
+        self.render = render
         self._queued: set[str] = set()  # this process's memory; the outbox key is the truth
 
     async def queue_due(self) -> int:
@@ -73,7 +80,7 @@ class WeeklyDigestService(ApplicationService):
         scope = Scope("team", team.name)
         report = await self.stats.report_between(scope, "7d", *window.current)
         before = await self.stats.report_between(scope, "7d", *window.previous)
-        message = digest_message(team.name, report, changes(report, before))
+        message = self.render(team.name, report, changes(report, before))
         async with self.db.snapshot() as uow:
             histogram = await uow.stats.response_histogram(scope, *window.current)
         png = await asyncio.to_thread(digest_chart, report, histogram)
