@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from domain.escalation import StepOutcome
 from domain.records import LeadRecord
@@ -39,6 +39,29 @@ class Kind(StrEnum):
 
 LEAD_ROUTES = frozenset({Kind.LEAD_CARD, Kind.DIGEST})
 """Kinds that are a lead's way to a human: when one dies, its leads escalate."""
+
+
+class QueuedMessage(Protocol):
+    """A message as the outbox holds it (a row leased by a dispatcher)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def dedup_key(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def lead_id(self) -> str | None: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def maybe_sent(self) -> bool: ...
 
 
 @dataclass(frozen=True)

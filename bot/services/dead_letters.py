@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Any
 
 from bot.metrics import DEAD_LETTERS
 from bot.services.base import ApplicationService
@@ -21,6 +20,7 @@ from domain.config import Config
 from domain.escalation import StepOutcome, undeliverable
 from domain.messages import (
     Kind,
+    QueuedMessage,
     dead_letter_alerts,
     handover_summaries,
     step_messages,
@@ -35,7 +35,7 @@ FAILED_EVENT = "notification_failed"
 
 
 class DeadLetterService(ApplicationService):
-    async def give_up(self, row: Any, owner: str, error: str) -> None:
+    async def give_up(self, row: QueuedMessage, owner: str, error: str) -> None:
         """Dead-letter `row` (leased by `owner`), alert the admins, escalate its lead."""
         now = self.now()
         async with self.db.transaction() as uow:
@@ -60,7 +60,7 @@ class DeadLetterService(ApplicationService):
         self.wake_outbox()
 
     async def _escalate(
-        self, uow: UnitOfWork, lead_ids: list[str], row: Any, error: str, config: Config
+        self, uow: UnitOfWork, lead_ids: list[str], row: QueuedMessage, error: str, config: Config
     ) -> None:
         """Escalate each lead the dead row announced (one card, or a digest's many)."""
         now = self.now()

@@ -36,7 +36,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.worker.outbox import RateBudget
+from bot.worker.budget import RateBudget
 from storage import tables as t
 from storage.engine import create_engine
 
