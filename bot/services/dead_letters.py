@@ -41,8 +41,7 @@ class DeadLetterService(ApplicationService):
         async with self.db.transaction() as uow:
             if not await uow.outbox.mark_dead(row.id, owner, error):
                 return  # our lease lapsed: the row's new holder decides its fate
-            current = await self.configs.current(uow)
-            config = current[1] if current else Config()
+            config = await self.configs.config(uow) or Config()
             if row.kind != Kind.DEAD_LETTER_ALERT:
                 if not config.admins:
                     log.error(

@@ -167,13 +167,13 @@ class LeadActions(ApplicationService):
         raise DomainError("the lead is changing too fast; try again")
 
     async def _team_channel(self, uow: UnitOfWork, lead: LeadRecord) -> str | None:
-        current = await self.configs.current(uow)
-        team = current[1].team(lead.team) if current and lead.team else None
+        config = await self.configs.config(uow)
+        team = config.team(lead.team) if config and lead.team else None
         return team.channel if team else None
 
     async def _check_member(self, uow: UnitOfWork, lead: LeadRecord, user: str) -> None:
-        current = await self.configs.current(uow)
-        team = current[1].team(lead.team) if current and lead.team else None
+        config = await self.configs.config(uow)
+        team = config.team(lead.team) if config and lead.team else None
         if team is None:
             return
         if user == team.manager or any(member.user == user for member in team.members):
@@ -184,10 +184,9 @@ class LeadActions(ApplicationService):
         self, uow: UnitOfWork, lead: LeadRecord, user: str, now: datetime
     ) -> None:
         """Refuse a claim from a rep who is away or full, unless the team allows it."""
-        current = await self.configs.current(uow)
-        if current is None:
+        config = await self.configs.config(uow)
+        if config is None:
             return
-        config = current[1]
         team = config.team(lead.team) if lead.team else None
         rep = config.rep(user)
         if rep is None or (team is not None and team.claim_when_unavailable == "allow"):
@@ -252,8 +251,7 @@ class LeadActions(ApplicationService):
     ) -> tuple[list[str], list[LeadRecord]]:
         """Unclaimed leads of the named team, or of every team the user belongs to."""
         async with self.db.snapshot() as uow:
-            current = await self.configs.current(uow)
-            config = current[1] if current else None
+            config = await self.configs.config(uow)
             if config is None:
                 return [], []
             if team_name:
@@ -316,9 +314,8 @@ class LeadActions(ApplicationService):
 
     async def _is_manager(self, uow: UnitOfWork, lead: LeadRecord, user: str) -> bool:
         """The lead's team manager or a Leadrouter admin."""
-        current = await self.configs.current(uow)
-        if current is None:
+        config = await self.configs.config(uow)
+        if config is None:
             return False
-        config = current[1]
         team = config.team(lead.team) if lead.team else None
         return user in config.admins or (team is not None and team.manager == user)

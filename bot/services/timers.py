@@ -106,8 +106,7 @@ class TimerSweeper(ApplicationService):
         return len(rows)
 
     async def _process(self, uow: UnitOfWork, rows: list[Any], now: datetime) -> None:
-        current = await self.configs.current(uow)
-        config = current[1] if current else Config()
+        config = await self.configs.config(uow) or Config()
         lead_ids = {row.lead_id for row in rows}
         leads = await uow.leads.get_many(lead_ids)
         missed_by = await uow.events.missed_by(lead_ids)

@@ -53,11 +53,11 @@ class WeeklyDigestService(ApplicationService):
     async def queue_due(self) -> int:
         """Queue every digest whose hour has come this week; returns how many were new here."""
         async with self.db.snapshot() as uow:
-            current = await self.configs.current(uow)
-        if current is None:
+            config = await self.configs.config(uow)
+        if config is None:
             return 0
         queued = 0
-        for team in current[1].teams:
+        for team in config.teams:
             if team.digest is None or team.manager is None:
                 continue
             try:
