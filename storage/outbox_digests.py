@@ -18,7 +18,7 @@ from sqlalchemy import and_, bindparam, case, func, insert, select, update
 
 from domain.messages import Digest, DigestPart, Kind
 from storage import tables as t
-from storage.repositories import _Repository
+from storage.repository import Repository
 
 _o = t.outbox
 
@@ -79,7 +79,7 @@ def held_for_digest(now: datetime, policy: DigestPolicy) -> Any:
     )
 
 
-class DigestRepository(_Repository):
+class DigestRepository(Repository):
     async def bursts(self, now: datetime, policy: DigestPolicy) -> bool:
         """Is there anything to fold? A cheap read, so the write happens only when needed."""
         crowded = (

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from domain.messages import ErasureRedraw, Kind
 from storage import tables as t
-from storage.repositories import _Repository
+from storage.repository import Repository
 
 KEPT_FIELDS = ("lead_type", "source")
 """What of the submitted fields survives erasure: anonymous, and what stats group by."""
@@ -28,7 +28,7 @@ LATE_REDRAW = timedelta(seconds=60)
 redraw after the outbox lease (30 s) has run out overwrites that card too."""
 
 
-class PrivacyRepository(_Repository):
+class PrivacyRepository(Repository):
     async def erase(
         self, lead_ids: Sequence[str], now: datetime, actor: str, why: str
     ) -> list[str]:

@@ -102,7 +102,7 @@ def test_imports_point_down_the_floors() -> None:
         ("bot.worker.outbox", "bot.slack.views", True),
         ("bot.slack.listeners", "bot.services.leads", True),
         ("bot.app", "bot.worker.outbox", True),
-        ("storage.repositories", "domain.records", True),
+        ("storage.leads", "domain.records", True),
     ],
 )
 def test_the_floor_table_tells_up_from_down(importer: str, imported: str, allowed: bool) -> None:
