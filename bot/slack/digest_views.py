@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.views import escape
+from bot.slack.blocks import escape
 from domain.messages import DigestPart
 
 

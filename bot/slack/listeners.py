@@ -15,6 +15,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.services.leads import LeadActions, Outcome
 from bot.services.stats import StatsService
+from bot.slack import action_ids as ids
 from bot.slack import stats_views, views
 from domain.errors import DomainError
 
@@ -86,7 +87,7 @@ def register_queue_command(app: AsyncApp, actions: LeadActions, stats: StatsServ
 
 
 def register_reassign(app: AsyncApp, actions: LeadActions) -> None:
-    @app.action("reassign_lead")
+    @app.action(ids.REASSIGN_LEAD)
     async def open_reassign(
         ack: Callable[[], Awaitable[None]], body: dict[str, Any], client: AsyncWebClient
     ) -> None:
@@ -101,26 +102,26 @@ def register_reassign(app: AsyncApp, actions: LeadActions) -> None:
             trigger_id=body["trigger_id"], view=views.reassign_modal(lead, actions.now())
         )
 
-    @app.view("reassign_lead")
+    @app.view(ids.REASSIGN_LEAD)
     async def submit_reassign(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
         view = body["view"]
-        chosen = view["state"]["values"]["new_owner"]["new_owner"].get("selected_user")
+        chosen = view["state"]["values"][ids.NEW_OWNER][ids.NEW_OWNER].get("selected_user")
         if not chosen:
-            await ack(response_action="errors", errors={"new_owner": "Choose the new owner."})
+            await ack(response_action="errors", errors={ids.NEW_OWNER: "Choose the new owner."})
             return
         try:
             await actions.reassign(view["private_metadata"], body["user"]["id"], chosen)
         except DomainError as error:
-            await ack(response_action="errors", errors={"new_owner": str(error)})
+            await ack(response_action="errors", errors={ids.NEW_OWNER: str(error)})
             return
         await ack()
 
 
 def register_lead_buttons(app: AsyncApp, actions: LeadActions) -> None:
     buttons = {
-        "claim_lead": actions.claim,
-        "mark_contacted": actions.mark_contacted,
-        "release_lead": actions.release,
+        ids.CLAIM_LEAD: actions.claim,
+        ids.MARK_CONTACTED: actions.mark_contacted,
+        ids.RELEASE_LEAD: actions.release,
     }
     for action_id, action in buttons.items():
         app.action(action_id)(_button_listener(action))
