@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.services.admin import AdminService, InvalidEdit, Saved
 from bot.slack import action_ids as ids
 from bot.slack import admin_views as av
+from bot.slack.deps import SlackDeps
 from bot.slack.listeners import reply_privately
 from domain.config import MAX_CONFIG_BYTES
 from domain.config_edits import (
@@ -68,6 +69,11 @@ def parse_pto(words: list[str], caller: str) -> tuple[str, date, date]:
     return user, start, end
 
 
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    """`/leadrouter` and every admin screen's buttons, menus and modals."""
+    AdminListeners(deps.admin, deps.bot_token).attach(app)
+
+
 class AdminListeners:
     """Holds the service and the Slack client the handlers share."""
 
@@ -75,7 +81,7 @@ class AdminListeners:
         self.admin = admin
         self.bot_token = bot_token
 
-    def register(self, app: AsyncApp) -> None:
+    def attach(self, app: AsyncApp) -> None:
         app.command("/leadrouter")(self.command)
         for action_id, handler in {
             ids.ADMIN_NEW_TEAM: self.open_team,

@@ -17,6 +17,7 @@ from bot.services.leads import LeadActions, Outcome
 from bot.services.stats import StatsService
 from bot.slack import action_ids as ids
 from bot.slack import stats_views, views
+from bot.slack.deps import SlackDeps
 from domain.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,14 @@ async def _run_button(
 USAGE = "Usage: `/leads` (your open leads) or `/leads team [NAME]` (unclaimed team leads)."
 
 
-def register_queue_command(app: AsyncApp, actions: LeadActions, stats: StatsService) -> None:
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    """The lead card's buttons, the reassign modal and `/leads`."""
+    _register_lead_buttons(app, deps.actions)
+    _register_reassign(app, deps.actions)
+    _register_queue_command(app, deps.actions, deps.stats)
+
+
+def _register_queue_command(app: AsyncApp, actions: LeadActions, stats: StatsService) -> None:
     @app.command("/leads")
     async def leads_command(
         ack: Callable[[], Awaitable[None]], command: dict[str, Any], client: AsyncWebClient
@@ -86,7 +94,7 @@ def register_queue_command(app: AsyncApp, actions: LeadActions, stats: StatsServ
         await reply_privately(client, command.get("response_url"), **message)
 
 
-def register_reassign(app: AsyncApp, actions: LeadActions) -> None:
+def _register_reassign(app: AsyncApp, actions: LeadActions) -> None:
     @app.action(ids.REASSIGN_LEAD)
     async def open_reassign(
         ack: Callable[[], Awaitable[None]], body: dict[str, Any], client: AsyncWebClient
@@ -117,7 +125,7 @@ def register_reassign(app: AsyncApp, actions: LeadActions) -> None:
         await ack()
 
 
-def register_lead_buttons(app: AsyncApp, actions: LeadActions) -> None:
+def _register_lead_buttons(app: AsyncApp, actions: LeadActions) -> None:
     buttons = {
         ids.CLAIM_LEAD: actions.claim,
         ids.MARK_CONTACTED: actions.mark_contacted,
