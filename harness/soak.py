@@ -39,9 +39,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.worker.budget import RateBudget
 from storage import tables as t
 from storage.engine import create_engine
+from tests.support.fake_slack import FakeSlack, SlackCall
 
 from .app_process import AppProcess
-from .fake_slack import FakeSlack, SlackCall
 from .slack_signing import block_action_body, signed_headers
 
 __all__ = ["SoakPlan", "SoakResult", "SoakSample", "config_yaml", "run_soak", "start_replicas"]
