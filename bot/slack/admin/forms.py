@@ -33,11 +33,11 @@ MAX_OPTIONS = 100
 ERROR_LIMIT = 300
 
 
-def _option(value: str, label: str | None = None) -> dict[str, Any]:
+def option(value: str, label: str | None = None) -> dict[str, Any]:
     return {"text": plain_text(label or value.replace("_", " ")), "value": value}
 
 
-def _input(
+def input_block(
     block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = ""
 ) -> dict[str, Any]:
     block: dict[str, Any] = {
@@ -52,31 +52,31 @@ def _input(
     return block
 
 
-def _plain(initial: str | None = None, *, multiline: bool = False) -> dict[str, Any]:
+def text_input(initial: str | None = None, *, multiline: bool = False) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "plain_text_input", "multiline": multiline}
     if initial:
         element["initial_value"] = initial
     return element
 
 
-def _select(choices: tuple[str, ...] | list[str], initial: str | None) -> dict[str, Any]:
+def static_select(choices: tuple[str, ...] | list[str], initial: str | None) -> dict[str, Any]:
     element: dict[str, Any] = {
         "type": "static_select",
-        "options": [_option(choice) for choice in choices[:MAX_OPTIONS]],
+        "options": [option(choice) for choice in choices[:MAX_OPTIONS]],
     }
     if initial in choices:
-        element["initial_option"] = _option(initial)
+        element["initial_option"] = option(initial)
     return element
 
 
-def _user_select(initial: str | None) -> dict[str, Any]:
+def user_select(initial: str | None) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "users_select"}
     if initial:
         element["initial_user"] = initial
     return element
 
 
-def _modal(
+def modal(
     callback_id: str, title: str, blocks: Blocks, metadata: dict[str, Any], submit: str | None
 ) -> View:
     view: View = {
@@ -101,21 +101,21 @@ def metadata(view: dict[str, Any]) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
-def _version_line(version: int | None) -> str:
+def version_line(version: int | None) -> str:
     return f"configuration version {version}" if version is not None else "no configuration yet"
 
 
-def _value(values: Values, block: str) -> dict[str, Any]:
+def value_of(values: Values, block: str) -> dict[str, Any]:
     return values.get(block, {}).get(block, {})
 
 
-def _string(values: Values, block: str) -> str | None:
-    text = _value(values, block).get("value")
+def string_of(values: Values, block: str) -> str | None:
+    text = value_of(values, block).get("value")
     return text.strip() or None if isinstance(text, str) else None
 
 
-def _selected(values: Values, block: str) -> str | None:
-    option = _value(values, block).get("selected_option")
+def selected_of(values: Values, block: str) -> str | None:
+    option = value_of(values, block).get("selected_option")
     return option.get("value") if isinstance(option, dict) else None
 
 
@@ -147,7 +147,7 @@ def note(text: str) -> dict[str, Any]:
 
 def info_modal(title: str, blocks: Blocks) -> View:
     """A modal that only shows something (history, an import's result, a refusal)."""
-    return _modal(ids.ADMIN_INFO, title, blocks, {}, None)
+    return modal(ids.ADMIN_INFO, title, blocks, {}, None)
 
 
 def saved_view(title: str, saved: Saved) -> View:
@@ -157,7 +157,7 @@ def saved_view(title: str, saved: Saved) -> View:
     else:
         lines = "\n".join(escape(line) for line in saved.changes)
         text = f"Saved as configuration version {saved.version}.\n```{lines}```"
-    return _modal(ids.ADMIN_SAVED, title, [{"type": "section", "text": mrkdwn(text)}], {}, None)
+    return modal(ids.ADMIN_SAVED, title, [{"type": "section", "text": mrkdwn(text)}], {}, None)
 
 
 def pto_button() -> dict[str, Any]:

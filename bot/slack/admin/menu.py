@@ -10,7 +10,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import action_ids as ids
 from bot.slack.admin.base import OUR_FAULT, Ack, AdminBase, log
-from bot.slack.admin.forms import MAX_OPTIONS, _modal, _option, _select, _version_line, changes_text
+from bot.slack.admin.forms import (
+    MAX_OPTIONS,
+    changes_text,
+    modal,
+    option,
+    static_select,
+    version_line,
+)
 from bot.slack.admin.sla import NEW_LEAD_TYPE
 from bot.slack.admin.yaml_io import import_modal
 from bot.slack.blocks import Blocks, View, mrkdwn, plain_text
@@ -28,7 +35,7 @@ def admin_menu(
         {
             "type": "section",
             "text": mrkdwn(
-                f"*Leadrouter* · {_version_line(version)}"
+                f"*Leadrouter* · {version_line(version)}"
                 + (
                     f" · {len(config.teams)} teams, {len(config.reps)} reps, "
                     f"{len(config.rules)} rules"
@@ -70,7 +77,7 @@ def admin_menu(
         )
     if teams:
         picker = (
-            _select(teams, None)
+            static_select(teams, None)
             if len(teams) <= MAX_OPTIONS
             else {"type": "external_select", "min_query_length": 0}  # see team_options
         )
@@ -92,8 +99,8 @@ def admin_menu(
             }
         )
         lead_types = [*sorted(config.lead_types() if config else []), NEW_LEAD_TYPE]
-        picker = _select(lead_types[-MAX_OPTIONS:], None)
-        picker["options"][-1] = _option(NEW_LEAD_TYPE, "+ a new lead type")
+        picker = static_select(lead_types[-MAX_OPTIONS:], None)
+        picker["options"][-1] = option(NEW_LEAD_TYPE, "+ a new lead type")
         blocks.append(
             {
                 "type": "section",
@@ -102,14 +109,14 @@ def admin_menu(
                 "accessory": {"action_id": ids.ADMIN_EDIT_SLA, **picker},
             }
         )
-    return _modal(ids.ADMIN_MENU, "Leadrouter admin", blocks, {"base": version}, None)
+    return modal(ids.ADMIN_MENU, "Leadrouter admin", blocks, {"base": version}, None)
 
 
 def team_options(teams: list[str], typed: str) -> list[dict[str, Any]]:
     """Options for the external team select (more teams than a static select holds):
     those whose name contains what was typed, at most 100."""
     wanted = typed.strip().lower()
-    return [_option(name, name) for name in teams if wanted in name.lower()][:MAX_OPTIONS]
+    return [option(name, name) for name in teams if wanted in name.lower()][:MAX_OPTIONS]
 
 
 USAGE = (

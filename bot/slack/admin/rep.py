@@ -16,14 +16,14 @@ from bot.slack.admin.base import Ack, AdminBase
 from bot.slack.admin.forms import (
     FormError,
     Values,
-    _input,
-    _modal,
-    _option,
-    _plain,
-    _string,
-    _user_select,
-    _value,
+    input_block,
     metadata,
+    modal,
+    option,
+    string_of,
+    text_input,
+    user_select,
+    value_of,
 )
 from bot.slack.blocks import Blocks, View, mrkdwn
 from domain.config import RepConfig
@@ -71,50 +71,52 @@ def rep_modal(
     }
     if rep and rep.capacity is not None:
         capacity["initial_value"] = str(rep.capacity)
-    active: dict[str, Any] = {"type": "checkboxes", "options": [_option("active", "Active")]}
+    active: dict[str, Any] = {"type": "checkboxes", "options": [option("active", "Active")]}
     if rep is None or rep.active:
-        active["initial_options"] = [_option("active", "Active")]
+        active["initial_options"] = [option("active", "Active")]
     blocks: Blocks = [
         {"type": "section", "text": mrkdwn(f"Rep <@{user}>")},
-        _input("email", "Email", _plain(email), optional=True),
-        _input(
+        input_block("email", "Email", text_input(email), optional=True),
+        input_block(
             "timezone",
             "Timezone",
-            _plain(timezone),
+            text_input(timezone),
             hint="IANA name, e.g. America/New_York",
         ),
-        _input(
+        input_block(
             "hours",
             "Working hours",
-            _plain(hours),
+            text_input(hours),
             optional=True,
             hint="e.g. mon-fri 09:00-17:30; sat 10:00-14:00 (empty: always on shift)",
         ),
-        _input("capacity", "Capacity (max open leads)", capacity, optional=True),
-        _input(
+        input_block("capacity", "Capacity (max open leads)", capacity, optional=True),
+        input_block(
             "pto",
             "PTO",
-            _plain(pto, multiline=True),
+            text_input(pto, multiline=True),
             optional=True,
             hint="Ranges like 2026-12-01..2026-12-05, comma separated; one day: 2026-12-24",
         ),
-        _input("active", "Status", active, optional=True),
+        input_block("active", "Status", active, optional=True),
     ]
     meta = {"base": version, "rep": user}
-    return _modal(ids.ADMIN_REP, "Rep", blocks, meta, "Save")
+    return modal(ids.ADMIN_REP, "Rep", blocks, meta, "Save")
 
 
 def parse_rep_form(values: Values, user: str, previous: RepConfig | None) -> dict[str, Any]:
     errors: dict[str, str] = {}
     hours: dict[str, str] = {}
-    for part in filter(None, (p.strip() for p in (_string(values, "hours") or "").split(";"))):
+    for part in filter(None, (p.strip() for p in (string_of(values, "hours") or "").split(";"))):
         match = _HOURS.match(part)
         if not match:
             errors["hours"] = f"expected days then hours, like mon-fri 09:00-17:30; got {part!r}"
             break
         hours[match.group(1).lower()] = match.group(2)
     pto = []
-    for part in filter(None, (p.strip() for p in re.split(r"[,\n]", _string(values, "pto") or ""))):
+    for part in filter(
+        None, (p.strip() for p in re.split(r"[,\n]", string_of(values, "pto") or ""))
+    ):
         start, _, end = part.partition("..")
         try:
             first = date.fromisoformat(start.strip())
@@ -123,19 +125,19 @@ def parse_rep_form(values: Values, user: str, previous: RepConfig | None) -> dic
             errors["pto"] = f"expected YYYY-MM-DD..YYYY-MM-DD, got {part!r}"
             break
         pto.append({"from": first.isoformat(), "to": last.isoformat()})
-    capacity = _value(values, "capacity").get("value")
+    capacity = value_of(values, "capacity").get("value")
     if errors:
         raise FormError(errors)
     kept = previous.model_dump(mode="json", by_alias=True, exclude_none=True) if previous else {}
     rep: dict[str, Any] = {
         **{k: v for k, v in kept.items() if k not in REP_FIELDS},
         "user": user,
-        "timezone": _string(values, "timezone") or "UTC",
+        "timezone": string_of(values, "timezone") or "UTC",
         "pto": pto,
-        "active": bool(_value(values, "active").get("selected_options")),
+        "active": bool(value_of(values, "active").get("selected_options")),
     }
     optional = {
-        "email": _string(values, "email"),
+        "email": string_of(values, "email"),
         "working_hours": hours or None,
         "capacity": int(capacity) if capacity not in (None, "") else None,
     }
@@ -146,24 +148,24 @@ def parse_rep_form(values: Values, user: str, previous: RepConfig | None) -> dic
 def pto_modal(user: str) -> View:
     """Time off for yourself, or (managers, admins) for someone else: checked on save."""
     blocks: Blocks = [
-        _input("start", "From", {"type": "datepicker"}),
-        _input("end", "To (inclusive)", {"type": "datepicker"}),
-        _input(
+        input_block("start", "From", {"type": "datepicker"}),
+        input_block("end", "To (inclusive)", {"type": "datepicker"}),
+        input_block(
             "user",
             "Who",
-            _user_select(user),
+            user_select(user),
             hint="Yourself; managers may choose their team's reps, admins anyone.",
         ),
     ]
-    return _modal(ids.ADMIN_PTO, "Time off", blocks, {}, "Save")
+    return modal(ids.ADMIN_PTO, "Time off", blocks, {}, "Save")
 
 
 def parse_pto_form(values: Values, caller: str) -> tuple[str, date, date]:
-    picked = {block: _value(values, block).get("selected_date") for block in ("start", "end")}
+    picked = {block: value_of(values, block).get("selected_date") for block in ("start", "end")}
     missing = {block: "Choose a date." for block, value in picked.items() if not value}
     if missing:
         raise FormError(missing)
-    user = _value(values, "user").get("selected_user") or caller
+    user = value_of(values, "user").get("selected_user") or caller
     return user, date.fromisoformat(picked["start"]), date.fromisoformat(picked["end"])
 
 

@@ -14,16 +14,16 @@ from bot.slack.admin.forms import (
     MAX_BLOCKS,
     FormError,
     Values,
-    _input,
-    _modal,
-    _option,
-    _plain,
-    _select,
-    _selected,
-    _string,
-    _value,
     changes_text,
+    input_block,
     metadata,
+    modal,
+    option,
+    selected_of,
+    static_select,
+    string_of,
+    text_input,
+    value_of,
 )
 from bot.slack.admin.team import METHODS
 from bot.slack.blocks import Blocks, View, escape, mrkdwn, plain_text
@@ -77,7 +77,7 @@ def rules_modal(version: int | None, config: Config | None, notice: str = "") ->
                     "type": "overflow",
                     "action_id": ids.ADMIN_RULE_MENU,
                     "options": [
-                        _option(f"{op}:{position}", label)
+                        option(f"{op}:{position}", label)
                         for op, label in (
                             ("edit", "Edit"),
                             ("up", "Move up"),
@@ -95,7 +95,7 @@ def rules_modal(version: int | None, config: Config | None, notice: str = "") ->
                 "elements": [mrkdwn(f"{len(rules) - room} more: edit them in the YAML export.")],
             }
         )
-    return _modal(ids.ADMIN_RULES, "Routing rules", blocks, {"base": version}, None)
+    return modal(ids.ADMIN_RULES, "Routing rules", blocks, {"base": version}, None)
 
 
 def rule_modal(
@@ -115,51 +115,56 @@ def rule_modal(
     if position is not None:
         position_input["initial_value"] = str(position + 1)
     blocks: Blocks = [
-        _input("name", "Rule name", _plain(rule.name if rule else None)),
-        _input(
+        input_block("name", "Rule name", text_input(rule.name if rule else None)),
+        input_block(
             "when",
             "When (conditions)",
-            _plain(when, multiline=True),
+            text_input(when, multiline=True),
             optional=True,
             hint="e.g. {employees: {gte: 500}, country: US}; empty: the catch-all (last) rule",
         ),
-        _input(
-            "team", "Route to team", _select(teams, rule.then.team if rule else None), optional=True
+        input_block(
+            "team",
+            "Route to team",
+            static_select(teams, rule.then.team if rule else None),
+            optional=True,
         ),
-        _input(
+        input_block(
             "route_to",
             "Or route to",
-            _select(ROUTE_TO, rule.then.route_to if rule else None),
+            static_select(ROUTE_TO, rule.then.route_to if rule else None),
             optional=True,
         ),
-        _input(
+        input_block(
             "method",
             "Method override",
-            _select(METHODS, rule.then.method.value if rule and rule.then.method else None),
+            static_select(METHODS, rule.then.method.value if rule and rule.then.method else None),
             optional=True,
         ),
-        _input("position", "Position", position_input, optional=True, hint="1 is checked first"),
+        input_block(
+            "position", "Position", position_input, optional=True, hint="1 is checked first"
+        ),
     ]
     meta = {"base": version, "rule": rule.name if rule else None}
-    return _modal(ids.ADMIN_RULE, "Edit rule" if rule else "New rule", blocks, meta, "Save")
+    return modal(ids.ADMIN_RULE, "Edit rule" if rule else "New rule", blocks, meta, "Save")
 
 
 def parse_rule_form(
     values: Values, previous: RuleConfig | None
 ) -> tuple[dict[str, Any], int | None]:
     try:
-        when = parse_when(_string(values, "when") or "")
+        when = parse_when(string_of(values, "when") or "")
     except InvalidInput as error:
         raise FormError({"when": str(error)}) from None
     kept = previous.then.model_dump(mode="json", exclude_none=True) if previous else {}
     then: dict[str, Any] = {k: v for k, v in kept.items() if k in ("strategy", "fallback_team")}
     for key in ("team", "route_to", "method"):
-        if chosen := _selected(values, key):
+        if chosen := selected_of(values, key):
             then[key] = chosen
-    rule: dict[str, Any] = {"name": _string(values, "name") or "", "then": then}
+    rule: dict[str, Any] = {"name": string_of(values, "name") or "", "then": then}
     if when:
         rule["when"] = when
-    position = _value(values, "position").get("value")
+    position = value_of(values, "position").get("value")
     return rule, int(position) if position not in (None, "") else None
 
 

@@ -10,7 +10,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.services.admin import Saved
 from bot.slack import action_ids as ids
 from bot.slack.admin.base import Ack, AdminBase
-from bot.slack.admin.forms import FormError, Values, _input, _modal, _plain, _string, metadata
+from bot.slack.admin.forms import (
+    FormError,
+    Values,
+    input_block,
+    metadata,
+    modal,
+    string_of,
+    text_input,
+)
 from bot.slack.blocks import Blocks, View
 from domain.config import Config
 from domain.config_edits import (
@@ -38,51 +46,53 @@ def sla_modal(version: int | None, config: Config | None, lead_type: str | None)
     named: Blocks = []
     if lead_type is None:
         hint = "lower case, e.g. webinar (leads send it as lead_type)"
-        named = [_input("lead_type", "Lead type", _plain(), hint=hint)]
+        named = [input_block("lead_type", "Lead type", text_input(), hint=hint)]
     blocks: Blocks = [
         *named,
-        _input(
+        input_block(
             "respond_within",
             "Respond within",
-            _plain(dumped.get("respond_within")),
+            text_input(dumped.get("respond_within")),
             hint="90s, 5m, 2h, 1d",
         ),
-        _input(
+        input_block(
             "remind_at",
             "Reminders",
-            _plain(", ".join(dumped.get("remind_at", []))),
+            text_input(", ".join(dumped.get("remind_at", []))),
             optional=True,
             hint="e.g. 50%, 80% (or durations)",
         ),
-        _input(
+        input_block(
             "escalation",
             "Escalation steps",
-            _plain(steps),
+            text_input(steps),
             optional=True,
             hint="e.g. 0m reassign, 0m notify_manager, 15m repost_to_channel",
         ),
     ]
     meta = {"base": version, "lead_type": lead_type}
-    return _modal(ids.ADMIN_SLA, f"SLA: {lead_type or 'new type'}", blocks, meta, "Save")
+    return modal(ids.ADMIN_SLA, f"SLA: {lead_type or 'new type'}", blocks, meta, "Save")
 
 
 def sla_lead_type(values: Values, lead_type: str | None) -> str:
     """The lead type being edited: fixed when the modal opened, else typed in it."""
     if lead_type:
         return lead_type
-    typed = _string(values, "lead_type") or ""
+    typed = string_of(values, "lead_type") or ""
     if not _LEAD_TYPE.match(typed):
         raise FormError({"lead_type": "lower-case letters, digits and _, e.g. webinar"})
     return typed
 
 
 def parse_sla_form(values: Values) -> dict[str, Any]:
-    sla: dict[str, Any] = {"respond_within": _string(values, "respond_within") or ""}
-    reminders = [r.strip() for r in (_string(values, "remind_at") or "").split(",") if r.strip()]
+    sla: dict[str, Any] = {"respond_within": string_of(values, "respond_within") or ""}
+    reminders = [r.strip() for r in (string_of(values, "remind_at") or "").split(",") if r.strip()]
     if reminders:
         sla["remind_at"] = reminders
     steps = []
-    for part in filter(None, (p.strip() for p in (_string(values, "escalation") or "").split(","))):
+    for part in filter(
+        None, (p.strip() for p in (string_of(values, "escalation") or "").split(","))
+    ):
         after, _, action = part.partition(" ")
         if not action.strip():
             raise FormError({"escalation": f"expected a delay then an action, got {part!r}"})

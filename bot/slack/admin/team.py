@@ -14,15 +14,15 @@ from bot.slack.admin.forms import (
     MAX_BLOCKS,
     FormError,
     Values,
-    _input,
-    _modal,
-    _plain,
-    _select,
-    _selected,
-    _string,
-    _user_select,
-    _value,
+    input_block,
     metadata,
+    modal,
+    selected_of,
+    static_select,
+    string_of,
+    text_input,
+    user_select,
+    value_of,
 )
 from bot.slack.blocks import Blocks, View
 from domain.config import Config, TeamConfig
@@ -68,26 +68,32 @@ def team_modal(
     if team and team.channel:
         channel["initial_conversation"] = team.channel
     blocks: Blocks = [
-        _input("name", "Team name", _plain(team.name if team else None)),
-        _input(
+        input_block("name", "Team name", text_input(team.name if team else None)),
+        input_block(
             "channel",
             "Channel",
             channel,
             optional=True,
             hint="Where pull and pool leads are posted (needed for pull and pool).",
         ),
-        _input("method", "Method", _select(METHODS, team.method.value if team else "push")),
-        _input("strategy", "Strategy", _select(STRATEGIES, team.strategy if team else None)),
-        _input("manager", "Manager", _user_select(team.manager if team else None), optional=True),
-        _input(
+        input_block(
+            "method", "Method", static_select(METHODS, team.method.value if team else "push")
+        ),
+        input_block(
+            "strategy", "Strategy", static_select(STRATEGIES, team.strategy if team else None)
+        ),
+        input_block(
+            "manager", "Manager", user_select(team.manager if team else None), optional=True
+        ),
+        input_block(
             "backup",
             "Backup",
-            _user_select(team.backup if team else None),
+            user_select(team.backup if team else None),
             optional=True,
             hint="Escalation target; empty: the next eligible member.",
         ),
         {
-            **_input(
+            **input_block(
                 ids.TEAM_MEMBERS,
                 "Members",
                 multi,
@@ -100,7 +106,7 @@ def team_modal(
     room = MAX_BLOCKS - len(blocks)
     for member in members[:room]:
         blocks.append(
-            _input(
+            input_block(
                 f"weight:{member['user']}",
                 f"Weight of {_rep_label(config, member['user'])}",
                 {
@@ -114,7 +120,7 @@ def team_modal(
             )
         )
     meta = {"base": version, "team": team.name if team else None}
-    return _modal(ids.ADMIN_TEAM, "Edit team" if team else "New team", blocks, meta, "Save")
+    return modal(ids.ADMIN_TEAM, "Edit team" if team else "New team", blocks, meta, "Save")
 
 
 def team_members(team: TeamConfig | None) -> list[dict[str, Any]]:
@@ -129,8 +135,8 @@ def chosen_members(
     old_weights = {member["user"]: member["weight"] for member in team_members(previous)}
     members = []
     errors: dict[str, str] = {}
-    for user in _value(values, ids.TEAM_MEMBERS).get("selected_users") or []:
-        typed = _value(values, f"weight:{user}").get("value")
+    for user in value_of(values, ids.TEAM_MEMBERS).get("selected_users") or []:
+        typed = value_of(values, f"weight:{user}").get("value")
         weight = old_weights.get(user, 1)
         if typed not in (None, ""):
             try:
@@ -150,15 +156,15 @@ def parse_team_form(values: Values, previous: TeamConfig | None) -> dict[str, An
     kept = previous.model_dump(mode="json", by_alias=True, exclude_none=True) if previous else {}
     team = {
         **{k: v for k, v in kept.items() if k not in TEAM_FIELDS},
-        "name": _string(values, "name") or "",
-        "method": _selected(values, "method") or "push",
-        "strategy": _selected(values, "strategy") or "round_robin",
+        "name": string_of(values, "name") or "",
+        "method": selected_of(values, "method") or "push",
+        "strategy": selected_of(values, "strategy") or "round_robin",
         "members": members,
     }
     optional = {
-        "channel": _value(values, "channel").get("selected_conversation"),
-        "manager": _value(values, "manager").get("selected_user"),
-        "backup": _value(values, "backup").get("selected_user"),
+        "channel": value_of(values, "channel").get("selected_conversation"),
+        "manager": value_of(values, "manager").get("selected_user"),
+        "backup": value_of(values, "backup").get("selected_user"),
     }
     team.update({key: value for key, value in optional.items() if value})
     return team

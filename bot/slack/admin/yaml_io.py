@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import action_ids as ids
 from bot.slack.admin.base import OUR_FAULT, Ack, AdminBase, log
-from bot.slack.admin.forms import _input, _modal, changes_text, info_modal, note
+from bot.slack.admin.forms import changes_text, info_modal, input_block, modal, note
 from bot.slack.blocks import Blocks, View, escape, mrkdwn
 from domain.config import MAX_CONFIG_BYTES
 from domain.errors import DomainError, FieldError, InvalidInput
@@ -25,13 +25,13 @@ def import_modal() -> View:
                 "replaces the whole configuration, or changes nothing if any part is invalid."
             ),
         },
-        _input(
+        input_block(
             "file",
             "Configuration file",
             {"type": "file_input", "filetypes": ["yml", "yaml", "txt"], "max_files": 1},
         ),
     ]
-    return _modal(ids.ADMIN_IMPORT, "Import configuration", blocks, {}, "Import")
+    return modal(ids.ADMIN_IMPORT, "Import configuration", blocks, {}, "Import")
 
 
 def import_errors(errors: list[FieldError], total: int) -> Blocks:
