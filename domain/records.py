@@ -9,6 +9,9 @@ from typing import Any
 from domain.lead import LeadInput, LeadStatus, Method
 from domain.scoring import Scoring
 
+SYSTEM_ACTOR = "leadrouter"
+"""The actor of events Leadrouter causes itself (routing, timers, dead letters)."""
+
 OPEN_STATUSES = (LeadStatus.NEW, LeadStatus.QUEUED, LeadStatus.ASSIGNED)
 """Waiting for first contact: the response SLA clock runs."""
 
