@@ -49,8 +49,6 @@ class LeadRecord:
     """When the person's data was erased (GDPR request or retention); None: kept."""
     scoring: Scoring | None = None
     """The scoring model's grade, scores and reasons; None when nothing scores."""
-    routed_at: datetime | None = None
-    """When the lead was first handed to sales; None while it is in nurture."""
 
     @property
     def display_name(self) -> str:

@@ -3,7 +3,6 @@ report and the stats' scoring section are computed from (domain.scoring_report).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +15,7 @@ from domain.reports import Scope
 from domain.scoring import Activity
 from domain.scoring_report import ScoredRow
 from storage import tables as t
-from storage.repositories import _Repository
+from storage.repository import Repository
 
 _L = t.leads.c
 _A = t.lead_activities.c
@@ -25,7 +24,7 @@ MAX_ACTIVITIES = 1000
 under any sensible half-life, and a runaway sender must not make scoring unbounded."""
 
 
-class ActivityRepository(_Repository):
+class ActivityRepository(Repository):
     async def add(self, lead_id: str, activity: ActivityInput, received_at: datetime) -> None:
         await self.connection.execute(
             insert(t.lead_activities).values(
@@ -47,18 +46,8 @@ class ActivityRepository(_Repository):
         )
         return [Activity(kind, at, points) for kind, at, points in rows]
 
-    async def erase(self, lead_ids: Sequence[str]) -> None:
-        """Erasure keeps what happened (kind, time, points) and drops what the sender said
-        about it: attributes may name the person."""
-        if lead_ids:
-            await self.connection.execute(
-                t.lead_activities.update()
-                .where(_A.lead_id.in_(list(lead_ids)))
-                .values(attributes=None)
-            )
 
-
-class ScoringQueries(_Repository):
+class ScoringQueries(Repository):
     async def rows(self, start: datetime, end: datetime, scope: Scope | None) -> list[ScoredRow]:
         """One row per scored lead received in [start, end), in `scope` (None: all)."""
         where: list[ColumnElement[bool]] = [
@@ -77,7 +66,7 @@ class ScoringQueries(_Repository):
                 _L.model_score,
                 _L.source,
                 _L.owner,
-                _L.routed_at.is_not(None),
+                or_(_L.team.is_not(None), _L.owner.is_not(None), _L.contacted_at.is_not(None)),
                 _L.contacted_at.is_not(None),
                 or_(_L.qualified_at.is_not(None), _L.opportunity_at.is_not(None), won),
                 or_(_L.opportunity_at.is_not(None), won),

@@ -103,8 +103,6 @@ leads = Table(
     Column("model_score", Integer, nullable=True),
     Column("mql", Boolean, nullable=True),
     Column("scoring", JSON, nullable=True),
-    # When the lead was first handed to sales; a lead still in nurture has none.
-    Column("routed_at", UtcDateTime, nullable=True),
     UniqueConstraint("submitter", "idempotency_key"),
     UniqueConstraint("submitter", "external_id"),
     Index("ix_leads_email_created", "email", "created_at"),

@@ -1,10 +1,9 @@
 """Scoring: each lead's grade, scores, MQL verdict and reasons (grade, model_score and mql
-as columns, so stats and the scoring report group by them without parsing JSON); when it
-was first handed to sales (`routed_at`: a nurture lead has none); and lead_activities,
-the behaviour after intake that re-scores a lead
+as columns, so stats and the scoring report group by them without parsing JSON), and
+lead_activities, the behaviour after intake that re-scores a lead
 
 Revision ID: 0006_scoring
-Revises: 0005_senders
+Revises: 0006_arch
 Create Date: 2026-12-01
 """
 
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_scoring"
-down_revision = "0005_senders"
+down_revision = "0006_arch"
 branch_labels = None
 depends_on = None
 
@@ -25,10 +24,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("model_score", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("mql", sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column("scoring", sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column("routed_at", sa.DateTime(timezone=False), nullable=True))
-    # Every lead stored before scoring went to sales when it arrived.
-    leads = sa.table("leads", sa.column("created_at"), sa.column("routed_at"))
-    op.get_bind().execute(leads.update().values(routed_at=leads.c.created_at))
     op.create_table(
         "lead_activities",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -50,5 +45,5 @@ def downgrade() -> None:
     op.drop_index("ix_lead_activities_lead_at", table_name="lead_activities")
     op.drop_table("lead_activities")
     with op.batch_alter_table("leads", schema=None) as batch_op:
-        for column in ("routed_at", "scoring", "mql", "model_score", "grade"):
+        for column in ("scoring", "mql", "model_score", "grade"):
             batch_op.drop_column(column)
