@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from domain.config import Config
+from domain import sla
+from domain.config import Config, SlaConfig
 from domain.handoff import leaves_nurture, starts_in_nurture
-from domain.lead import LeadInput, LeadStatus
+from domain.intake_plan import RoutedLead, plan_handover
+from domain.lead import LeadInput, LeadStatus, Method
 from domain.records import LeadRecord
-from domain.routing import compile_plan
+from domain.routing import Decision, compile_plan
 from domain.scoring import Activity, Crossing, Scoring, crossings, intake_activity, score_lead
 
 WATCHED = frozenset({LeadStatus.NEW, LeadStatus.QUEUED, LeadStatus.ASSIGNED, LeadStatus.CONTACTED})
@@ -44,6 +47,37 @@ def goes_to_nurture(config: Config, lead: LeadInput, scoring: Scoring | None) ->
     if scoring is None or config.scoring is None:
         return False
     return starts_in_nurture(scoring.mql, config.scoring.routes_always(lead.lead_type))
+
+
+def nurture_decision(config: Config, scoring: Scoring, version: int) -> Decision:
+    """What a lead below the MQL line gets instead of a routing decision: the why, and
+    nobody to page."""
+    mql_at = config.scoring.mql_at if config.scoring else 0
+    reason = f"Scored {scoring.summary()}: below the MQL line ({mql_at}), kept in nurture"
+    return Decision(
+        rule=None,
+        team=None,
+        method=Method.PULL,
+        strategy=None,
+        owner=None,
+        channel=None,
+        manager=None,
+        candidates=(),
+        skipped=(),
+        reasons=(reason,),
+        config_version=version,
+    )
+
+
+def sla_steps(
+    config: Config, lead_type: str, team_name: str | None, started_at: datetime
+) -> tuple[SlaConfig, list[sla.PlannedStep]]:
+    """The lead type's SLA policy and its steps from `started_at`, in the routed team's
+    business hours: when a lead reaches sales, at intake or out of nurture."""
+    policy = config.sla_for(lead_type)
+    team = config.team(team_name) if team_name else None
+    calendar = team.business_hours.calendar() if team and team.business_hours else None
+    return policy, sla.plan(policy, started_at, calendar)
 
 
 def scored_fields(config: Config, lead: LeadInput, scoring: Scoring | None) -> LeadInput:
@@ -92,3 +126,35 @@ def rescore(
         route_now,
         tuple(crossings(config.scoring, before, scoring)) if told else (),
     )
+
+
+@dataclass(frozen=True)
+class Handover:
+    """A nurture lead over the MQL line, routed now: what its row, timeline, SLA clock
+    and messages become."""
+
+    decision: Decision
+    routed: RoutedLead
+    steps: list[sla.PlannedStep]
+    changes: dict[str, Any]
+    """The lead's new columns, applied with one compare-and-set."""
+
+
+def hand_over(config: Config, lead: LeadRecord, decision: Decision, now: datetime) -> Handover:
+    """Route a lead out of nurture: its SLA clock starts now; its cards are new ones
+    (a lead sent back and routed again to the same rep gets a new card)."""
+    policy, steps = sla_steps(config, lead.fields.lead_type, decision.team, now)
+    occasion = f"mql:v{lead.version + 1}"
+    routed = plan_handover(lead.id, decision, config.admins, now, occasion)
+    changes: dict[str, Any] = {
+        "status": routed.status,
+        "owner": decision.owner,
+        "team": decision.team,
+        "method": decision.method,
+        "decision": decision.to_record(),
+        "rule": decision.rule,
+        "sla_policy": policy.model_dump(mode="json", exclude_none=True),
+        "sla_due_at": next(step.due_at for step in steps if step.step == "breach"),
+        "assigned_at": now if decision.owner else None,
+    }
+    return Handover(decision, routed, steps, changes)
