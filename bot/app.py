@@ -29,6 +29,7 @@ from bot.http_limits import SLACK_MAX_BODY, BodyLimitMiddleware
 from bot.logs import RequestIdMiddleware
 from bot.metered_client import MeteredWebClient
 from bot.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE, REGISTRY
+from bot.services.activity import ActivityService
 from bot.services.admin import AdminService
 from bot.services.configuration import ConfigService
 from bot.services.dead_letters import DeadLetterService
@@ -36,6 +37,7 @@ from bot.services.directory import is_workspace_admin, resolve_emails
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
 from bot.services.privacy import PrivacyService
+from bot.services.qualification import Qualification
 from bot.services.stats import StatsService, TimezoneCache
 from bot.services.timers import TimerSweeper
 from bot.services.weekly_digest import WeeklyDigestService
@@ -82,6 +84,12 @@ class Application:
         self.dispatcher.give_up = self.dead_letters.give_up
         self.intake = IntakeService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.actions = LeadActions(self.db, self.configs, self.clock.now, self.dispatcher.wake)
+        self.qualification = Qualification(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake
+        )
+        self.activities = ActivityService(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake
+        )
         self.privacy = PrivacyService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.timers = TimerSweeper(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.alarm = TimerAlarm(self.timers, self.clock.now)
@@ -116,7 +124,9 @@ class Application:
         )
         register_all(
             self.bolt,
-            SlackDeps(self.actions, self.stats, self.admin, settings.slack_bot_token),
+            SlackDeps(
+                self.actions, self.stats, self.admin, settings.slack_bot_token, self.qualification
+            ),
         )
         self._tasks: list[asyncio.Task[Any]] = []
         self._socket_handler: Any = None
@@ -149,7 +159,9 @@ class Application:
             Route("/healthz", self.healthz, methods=["GET"]),
             Route("/readyz", self.readyz, methods=["GET"]),
             Route("/metrics", self.metrics, methods=["GET"]),
-            *IntakeApi(self.settings, self.intake, self.actions, self.privacy).routes(),
+            *IntakeApi(
+                self.settings, self.intake, self.actions, self.privacy, self.activities
+            ).routes(),
             *StatsApi(self.settings, self.stats).routes(),
         ]
         return Starlette(

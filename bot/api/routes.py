@@ -17,10 +17,12 @@ from starlette.routing import Route
 from bot.api.rate_limit import RateLimiter
 from bot.api.serializers import lead_json
 from bot.metrics import INTAKE_RATE_LIMITED, LEADS_DUPLICATE, LEADS_RECEIVED, LEADS_ROUTED
+from bot.services.activity import ActivityService
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions, LeadNotFound
 from bot.services.privacy import PrivacyService
 from bot.settings import ApiKey, Settings
+from domain.activity import parse_activity
 from domain.errors import DomainError, FieldError, InvalidInput, format_location
 from domain.lead import parse_lead
 from domain.lifecycle import OUTCOME_EVENTS
@@ -101,11 +103,13 @@ class IntakeApi:
         intake: IntakeService,
         actions: LeadActions,
         privacy: PrivacyService,
+        activities: ActivityService,
     ):
         self.settings = settings
         self.intake = intake
         self.actions = actions
         self.privacy = privacy
+        self.activities = activities
         self.limiter = RateLimiter(settings.rate_limit)
 
     def routes(self) -> list[Route]:
@@ -115,6 +119,7 @@ class IntakeApi:
             Route("/api/leads/{lead_id}", self.get_lead, methods=["GET"]),
             Route("/api/leads/{lead_id}", self.erase_lead, methods=["DELETE"]),
             Route("/api/leads/{lead_id}/events", self.post_event, methods=["POST"]),
+            Route("/api/leads/{lead_id}/activity", self.post_activity, methods=["POST"]),
         ]
 
     async def _guarded(
@@ -216,3 +221,12 @@ class IntakeApi:
         )
         lead = await self.actions.get(outcome.lead.id)
         return JSONResponse(lead_json(lead, self.intake.now(), timeline=True))
+
+    async def post_activity(self, request: Request) -> Response:
+        return await self._guarded(request, self._post_activity)
+
+    async def _post_activity(self, request: Request, key: ApiKey, limit: int) -> Response:
+        """Behaviour after intake: 200 with the re-scored lead (see docs/scoring.md)."""
+        activity = parse_activity(await _read_json(request, limit), self.intake.now())
+        lead = await self.activities.record(request.path_params["lead_id"], activity, key.name)
+        return JSONResponse(lead_json(lead, self.intake.now()))

@@ -15,6 +15,13 @@ REASSIGN_LEAD = "reassign_lead"
 """The card's button, and the callback id of the reassign modal it opens."""
 NEW_OWNER = "new_owner"
 """The reassign modal's user picker (its block id and action id)."""
+QUALIFY_LEAD = "qualify_lead"
+DISQUALIFY_LEAD = "disqualify_lead"
+RECYCLE_LEAD = "recycle_lead"
+"""Back to marketing. Disqualify and recycle are also the callback ids of their modals."""
+HANDOFF_REASON = "reason"
+HANDOFF_NOTE = "note"
+"""The hand-off modals' reason select and note input (block id and action id)."""
 
 # The admin screens (bot.slack.admin, a module per screen: view, parsing and handlers).
 ADMIN_NEW_TEAM = "admin_new_team"

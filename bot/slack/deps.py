@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.services.admin import AdminService
 from bot.services.leads import LeadActions
+from bot.services.qualification import Qualification
 from bot.services.stats import StatsService
 
 
@@ -16,3 +17,4 @@ class SlackDeps:
     stats: StatsService
     admin: AdminService
     bot_token: str | None
+    qualification: Qualification

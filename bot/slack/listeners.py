@@ -34,7 +34,7 @@ async def reply_privately(client: AsyncWebClient, response_url: str | None, **me
     await webhook.send(response_type="ephemeral", replace_original=False, **message)
 
 
-async def _run_button(
+async def run_button(
     body: dict[str, Any], client: AsyncWebClient, action: Callable[[str, str], Awaitable[Outcome]]
 ) -> None:
     lead_id = str(body["actions"][0].get("value", ""))
@@ -142,6 +142,6 @@ def _button_listener(
         ack: Callable[[], Awaitable[None]], body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        await _run_button(body, client, action)
+        await run_button(body, client, action)
 
     return listener

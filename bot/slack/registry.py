@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack import listeners, stats_listeners
+from bot.slack import listeners, qualification_listeners, stats_listeners
 from bot.slack.admin import listeners as admin_listeners
 from bot.slack.deps import SlackDeps
 
-LISTENER_MODULES = (listeners, stats_listeners, admin_listeners)
+LISTENER_MODULES = (listeners, stats_listeners, admin_listeners, qualification_listeners)
 
 
 def register_all(app: AsyncApp, deps: SlackDeps) -> None:
