@@ -12,13 +12,21 @@ order (the model needs review); 2 nothing to report on (no scoring model, bad op
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import argparse
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
 
+from bot.clock import SystemClock
+from bot.services.configuration import ConfigService
+from bot.services.stats import StatsService
 from domain.scoring_report import Conversion, ScoringReport
+from storage.uow import Database
+
+DEFAULT_DAYS = 90
 
 PERCENT_EMPTY = "—"
 
@@ -118,6 +126,32 @@ def _mix_table(report: ScoringReport) -> Table:
     return table
 
 
-def period(now: datetime, days: int) -> tuple[datetime, datetime]:
-    """The last `days` days up to now."""
-    return now - timedelta(days=days), now
+def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    scoring = commands.add_parser("scoring", help="how the scoring model's grades convert")
+    actions = scoring.add_subparsers(dest="scoring_command", required=True)
+    report = actions.add_parser("report", help="conversion by grade and band, MQL what-if")
+    report.add_argument("--days", type=int, default=DEFAULT_DAYS, help="period (default 90)")
+
+
+async def scoring_report_command(db: Database, days: int, console: Console) -> int:
+    """Read the period's scored leads and print the report; the exit code (see above)."""
+    if days < 1:
+        console.print("[red]--days must be at least 1[/red]")
+        return 2
+    clock = SystemClock()
+
+    async def utc(_user: str) -> ZoneInfo:
+        return ZoneInfo("UTC")
+
+    stats = StatsService(db, ConfigService(), clock.now, lambda: None, utc)
+    report = await stats.scoring_report(days)
+    if report is None:
+        console.print("No scoring model in the live configuration (add a `scoring:` section).")
+        return 2
+    end = clock.now()
+    return print_scoring_report(report, console, end - timedelta(days=days), end)
+
+
+def runner(days: int) -> Callable[[Database], Awaitable[int]]:
+    """What `leadrouter scoring report` runs once the database is migrated."""
+    return lambda db: scoring_report_command(db, days, Console())
