@@ -11,6 +11,7 @@ from rich.console import Console
 from bot.api.scoring_json import lead_scoring_json, scoring_report_json
 from bot.scoring_command import print_scoring_report
 from bot.slack import scoring_views
+from bot.slack.stats_views import scoring_tables
 from domain.config import validate_config
 from domain.handoff import HandOff
 from domain.lead import LeadStatus, Method, parse_lead
@@ -116,7 +117,7 @@ def test_an_orderly_report_exits_0() -> None:
 
 def test_stats_tables_and_json_carry_the_same_figures() -> None:
     report = build_scoring_report(_rows(), 50, reps=["U0ALICE", "U0BOB"])
-    tables = dict(scoring_views.stats_tables(report))
+    tables = dict(scoring_tables(report))
     assert any("B1 qualifies 75%" in line for title, lines in tables.items() for line in lines)
     body = scoring_report_json(report)
     assert body is not None

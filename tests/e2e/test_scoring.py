@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.app_process import AppProcess
+from harness.app_process import AppProcess
+from harness.slack_signing import block_action_body, static_select, view_submission_body
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_signing import block_action_body, static_select, view_submission_body
 
 pytestmark = pytest.mark.e2e
 
@@ -140,7 +140,7 @@ def test_disqualify_from_the_card_lands_on_the_timeline_and_in_the_stats(
     assert lead["status"] == "assigned" and lead["mql"] is False  # demo requests always route
     owner = lead["owner"]
     (card,) = fake_slack.wait_for("chat.postMessage")
-    text = json.dumps(card.params["blocks"])
+    text = json.dumps(card.params["blocks"], ensure_ascii=False)
     assert "*Score:* C3 · 0" in text and "disqualify_lead" in text
 
     stranger = "U0BOB" if owner == "U0ALICE" else "U0ALICE"
