@@ -1,7 +1,7 @@
 """Does scoring move intake? Intake throughput in process, with and without a scoring
 model, in the same run, plus the pure cost of scoring next to routing.
 
-Run: `python bench/scoring.py [--leads 2000] [--rounds 3] [--concurrency 64]`.
+Run: `python -m bench.scoring [--leads 2000] [--rounds 3] [--concurrency 64]`.
 
 Two SQLite databases (one per configuration, identical but for `scoring:`) take the
 same leads through `IntakeService.submit`, `concurrency` at a time, alternating rounds
@@ -23,14 +23,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from common import REPO_ROOT, start_report  # bench/common.py also puts the repo on the path
 
+from bench.common import start_report
 from bot.services.configuration import ConfigService
 from bot.services.intake import IntakeService
 from domain.config import Config, validate_config
 from domain.lead import BUILTIN_LEAD_TYPES, LeadInput, parse_lead
 from domain.qualification import score_new_lead
 from domain.routing import RoutingState, route
+from harness.app_process import REPO_ROOT
 from storage.migrate import upgrade_to_head
 from storage.uow import Database
 
