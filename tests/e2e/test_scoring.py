@@ -15,7 +15,13 @@ import httpx
 import pytest
 
 from harness.app_process import AppProcess
-from harness.slack_signing import block_action_body, static_select, view_submission_body
+from harness.slack_signing import (
+    block_action_body,
+    slash_command_body,
+    static_select,
+    text_input,
+    view_submission_body,
+)
 from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.e2e
@@ -196,3 +202,32 @@ def test_qualified_and_disqualify_at_once_leave_exactly_one_outcome(
         ]
         assert len(outcomes) == 1, outcomes
         assert body["status"] == outcomes[0]
+
+
+def test_an_admin_edits_the_model_in_slack(app: AppProcess, fake_slack: FakeSlack) -> None:
+    opened = slash_command_body("/leadrouter", "", user_id="U0ADMIN")
+    assert app.post_slack(opened).status_code == 200
+    menu = fake_slack.wait_for("views.open")[-1].response["view"]
+    click = block_action_body("admin_scoring", user_id="U0ADMIN", view=menu)
+    assert app.post_slack(click).status_code == 200
+    modal = fake_slack.wait_for("views.push")[-1].response["view"]
+    assert "mql_at: 50" in modal["blocks"][1]["element"]["initial_value"]
+
+    def submit(text: str, user: str) -> dict:
+        body = view_submission_body(
+            "admin_scoring",
+            {"scoring_yaml": {"scoring_yaml": text_input(text)}},
+            user_id=user,
+            private_metadata=modal["private_metadata"],
+            view_id=modal["id"],
+        )
+        response = app.post_slack(body)
+        assert response.status_code == 200
+        return response.json() if response.content else {}
+
+    assert submit("mql_at: 0", "U0ALICE")["response_action"] == "errors"  # admins only
+    invalid = submit("mql_at: 500", "U0ADMIN")
+    assert "scoring.mql_at" in invalid["errors"]["scoring_yaml"]
+    assert submit("mql_at: 0", "U0ADMIN")["response_action"] == "update"
+    lead = app.post_lead({"email": "anyone@gmail.com"}).json()
+    assert lead["status"] == "assigned" and lead["mql"] is True  # nobody is nurtured now
