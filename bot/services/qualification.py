@@ -34,17 +34,16 @@ class Qualification(LeadActions):
             if lead is None:
                 raise LeadNotFound(f"no lead {lead_id}")
             await self._check_may_hand_off(uow, lead, user)
-            current = await self.configs.current(uow)
-            model = current[1].scoring if current else None
-            return lead, reasons_for(action, model)
+            config = await self.configs.config(uow)
+            return lead, reasons_for(action, config.scoring if config else None)
 
     async def hand_off(
         self, lead_id: str, user: str, action: HandOff, reason: str | None, note: str | None
     ) -> Outcome:
         async def attempt(uow: UnitOfWork, lead: LeadRecord, now: datetime) -> str | None:
             await self._check_may_hand_off(uow, lead, user)
-            current = await self.configs.current(uow)
-            change = hand_off(action, lead.status, reason, current[1].scoring if current else None)
+            config = await self.configs.config(uow)
+            change = hand_off(action, lead.status, reason, config.scoring if config else None)
             changes, data, message = self._changes(lead, change, now)
             if change.counts_as_contact or change.clears_owner:
                 await uow.deadlines.cancel_pending(lead.id, now)
@@ -79,10 +78,9 @@ class Qualification(LeadActions):
         return changes, data, message
 
     async def _check_may_hand_off(self, uow: UnitOfWork, lead: LeadRecord, user: str) -> None:
-        current = await self.configs.current(uow)
-        if current is None:
+        config = await self.configs.config(uow)
+        if config is None:
             raise DomainError("There is no configuration yet.")
-        config = current[1]
         team = config.team(lead.team) if lead.team else None
         require_may_hand_off(user, lead.owner, team.manager if team else None, config.admins)
 
