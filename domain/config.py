@@ -25,6 +25,8 @@ from pydantic import (
 
 from domain.business_hours import BusinessCalendar
 from domain.conditions import Condition, parse_conditions
+from domain.config_checks import routing_checks
+from domain.config_yaml import parse_yaml
 from domain.durations import format_duration, parse_duration
 from domain.errors import FieldError, InvalidInput, format_location
 from domain.lead import BUILTIN_LEAD_TYPES, Method
@@ -243,6 +245,13 @@ class SlaConfig(_Strict):
     remind_at: list[str] = Field(default_factory=list)
     escalation: list[EscalationStep] | None = None
 
+    @field_validator("respond_within")
+    @classmethod
+    def _some_time(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be more than 0s: nobody can answer a lead in no time")
+        return value
+
     @field_validator("remind_at")
     @classmethod
     def _reminders(cls, values: list[str]) -> list[str]:
@@ -322,22 +331,10 @@ def validate_config(data: Any) -> Config:
             for item in error.errors()
         )
     errors.extend(_cross_check(data))
+    errors.extend(routing_checks(data))
     if errors or config is None:
         raise InvalidInput(errors)
     return config
-
-
-class NoAliasLoader(yaml.SafeLoader):
-    """Safe YAML without anchors and aliases: an alias bomb of a few hundred bytes can
-    expand to millions of nodes, and a configuration has no need for them."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise yaml.composer.ComposerError(
-                None, None, "anchors and aliases (& and *) are not allowed", event.start_mark
-            )
-        return super().compose_node(parent, index)
 
 
 def load_config(text: str | bytes) -> Config:
@@ -345,7 +342,7 @@ def load_config(text: str | bytes) -> Config:
     if len(text) > MAX_CONFIG_BYTES:
         raise InvalidInput([FieldError("", f"file larger than {MAX_CONFIG_BYTES} bytes")])
     try:
-        data = yaml.load(text, Loader=NoAliasLoader)  # a SafeLoader subclass
+        data = parse_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
