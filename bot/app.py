@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from bot.api.routes import IntakeApi
 from bot.api.stats_routes import StatsApi
+from bot.bounded_files import read_text_limited
 from bot.clock import SystemClock
 from bot.http_limits import SLACK_MAX_BODY, BodyLimitMiddleware
 from bot.logs import RequestIdMiddleware
@@ -50,7 +51,7 @@ from bot.slack.stats_listeners import register_stats
 from bot.worker.alarm import TimerAlarm
 from bot.worker.outbox import OutboxDispatcher
 from bot.worker.timers import TimerSweeper
-from domain.config import load_config
+from domain.config import MAX_CONFIG_BYTES, load_config
 from storage.migrate import upgrade_to_head
 from storage.uow import Database
 
@@ -131,7 +132,8 @@ class Application:
         path = self.settings.config_path
         if path is None:
             return
-        config = load_config(await asyncio.to_thread(Path(path).read_text, encoding="utf-8"))
+        text = await asyncio.to_thread(read_text_limited, Path(path), MAX_CONFIG_BYTES)
+        config = load_config(text)
         config = await resolve_emails(config, self.client)
         async with self.db.transaction() as uow:
             await uow.configs.lock()

@@ -12,9 +12,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.bounded_files import read_text_limited
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
-from domain.config import Config, dump_config, load_config, validate_config
+from domain.config import MAX_CONFIG_BYTES, Config, dump_config, load_config, validate_config
 from domain.durations import parse_duration
 from domain.errors import InvalidInput
 
@@ -27,7 +28,7 @@ class CliError(Exception):
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_text_limited(path, MAX_CONFIG_BYTES)
     except OSError as error:
         raise CliError(f"cannot read {path}: {error.strerror}") from None
     except UnicodeDecodeError:
