@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.api.access import KeyGate
 from bot.api.routes import IntakeApi
 from bot.api.stats_routes import StatsApi
 from bot.bounded_files import read_text_limited
@@ -150,13 +151,14 @@ class Application:
         async def slack_events(request: Request) -> Response:
             return await handler.handle(request)
 
+        gate = KeyGate(self.settings)  # one count of wrong keys for every API route
         routes = [
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", self.healthz, methods=["GET"]),
             Route("/readyz", self.readyz, methods=["GET"]),
             Route("/metrics", self.metrics, methods=["GET"]),
-            *IntakeApi(self.settings, self.intake, self.actions, self.privacy).routes(),
-            *StatsApi(self.settings, self.stats).routes(),
+            *IntakeApi(self.settings, self.intake, self.actions, self.privacy, gate).routes(),
+            *StatsApi(self.settings, self.stats, gate).routes(),
         ]
         return Starlette(
             routes=routes,

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.api.access import KeyGate
 from bot.api.rate_limit import RateLimiter
 from bot.api.serializers import lead_json
+from bot.api_keys import Scope
+from bot.http_limits import parse_json
 from bot.metrics import INTAKE_RATE_LIMITED, LEADS_DUPLICATE, LEADS_RECEIVED, LEADS_ROUTED
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions, LeadNotFound
 from bot.services.privacy import PrivacyService
 from bot.settings import ApiKey, Settings
+from domain.contact import refuse_control
 from domain.errors import DomainError, FieldError, InvalidInput, format_location
 from domain.lead import parse_lead
 from domain.lifecycle import OUTCOME_EVENTS
@@ -42,6 +45,16 @@ class OutcomeEvent(BaseModel):
     at: datetime | None = None
     by: str | None = Field(default=None, max_length=254)
     note: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("by")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        return None if value is None else refuse_control(value)
+
+    @field_validator("note")
+    @classmethod
+    def _free_text(cls, value: str | None) -> str | None:
+        return None if value is None else refuse_control(value, multiline=True)
 
 
 def _errors(errors: list[FieldError], status: int = 422) -> JSONResponse:
@@ -65,17 +78,9 @@ async def _read_json(request: Request, limit: int) -> Any:
         if len(body) > limit:
             raise TooLarge
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput([FieldError("body", "not valid JSON")]) from None
-
-
-def authenticate(settings: Settings, request: Request) -> ApiKey | None:
-    """The API key named by `Authorization: Bearer <secret>`, or None."""
-    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not secret:
-        return None
-    return settings.key_for(secret.strip())
+        return parse_json(bytes(body))
+    except ValueError as error:
+        raise InvalidInput([FieldError("body", str(error))]) from None
 
 
 def _count(submitter: str, duplicate: bool, body: dict[str, Any]) -> None:
@@ -101,8 +106,10 @@ class IntakeApi:
         intake: IntakeService,
         actions: LeadActions,
         privacy: PrivacyService,
+        gate: KeyGate | None = None,
     ):
         self.settings = settings
+        self.gate = gate or KeyGate(settings)
         self.intake = intake
         self.actions = actions
         self.privacy = privacy
@@ -118,11 +125,11 @@ class IntakeApi:
         ]
 
     async def _guarded(
-        self, request: Request, handler: Any, limit: int = MAX_LEAD_BYTES
+        self, request: Request, scope: Scope, handler: Any, limit: int = MAX_LEAD_BYTES
     ) -> Response:
-        key = authenticate(self.settings, request)
-        if key is None:
-            return _problem("missing or invalid API key (Authorization: Bearer <secret>)", 401)
+        key = self.gate.admit(request, scope)
+        if isinstance(key, Response):
+            return key
         wait = self.limiter.take(key.name)
         if wait:
             INTAKE_RATE_LIMITED.labels(key.name).inc()
@@ -142,7 +149,7 @@ class IntakeApi:
             return _problem(str(error), 409)
 
     async def create_lead(self, request: Request) -> Response:
-        return await self._guarded(request, self._create_lead)
+        return await self._guarded(request, Scope.INTAKE, self._create_lead)
 
     async def _create_lead(self, request: Request, key: ApiKey, limit: int) -> Response:
         data = await _read_json(request, limit)
@@ -155,7 +162,7 @@ class IntakeApi:
         return JSONResponse(body, status_code=200 if result.duplicate else 201)
 
     async def create_batch(self, request: Request) -> Response:
-        return await self._guarded(request, self._create_batch, MAX_BATCH_BYTES)
+        return await self._guarded(request, Scope.INTAKE, self._create_batch, MAX_BATCH_BYTES)
 
     async def _create_batch(self, request: Request, key: ApiKey, limit: int) -> Response:
         data = await _read_json(request, limit)
@@ -184,14 +191,14 @@ class IntakeApi:
         return JSONResponse({"results": results}, status_code=200)
 
     async def get_lead(self, request: Request) -> Response:
-        return await self._guarded(request, self._get_lead)
+        return await self._guarded(request, Scope.READ, self._get_lead)
 
     async def _get_lead(self, request: Request, key: ApiKey, limit: int) -> Response:
         lead = await self.actions.get(request.path_params["lead_id"])
         return JSONResponse(lead_json(lead, self.intake.now(), timeline=True))
 
     async def erase_lead(self, request: Request) -> Response:
-        return await self._guarded(request, self._erase_lead)
+        return await self._guarded(request, Scope.ERASE, self._erase_lead)
 
     async def _erase_lead(self, request: Request, key: ApiKey, limit: int) -> Response:
         """GDPR erasure: 200 with the lead as it now stands, again on a repeat."""
@@ -199,7 +206,7 @@ class IntakeApi:
         return JSONResponse(lead_json(lead, self.intake.now(), timeline=True))
 
     async def post_event(self, request: Request) -> Response:
-        return await self._guarded(request, self._post_event)
+        return await self._guarded(request, Scope.INTAKE, self._post_event)
 
     async def _post_event(self, request: Request, key: ApiKey, limit: int) -> Response:
         data = await _read_json(request, limit)

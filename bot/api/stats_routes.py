@@ -11,25 +11,26 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.api.routes import authenticate
+from bot.api.access import KeyGate
+from bot.api_keys import Scope as KeyScope
 from bot.services.stats import StatsService, UnknownScope
 from bot.settings import Settings
 from domain.reports import DEFAULT_PERIOD, PERIODS, Line, Report, Scope, Tally
 
 
 class StatsApi:
-    def __init__(self, settings: Settings, stats: StatsService):
+    def __init__(self, settings: Settings, stats: StatsService, gate: KeyGate | None = None):
         self.settings = settings
         self.stats = stats
+        self.gate = gate or KeyGate(settings)
 
     def routes(self) -> list[Route]:
         return [Route("/api/stats", self.get_stats, methods=["GET"])]
 
     async def get_stats(self, request: Request) -> Response:
-        if authenticate(self.settings, request) is None:
-            return JSONResponse(
-                {"error": "missing or invalid API key (Authorization: Bearer <secret>)"}, 401
-            )
+        admitted = self.gate.admit(request, KeyScope.READ)
+        if isinstance(admitted, Response):
+            return admitted
         params = request.query_params
         errors = []
         scopes = [Scope(kind, params[kind]) for kind in ("team", "rep", "source") if kind in params]
