@@ -48,6 +48,7 @@ from bot.slack.listeners import (
     register_queue_command,
     register_reassign,
 )
+from bot.slack.request_gate import SlackRequestGate
 from bot.slack.stats_listeners import register_stats
 from bot.worker.alarm import TimerAlarm
 from bot.worker.outbox import OutboxDispatcher
@@ -147,9 +148,11 @@ class Application:
 
     def http_app(self) -> Starlette:
         handler = AsyncSlackRequestHandler(self.bolt)
+        gate = SlackRequestGate(self.settings.slack_signing_secret or "", self.db, self.clock.now)
 
         async def slack_events(request: Request) -> Response:
-            return await handler.handle(request)
+            refusal = await gate.refusal(request.headers, await request.body())
+            return refusal or await handler.handle(request)
 
         gate = KeyGate(self.settings)  # one count of wrong keys for every API route
         routes = [
@@ -196,7 +199,8 @@ class Application:
             self._socket_handler = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token)
             await self._socket_handler.connect_async()
             log.info("connected to Slack in Socket Mode")
-            self._periodic("slack-deliveries", HOUSEKEEPING_EVERY, self.dedupe.forget_old)
+        # Socket Mode's delivery keys and HTTP mode's seen signatures (bot.slack.request_gate)
+        self._periodic("slack-deliveries", HOUSEKEEPING_EVERY, self.dedupe.forget_old)
 
     def _periodic(
         self, job_id: str, every: timedelta, job: Callable[..., Awaitable[Any]], *args: Any
