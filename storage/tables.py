@@ -97,9 +97,11 @@ leads = Table(
     Column("qualified_at", UtcDateTime, nullable=True),
     Column("opportunity_at", UtcDateTime, nullable=True),
     Column("closed_at", UtcDateTime, nullable=True),
+    Column("phone_key", String(40), nullable=True),  # domain.contact.phone_key, for dedup
     UniqueConstraint("submitter", "idempotency_key"),
     UniqueConstraint("submitter", "external_id"),
     Index("ix_leads_email_created", "email", "created_at"),
+    Index("ix_leads_phone_key_created", "phone_key", "created_at"),
     Index("ix_leads_owner_status", "owner", "status"),
     Index("ix_leads_team_status", "team", "status"),
     Index("ix_leads_status_owner", "status", "owner"),
