@@ -148,20 +148,22 @@ class Application:
 
     def http_app(self) -> Starlette:
         handler = AsyncSlackRequestHandler(self.bolt)
-        gate = SlackRequestGate(self.settings.slack_signing_secret or "", self.db, self.clock.now)
+        slack_gate = SlackRequestGate(
+            self.settings.slack_signing_secret or "", self.db, self.clock.now
+        )
 
         async def slack_events(request: Request) -> Response:
-            refusal = await gate.refusal(request.headers, await request.body())
+            refusal = await slack_gate.refusal(request.headers, await request.body())
             return refusal or await handler.handle(request)
 
-        gate = KeyGate(self.settings)  # one count of wrong keys for every API route
+        key_gate = KeyGate(self.settings)  # one count of wrong keys for every API route
         routes = [
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", self.healthz, methods=["GET"]),
             Route("/readyz", self.readyz, methods=["GET"]),
             Route("/metrics", self.metrics, methods=["GET"]),
-            *IntakeApi(self.settings, self.intake, self.actions, self.privacy, gate).routes(),
-            *StatsApi(self.settings, self.stats, gate).routes(),
+            *IntakeApi(self.settings, self.intake, self.actions, self.privacy, key_gate).routes(),
+            *StatsApi(self.settings, self.stats, key_gate).routes(),
         ]
         return Starlette(
             routes=routes,
