@@ -51,6 +51,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # Overwrite deleted and replaced content with zeros: an erased lead's old values
+        # must not linger in the file's free space (SQLite's `secure_delete`).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -80,3 +83,19 @@ def _use_wal(cursor: Any) -> None:
 def redact(url: str) -> str:
     """The URL without its password, for logs and error lines."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+async def checkpoint_wal(engine: AsyncEngine) -> bool:
+    """Copy SQLite's write-ahead log into the database file and truncate it, so values an
+    erasure replaced are gone from the -wal file too (not only at the next automatic
+    checkpoint). True when the log was emptied; False when a reader still needed it
+    (the next checkpoint finishes the job) or on PostgreSQL, which has no such file."""
+    if engine.dialect.name != "sqlite":
+        return False
+    async with engine.connect() as connection:
+        # On the driver's connection: SQLAlchemy would open a transaction first (our
+        # BEGIN IMMEDIATE), and a checkpoint cannot run inside one.
+        raw = await connection.get_raw_connection()
+        cursor = await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy, _pages, _done = await cursor.fetchone()
+    return bool(busy == 0)

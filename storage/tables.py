@@ -180,6 +180,9 @@ outbox = Table(
     Column("maybe_sent", Boolean, nullable=False, server_default=false()),
     # A lead card folded into a digest post (state "digested"): the digest row's id.
     Column("digest_id", BigInteger, nullable=True),
+    # Where a sent alert about a lead lives, so erasing the lead can redraw it.
+    Column("posted_channel", String(64), nullable=True),
+    Column("posted_ts", String(32), nullable=True),
     Index("ix_outbox_state_next", "state", "next_attempt_at"),
     Index("ix_outbox_digest", "digest_id"),
     Index("ix_outbox_lead_id", "lead_id"),  # erasure finds a lead's payloads
