@@ -10,6 +10,7 @@ remembered, generated hostile strings through every path check all of them.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -179,10 +180,8 @@ async def test_no_typed_control_sequence_reaches_slack(
     while await dispatcher.drain():
         pass
     for lead in leads:
-        try:
+        with contextlib.suppress(DomainError, InvalidInput):
             await actions.record_event(lead.id, "qualified", crm_by or "crm", None, crm_note)
-        except (DomainError, InvalidInput):
-            pass
     for minutes in (6, 11, 12, 13):
         clock.now = START + timedelta(minutes=minutes)
         await timers.sweep()
