@@ -183,6 +183,8 @@ outbox = Table(
     # Where a sent alert about a lead lives, so erasing the lead can redraw it.
     Column("posted_channel", String(64), nullable=True),
     Column("posted_ts", String(32), nullable=True),
+    # A lead card that may fold into a digest (domain.messages.LeadCard.announcement).
+    Column("announcement", Boolean, nullable=False, server_default=false()),
     Index("ix_outbox_state_next", "state", "next_attempt_at"),
     Index("ix_outbox_digest", "digest_id"),
     Index("ix_outbox_lead_id", "lead_id"),  # erasure finds a lead's payloads

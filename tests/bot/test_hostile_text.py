@@ -25,14 +25,14 @@ from bot.services.configuration import ConfigService
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
 from bot.services.privacy import PrivacyService
+from bot.services.timers import TimerSweeper
 from bot.slack import views
 from bot.worker.outbox import OutboxDispatcher
-from bot.worker.timers import TimerSweeper
 from domain.config import load_config
 from domain.errors import DomainError, InvalidInput
 from domain.lead import parse_lead
+from harness.storage import migrated
 from storage.uow import Database
-from tests.storage import migrated
 from tests.support.fake_slack import FakeSlack
 
 KNOWN = {"U0ALICE", "U0BOB", "U0DAN", "U0MANAGER", "U0SALESOPS", "U0WEB"}

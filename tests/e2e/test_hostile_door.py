@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.app_process import AppProcess
+from harness.slack_signing import block_action_body, signed_headers
 from tests.e2e.conftest import ALWAYS_ON_CONFIG
-from tests.support.app_process import AppProcess
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_signing import block_action_body, signed_headers
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from tests.storage import make_lead, migrated
+from harness.storage import make_lead, migrated
 
 
 async def test_a_failed_insert_does_not_carry_the_leads_values(db_url: str) -> None:

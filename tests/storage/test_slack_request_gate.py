@@ -15,9 +15,9 @@ import pytest
 
 from bot.slack.dedupe import KEEP, DeliveryDedupe
 from bot.slack.request_gate import SlackRequestGate
+from harness.slack_signing import block_action_body, sign
+from harness.storage import T0, migrated
 from storage.uow import Database
-from tests.storage import T0, migrated
-from tests.support.slack_signing import block_action_body, sign
 
 SECRET = "signing-secret-for-tests"
 

@@ -4,7 +4,7 @@ outbox.posted_channel/posted_ts: where a sent alert about a lead lives in Slack,
 erasure can redraw it (cards already have lead_messages)
 
 Revision ID: 0006_hostile
-Revises: 0005_senders
+Revises: 0006_arch
 Create Date: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_hostile"
-down_revision = "0005_senders"
+down_revision = "0006_arch"
 branch_labels = None
 depends_on = None
 
