@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -83,7 +84,10 @@ HOSTILE = [
 ]
 pieces = st.sampled_from(HOSTILE) | st.text(alphabet="ab <>&*_~`@!#|^\n\u202e", max_size=6)
 hostile = st.lists(pieces, min_size=1, max_size=4).map("".join)
-long_hostile = st.builds(lambda text, count: text * count, hostile, st.integers(1, 400))
+"""Hostile text for the CRM's `by` and `note` (the service takes them as they come)."""
+typed_text = hostile.map(lambda text: text.replace("\n", " "))
+"""Hostile text a form can get past the door (which refuses control characters)."""
+long_hostile = st.builds(lambda text, count: text * count, typed_text, st.integers(1, 400))
 TEXT_FIELDS = ("first_name", "last_name", "company", "city", "state", "product_interest")
 
 
@@ -116,6 +120,7 @@ def strings(value: Any) -> Iterator[str]:
 
 
 _SEQUENCE = re.compile(r"<([^<>]*)>")
+_WORD = re.compile(r"\w")
 _APP_SEQUENCE = re.compile(r"^(@[UW][A-Z0-9]+|!date\^\d+\^\{[a-z_ {}]+\}( at \{time\})?\|[^|]*)$")
 
 
@@ -125,10 +130,17 @@ def assert_inert(payload: Any, typed: list[str]) -> None:
             assert _APP_SEQUENCE.match(sequence), f"<{sequence}> in {text!r}"
             if sequence.startswith("@"):
                 assert sequence[1:] in KNOWN, f"<{sequence}> is no id the app knows"
-        for piece in typed:
-            for token in HOSTILE:
-                if token in piece and any(c in token for c in "<>*_~`\n\u202e&"):
-                    assert token not in text, f"{token!r} survived in {text!r}"
+        for token in {token for token in HOSTILE for piece in typed if token in piece}:
+            if "&" in token or not set(token) & set("<>*_~`\n\u202e"):
+                continue  # typed entities show as typed (&amp;lt;); plain words are words
+            for found in re.finditer(re.escape(token), text):
+                # Only between two letters may a * _ ~ stay (a_b formats nothing in Slack).
+                inside = _WORD.match(text[found.start() - 1 : found.start()] or " ") and (
+                    _WORD.match(text[found.end() : found.end() + 1] or " ")
+                )
+                assert inside and not set(token) & set("<>`\n\u202e"), (
+                    f"{token!r} survived in {text!r}"
+                )
         assert "\u202e" not in text
         if "U0SALESOPS" in "".join(typed):
             assert "<@U0SALESOPS>" not in text, "a typed id became a mention"
@@ -141,7 +153,7 @@ def assert_inert(payload: Any, typed: list[str]) -> None:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    fields=st.fixed_dictionaries({name: hostile for name in TEXT_FIELDS}),
+    fields=st.fixed_dictionaries({name: typed_text for name in TEXT_FIELDS}),
     long_name=long_hostile,
     crm_by=hostile,
     crm_note=hostile,
@@ -168,8 +180,8 @@ async def test_no_typed_control_sequence_reaches_slack(
     typed = [*fields.values(), long_name[:100], crm_by, crm_note]
 
     leads = []
-    for index, name in enumerate((fields["first_name"], long_name[:100], "plain")):
-        data = {**fields, "first_name": name, "email": f"p{index}@prospect.io"}
+    for name in (fields["first_name"], long_name[:100], "plain"):
+        data = {**fields, "first_name": name, "email": f"p{uuid.uuid4().hex[:12]}@prospect.io"}
         if healthcare:
             data["industry"] = "healthcare"
         try:

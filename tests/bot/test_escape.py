@@ -1,4 +1,5 @@
-"""The one escaping function: whatever a stranger types is shown, and does nothing else."""
+"""The one escaping function (bot.slack.blocks.escape): whatever a stranger types is
+shown, and does nothing else."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.slack.lead_text import plain
+from bot.slack.blocks import clip, escape
 
 HOSTILE = [
     "<!channel>",
@@ -38,19 +39,29 @@ hostile_text = st.one_of(
 ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
 
 
-def assert_inert(shown: str, multiline: bool) -> None:
-    assert not set(shown) & set("<>*_~`")
+FORMATTING = re.compile(r"(?<!\w)[*_~]|[*_~](?!\w)")
+
+
+def assert_inert(shown: str) -> None:
+    assert not set(shown) & set("<>`\n")
+    assert not FORMATTING.search(shown), "a * _ or ~ at a word's edge can format"
     assert not ENTITY.search(shown), "a bare & could start an entity of the text's own"
     for character in shown:
-        assert unicodedata.category(character) != "Cc" or (multiline and character == "\n")
+        assert unicodedata.category(character) != "Cc"
         assert character not in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-    for line in shown.split("\n"):
-        assert not line.lstrip().startswith("&gt;"), "a line starting with > is a quote"
+    assert not shown.lstrip().startswith("&gt;"), "a line starting with > is a quote"
 
 
-@given(hostile_text, st.booleans())
-def test_nothing_typed_survives_as_markup(text: str, multiline: bool) -> None:
-    assert_inert(plain(text, multiline), multiline)
+@given(hostile_text)
+def test_nothing_typed_survives_as_markup(text: str) -> None:
+    assert_inert(escape(text))
+
+
+@given(hostile_text, st.integers(2, 60))
+def test_a_clipped_escape_holds_no_half_entity(text: str, limit: int) -> None:
+    shown = clip(escape(text), limit)
+    assert len(shown) <= limit
+    assert not ENTITY.search(shown)
 
 
 @pytest.mark.parametrize(
@@ -58,15 +69,14 @@ def test_nothing_typed_survives_as_markup(text: str, multiline: bool) -> None:
     [
         ("Jane O'Neil & Co", "Jane O'Neil &amp; Co"),
         ("<!channel> hi", "&lt;!channel&gt; hi"),
-        ("a\nb\r\nc", "a b c"),
+        ("a\nb\r\nc", "a b  c"),
         ("*Why:*", "\u2217Why:\u2217"),
+        ("_it_ ~no~", "\u02cdit\u02cd \u223cno\u223c"),
+        ("`code`", "\u02cbcode\u02cb"),
+        ("web_form john_doe@acme.com", "web_form john_doe@acme.com"),
         ("> quote", "\u200b&gt; quote"),
         ("abc\u202edef", "abcdef"),
     ],
 )
 def test_what_a_reader_sees(typed: str, shown: str) -> None:
-    assert plain(typed) == shown
-
-
-def test_a_note_keeps_its_lines_but_no_quote() -> None:
-    assert plain("call me\r\n> later", multiline=True) == "call me\n\u200b&gt; later"
+    assert escape(typed) == shown
