@@ -33,6 +33,7 @@ class Kind(StrEnum):
     ALERT = "alert"
     DEAD_LETTER_ALERT = "dead_letter_alert"
     DIGEST = "digest"
+    ALERT_DIGEST = "alert_digest"
     WEEKLY_DIGEST = "weekly_digest"
     WEEKLY_DIGEST_CHART = "weekly_digest_chart"
 
@@ -173,13 +174,20 @@ class ErasureRedraw(CardUpdate):
 @dataclass(frozen=True)
 class Alert(OutboxMessage):
     """A plain-text DM or channel post; `key` says what it is about, so the same alert
-    for the same cause is sent once."""
+    for the same cause is sent once. `folds`: one of many a stranger's form can cause
+    (nobody could take the lead, no rule matched), which fold into an AlertDigest when
+    they come faster than one per target per window."""
 
     kind: ClassVar[Kind] = Kind.ALERT
     key: str
     to: str
     text: str
     lead: str | None = None
+    folds: bool = False
+
+    @property
+    def announcement(self) -> bool:
+        return self.folds
 
     @property
     def dedup_key(self) -> str:
@@ -220,6 +228,17 @@ class Digest(OutboxMessage):
     @property
     def target(self) -> str:
         return self.to
+
+
+@dataclass(frozen=True)
+class AlertDigest(Digest):
+    """One post summing up the alerts folded for one target within a window."""
+
+    kind: ClassVar[Kind] = Kind.ALERT_DIGEST
+
+    @property
+    def dedup_key(self) -> str:
+        return f"alert_digest:{self.to}:{self.nonce}"
 
 
 @dataclass(frozen=True)
@@ -302,6 +321,7 @@ def routing_messages(
                 decision.manager,
                 f"Nobody in the team could take this lead: {skipped}",
                 lead_id,
+                folds=True,
             )
         )
     if decision.team is None:
@@ -311,6 +331,7 @@ def routing_messages(
                 admin,
                 "No routing rule matched this lead; route it by hand.",
                 lead_id,
+                folds=True,
             )
             for admin in admins
         )

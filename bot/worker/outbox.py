@@ -34,7 +34,7 @@ from bot.worker.delivery_errors import (
 )
 from bot.worker.rendering import DELIVERIES, RENDERERS, TRACKED, Delivery, RenderContext, card
 from bot.worker.slack_transport import SlackTransport
-from domain.messages import DigestPart, Kind, QueuedMessage
+from domain.messages import AlertDigest, DigestPart, Kind, QueuedMessage
 from domain.records import LeadRecord
 from storage.group_commit import GroupCommit
 from storage.outbox_digests import DigestPolicy, held_for_digest
@@ -56,6 +56,19 @@ MAX_ATTEMPTS = 12  # about half an hour of backoff before a row is declared dead
 DIGEST = DigestPolicy(threshold=10, quiet=timedelta(seconds=2), max_hold=timedelta(seconds=30))
 """Ten cards waiting for one channel or rep at once (a CSV import, a batch, a burst the
 channel's 1 post/s cannot carry) become one digest post instead."""
+ALERT_WINDOW = timedelta(minutes=5)
+ALERTS = DigestPolicy(
+    threshold=2,
+    quiet=timedelta(seconds=2),
+    max_hold=ALERT_WINDOW,
+    item=Kind.ALERT,
+    digest=AlertDigest,
+    spacing=ALERT_WINDOW,
+)
+"""Alerts a stranger's form can cause (nobody could take the lead, no rule matched): the
+first to a manager or admin goes at once, the rest within five minutes of it become one
+summary at the end of the window, so a full team cannot page its manager per lead."""
+FOLDS = (DIGEST, ALERTS)
 
 
 Posted = tuple[str, str] | None
@@ -158,7 +171,7 @@ class OutboxDispatcher:
                     claimed_at,
                     claimed_at + LEASE,
                     BATCH,
-                    held_for_digest(claimed_at, DIGEST),
+                    held_for_digest(claimed_at, *FOLDS),
                 )
             if not rows:
                 return handled
@@ -181,15 +194,17 @@ class OutboxDispatcher:
         return handled  # stopping: what is left stays queued for the next start
 
     async def _fold_bursts(self) -> None:
-        """Fold bursts of cards into digests (a read first: most passes have none)."""
-        async with self.db.snapshot() as uow:
-            if not await uow.digests.bursts(self.now(), DIGEST):
-                return
-        async with self.db.transaction() as uow:
-            folded = await uow.digests.fold(self.now(), DIGEST)
-        if folded:
-            SLACK_CALLS.labels(Kind.LEAD_CARD, "digested").inc(folded)
-            log.info("folded %d lead cards into digests", folded)
+        """Fold bursts of cards and of alerts into digests (a read first: most passes
+        have none)."""
+        for policy in FOLDS:
+            async with self.db.snapshot() as uow:
+                if not await uow.digests.bursts(self.now(), policy):
+                    continue
+            async with self.db.transaction() as uow:
+                folded = await uow.digests.fold(self.now(), policy)
+            if folded:
+                SLACK_CALLS.labels(policy.item, "digested").inc(folded)
+                log.info("folded %d %s rows into digests", folded, policy.item)
 
     async def _deliver_in_order(
         self, rows: list[QueuedMessage], claimed_at: datetime, leads: dict[str, LeadRecord]
