@@ -88,10 +88,10 @@ def redact(url: str) -> str:
 async def checkpoint_wal(engine: AsyncEngine) -> bool:
     """Copy SQLite's write-ahead log into the database file and truncate it, so values an
     erasure replaced are gone from the -wal file too (not only at the next automatic
-    checkpoint). True when the log was emptied; False when a reader still needed it
-    (the next checkpoint finishes the job) or on PostgreSQL, which has no such file."""
+    checkpoint). True when the log was emptied (always on PostgreSQL, which has no such
+    file); False when a reader still needed it (the next checkpoint finishes the job)."""
     if engine.dialect.name != "sqlite":
-        return False
+        return True
     async with engine.connect() as connection:
         # On the driver's connection: SQLAlchemy would open a transaction first (our
         # BEGIN IMMEDIATE), and a checkpoint cannot run inside one.

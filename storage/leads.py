@@ -62,6 +62,7 @@ class LeadRepository(Repository):
                     "idempotency_key": idempotency_key,
                     "external_id": lead.fields.external_id,
                     "email": lead.fields.email,
+                    "phone_key": lead.fields.phone_key,
                     "lead_type": lead.fields.lead_type,
                     "source": lead.fields.source,
                     "fields": lead.fields.model_dump(mode="json", exclude_none=True),
@@ -105,13 +106,21 @@ class LeadRepository(Repository):
         emails = sorted({key.email for key in keys if key.email})
         if emails:
             tests.append(and_(t.leads.c.email.in_(emails), t.leads.c.created_at >= email_since))
+        phones = sorted({key.phone for key in keys if key.phone and not key.email})
+        if phones:
+            tests.append(and_(t.leads.c.phone_key.in_(phones), t.leads.c.created_at >= email_since))
         if not tests:
             return []
         rows = await self.connection.execute(select(t.leads).where(or_(*tests)))
         return [
             (
                 DedupKeys(
-                    row.submitter, row.idempotency_key, row.external_id, row.email, row.created_at
+                    row.submitter,
+                    row.idempotency_key,
+                    row.external_id,
+                    row.email,
+                    row.created_at,
+                    row.phone_key,
                 ),
                 _lead_record(row),
             )

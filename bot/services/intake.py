@@ -187,4 +187,5 @@ def _keys(request: _Request, now: datetime) -> DedupKeys:
         request.lead.external_id,
         request.lead.email,
         now,
+        request.lead.phone_key,
     )

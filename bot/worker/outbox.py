@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import NOTIFY_LATENCY, SLACK_CALLS
+from bot.slack.privacy_views import erased_alert
 from bot.worker.budget import RateBudget, WorkspaceBudget
 from bot.worker.delivery_errors import (
     HOLD,
@@ -72,7 +73,7 @@ FOLDS = (DIGEST, ALERTS)
 
 
 Posted = tuple[str, str] | None
-"""Where a posted card lives (channel, ts), to be remembered; None for the rest."""
+"""Where a post lives (channel, ts), to be remembered; None for edits and uploads."""
 
 GiveUp = Callable[[QueuedMessage, str, str], Awaitable[None]]
 """Dead-letters a row leased by a worker with an error (bot.services.dead_letters)."""
@@ -259,17 +260,25 @@ class OutboxDispatcher:
         self, sent: list[tuple[QueuedMessage, Posted]]
     ) -> list[Exception | None]:
         """Mark a group of sends done in one commit, with where each card now lives (so
-        later changes edit that message)."""
+        later changes edit that message) and where each other post about a lead lives (so
+        erasing the lead redraws it)."""
         async with self.db.transaction() as uow:
             for row, posted in sent:
-                if posted is not None:
+                if posted is not None and row.kind in TRACKED:
                     await uow.messages.record(row.lead_id, posted[0], posted[1], "card")
+            await uow.outbox.remember_posts(
+                [
+                    (row.id, *posted)
+                    for row, posted in sent
+                    if posted is not None and row.lead_id and row.kind not in TRACKED
+                ]
+            )
             await uow.outbox.mark_sent_many([row.id for row, _ in sent], self.worker_id, self.now())
         return [None] * len(sent)
 
     async def _send(self, row: QueuedMessage, leads: dict[str, LeadRecord]) -> Posted:
-        """Make the Slack call(s) the row's kind needs; a posted card returns where it
-        lives (channel, ts)."""
+        """Make the Slack call(s) the row's kind needs; a post returns where it lives
+        (channel, ts)."""
         lead = leads.get(row.lead_id) if row.lead_id else None
         if row.lead_id and lead is None:
             raise LeadGone(f"lead {row.lead_id} no longer exists")
@@ -286,14 +295,12 @@ class OutboxDispatcher:
         message = await RENDERERS[row.kind](row, lead, RenderContext(self.now(), self._parts))
         if message is None:
             return None
-        tracked = row.kind in TRACKED
         if row.maybe_sent:
             earlier = await self.slack.posted_before(row)
             if earlier is not None:
                 log.warning("outbox %s reached Slack before a crash; not posting it again", row.id)
-                return earlier if tracked else None
-        posted = await self.slack.post(row, message)
-        return posted if tracked else None
+                return earlier
+        return await self.slack.post(row, message)
 
     async def _parts(self, digest_id: int) -> list[DigestPart]:
         async with self.db.snapshot() as uow:
@@ -310,11 +317,15 @@ class OutboxDispatcher:
         }
 
     async def _edit_cards(self, lead: LeadRecord) -> None:
-        """Edit every posted card of the lead; a card not yet posted will render fresh."""
+        """Edit every posted card of the lead; a card not yet posted will render fresh.
+        An erased lead's alerts (reminders, escalations, manager DMs) are redrawn too."""
         async with self.db.snapshot() as uow:
             messages = await uow.messages.for_lead(lead.id)
+            alerts = await uow.outbox.posts_about(lead.id) if lead.erased_at else []
         for channel, ts in messages:
             await self.slack.edit(channel, ts, card(lead, self.now()))
+        for channel, ts in alerts:
+            await self.slack.edit(channel, ts, erased_alert(lead.id))
 
     async def _spend(self, method: str) -> None:
         """Wait for the workspace budget of `method` (shared by every sender)."""
