@@ -235,7 +235,7 @@ def saved_view(title: str, saved: Saved) -> View:
     if not saved.changes:
         text = "Nothing changed: the configuration already says this."
     else:
-        lines = "\n".join(escape(line) for line in saved.changes)
+        lines = "\n".join(escape(line, code=True) for line in saved.changes)
         text = f"Saved as configuration version {saved.version}.\n```{lines}```"
     return _modal(ids.ADMIN_SAVED, title, [{"type": "section", "text": mrkdwn(text)}], {}, None)
 
@@ -525,7 +525,7 @@ def _rule_line(position: int, rule: RuleConfig) -> str:
     action = rule.then
     target = f"team *{escape(action.team)}*" if action.team else escape(action.route_to or "")
     extra = f" ({action.method.value})" if action.method else ""
-    when = f"when `{escape(show(rule.when))}`" if rule.when else "everything else"
+    when = f"when `{escape(show(rule.when), code=True)}`" if rule.when else "everything else"
     return f"*{position}. {escape(rule.name)}*: {when} → {target}{extra}"
 
 
@@ -736,7 +736,7 @@ def history_message(entries: list[HistoryEntry], current: int | None) -> dict[st
             f"*Version {entry.version}* · {slack_date(entry.created_at)} · "
             f"{mention(entry.actor)}" + (f" · {escape(entry.note)}" if entry.note else "")
         )
-        diff = "\n".join(escape(line) for line in entry.changes[:15]) or "(no change)"
+        diff = "\n".join(escape(line, code=True) for line in entry.changes[:15]) or "(no change)"
         if len(entry.changes) > 15:
             diff += f"\n… and {len(entry.changes) - 15} more"
         block: dict[str, Any] = {"type": "section", "text": mrkdwn(f"{head}\n```{diff}```")}
@@ -780,7 +780,7 @@ def import_modal() -> View:
 def changes_text(saved: Saved, what: str) -> str:
     if not saved.changes:
         return f"{what}: nothing changed."
-    lines = "\n".join(escape(line) for line in saved.changes[:30])
+    lines = "\n".join(escape(line, code=True) for line in saved.changes[:30])
     return f"{what}: saved as configuration version {saved.version}.\n```{lines}```"
 
 
@@ -795,7 +795,7 @@ def info_modal(title: str, blocks: Blocks) -> View:
 
 def import_errors(errors: list[FieldError], total: int) -> Blocks:
     """Every error with its path (the first 50 when there are more); nothing was saved."""
-    lines = "\n".join(escape(str(error)) for error in errors)
+    lines = "\n".join(escape(str(error), code=True) for error in errors)
     more = f"\n… and {total - len(errors)} more" if total > len(errors) else ""
     return [
         note(f":x: The file was not imported; nothing changed. {total} problem(s):"),

@@ -34,21 +34,26 @@ _LINE_BREAKS = frozenset("\n\r\t\x0b\x0c\x85\u2028\u2029")
 _QUOTE = "&gt;"
 
 
-def escape(text: str) -> str:
+def escape(text: str, code: bool = False) -> str:
     """Outside text (a lead's fields, a CRM's strings) shown as typed and nothing more.
 
     Slack's escapes for `&`, `<` and `>` (its "formatting text" guide: only these three
     are decoded), so no `<...>` sequence (mention, broadcast, link, date) can be spelled;
     look-alikes for the formatting characters Slack has no escape for (`∗ ˍ ∼`, and `ˋ`
     for a backtick); a zero-width space before a leading `>` (a quote); bidirectional
-    overrides and control characters dropped; line breaks become spaces."""
+    overrides and control characters dropped; line breaks become spaces. `code`: the
+    text sits inside a code span or block, where only `<...>` sequences and a closing
+    backtick still act, so `*`, `_`, `~` and `>` stay as they are."""
     kept = []
     for character in text:
         if character in _LINE_BREAKS:
             kept.append(" ")
         elif character not in _BIDI and unicodedata.category(character) != "Cc":
             kept.append(character)
-    escaped = _FORMATTING.sub(lambda m: _LOOKALIKE[m.group()], "".join(kept).translate(_ENTITIES))
+    escaped = "".join(kept).translate(_ENTITIES)
+    if code:
+        return escaped
+    escaped = _FORMATTING.sub(lambda m: _LOOKALIKE[m.group()], escaped)
     return "\u200b" + escaped if escaped.lstrip().startswith(_QUOTE) else escaped
 
 

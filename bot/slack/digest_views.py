@@ -31,7 +31,10 @@ def digest(parts: list[DigestPart], to_channel: bool) -> dict[str, Any]:
     what = _kinds(parts)
     teams = sorted({part.team for part in parts if part.team})
     if to_channel:
-        where = " and ".join(f"`/leads team {escape(team)}`" for team in teams) or "`/leads team`"
+        where = (
+            " and ".join(f"`/leads team {escape(team, code=True)}`" for team in teams)
+            or "`/leads team`"
+        )
         text = f"{what} added to the pool at once — see and claim them with {where}."
     else:
         text = f"{what} were assigned to you at once — see and work them with `/leads`."
@@ -47,7 +50,7 @@ def alert_digest(parts: list[DigestPart]) -> dict[str, Any]:
     leaves nothing here to redraw."""
     what = _kinds(parts)
     teams = sorted({part.team for part in parts if part.team})
-    where = " and ".join(f"`/leads team {escape(team)}`" for team in teams)
+    where = " and ".join(f"`/leads team {escape(team, code=True)}`" for team in teams)
     unrouted = any(part.team is None for part in parts)
     text = (
         f"{what} needed a human in the last few minutes: "

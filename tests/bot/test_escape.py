@@ -80,3 +80,14 @@ def test_a_clipped_escape_holds_no_half_entity(text: str, limit: int) -> None:
 )
 def test_what_a_reader_sees(typed: str, shown: str) -> None:
     assert escape(typed) == shown
+
+
+@given(hostile_text)
+def test_inside_code_only_sequences_and_backticks_are_defused(text: str) -> None:
+    shown = escape(text, code=True)
+    assert not set(shown) & set("<>`\n")
+    assert not ENTITY.search(shown)
+
+
+def test_code_keeps_what_formats_nothing_there() -> None:
+    assert escape("~ teams[a].members: *x* > y", code=True) == ("~ teams[a].members: *x* &gt; y")
