@@ -23,7 +23,7 @@ from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions, LeadNotFound
 from bot.services.privacy import PrivacyService
 from bot.settings import ApiKey, Settings
-from domain.contact import refuse_control
+from domain.contact import control_character, refuse_control
 from domain.errors import DomainError, FieldError, InvalidInput, format_location
 from domain.lead import parse_lead
 from domain.lifecycle import OUTCOME_EVENTS
@@ -81,6 +81,20 @@ async def _read_json(request: Request, limit: int) -> Any:
         return parse_json(bytes(body))
     except ValueError as error:
         raise InvalidInput([FieldError("body", str(error))]) from None
+
+
+MAX_IDEMPOTENCY_KEY = 180
+"""The stored key is at most 200 characters; a batch adds `:<index>` to it."""
+
+
+def _idempotency_key(request: Request) -> str | None:
+    """The `Idempotency-Key` header, or 422: PostgreSQL refuses a value longer than its
+    column (a 500 before this check), and a key is an id, not text."""
+    value = request.headers.get("idempotency-key")
+    if value is not None and (len(value) > MAX_IDEMPOTENCY_KEY or control_character(value)):
+        message = f"at most {MAX_IDEMPOTENCY_KEY} characters, no control characters"
+        raise InvalidInput([FieldError("Idempotency-Key", message)])
+    return value
 
 
 def _count(submitter: str, duplicate: bool, body: dict[str, Any]) -> None:
@@ -154,7 +168,7 @@ class IntakeApi:
     async def _create_lead(self, request: Request, key: ApiKey, limit: int) -> Response:
         data = await _read_json(request, limit)
         lead = parse_lead(data)
-        result = await self.intake.submit(key.name, lead, request.headers.get("idempotency-key"))
+        result = await self.intake.submit(key.name, lead, _idempotency_key(request))
         body = lead_json(result.lead, self.intake.now())
         _count(key.name, result.duplicate, body)
         if result.duplicate:
@@ -171,7 +185,7 @@ class IntakeApi:
             raise InvalidInput([FieldError("leads", "expected a list of leads")])
         if len(items) > MAX_BATCH_ITEMS:
             raise InvalidInput([FieldError("leads", f"at most {MAX_BATCH_ITEMS} leads per batch")])
-        batch_key = request.headers.get("idempotency-key")
+        batch_key = _idempotency_key(request)
 
         async def one(index: int, item: Any) -> dict[str, Any]:
             item_key = f"{batch_key}:{index}" if batch_key else None

@@ -51,6 +51,12 @@ def test_control_characters_and_deep_json_get_422_on_both_backends(
         headers={"Authorization": "Bearer form-secret-1", "Content-Type": "application/json"},
     )
     assert answer.status_code == 422 and "levels deep" in answer.text
+    too_long = app.post_lead(
+        {"email": "ann@prospect.io"}, key="form-secret-1", idempotency_key="k" * 500
+    )
+    assert (
+        too_long.status_code == 422 and too_long.json()["errors"][0]["field"] == "Idempotency-Key"
+    )
     assert app.post_lead({"email": "ann@prospect.io"}, key="form-secret-1").status_code == 201
     assert "Traceback" not in app.logs()
 
