@@ -48,39 +48,42 @@ class LeadRepository(Repository):
     async def add_many(
         self, leads: Sequence[tuple[LeadRecord, str | None, dict[str, Any] | None]]
     ) -> None:
-        """Insert leads with their idempotency key and SLA policy snapshot, in one statement."""
+        """Insert leads with their idempotency key and SLA policy snapshot, in one statement.
+        `phone_key` is written only by a batch that has one (phone-only leads); the rest
+        leave the column NULL, as do rows stored before it existed."""
         if not leads:
             return
-        await self.connection.execute(
-            insert(t.leads),
-            [
-                {
-                    "id": lead.id,
-                    "created_at": lead.created_at,
-                    "updated_at": lead.created_at,
-                    "submitter": lead.submitter,
-                    "idempotency_key": idempotency_key,
-                    "external_id": lead.fields.external_id,
-                    "email": lead.fields.email,
-                    "phone_key": lead.fields.phone_key,
-                    "lead_type": lead.fields.lead_type,
-                    "source": lead.fields.source,
-                    "fields": lead.fields.model_dump(mode="json", exclude_none=True),
-                    "status": str(lead.status),
-                    "owner": lead.owner,
-                    "team": lead.team,
-                    "method": str(lead.method),
-                    "decision": lead.decision,
-                    "rule": lead.decision.get("rule"),
-                    "sla_policy": sla_policy,
-                    "sla_due_at": lead.sla_due_at,
-                    "assigned_at": lead.assigned_at,
-                    "contacted_at": lead.contacted_at,
-                    "version": lead.version,
-                }
-                for lead, idempotency_key, sla_policy in leads
-            ],
-        )
+        rows = [
+            {
+                "id": lead.id,
+                "created_at": lead.created_at,
+                "updated_at": lead.created_at,
+                "submitter": lead.submitter,
+                "idempotency_key": idempotency_key,
+                "external_id": lead.fields.external_id,
+                "email": lead.fields.email,
+                "lead_type": lead.fields.lead_type,
+                "source": lead.fields.source,
+                "fields": lead.fields.model_dump(mode="json", exclude_none=True),
+                "status": str(lead.status),
+                "owner": lead.owner,
+                "team": lead.team,
+                "method": str(lead.method),
+                "decision": lead.decision,
+                "rule": lead.decision.get("rule"),
+                "sla_policy": sla_policy,
+                "sla_due_at": lead.sla_due_at,
+                "assigned_at": lead.assigned_at,
+                "contacted_at": lead.contacted_at,
+                "version": lead.version,
+            }
+            for lead, idempotency_key, sla_policy in leads
+        ]
+        phones = [lead.fields.phone_key for lead, _key, _policy in leads]
+        if any(phones):
+            for row, phone in zip(rows, phones, strict=True):
+                row["phone_key"] = phone
+        await self.connection.execute(insert(t.leads), rows)
 
     async def dedup_candidates(
         self, keys: Sequence[DedupKeys], email_since: datetime
