@@ -13,10 +13,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
-from tests.support.fake_slack import BOT_SCOPES
+from bot.localslack import LocalSlack
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUEST_URL = "https://YOUR-HOST/slack/events"
@@ -129,4 +130,7 @@ def test_the_two_differ_only_by_the_socket_mode_switch(
 
 def test_fake_slack_grants_the_manifest_scopes(http: dict[str, Any]) -> None:
     """The fake announces (X-OAuth-Scopes) exactly what the manifest asks for."""
-    assert set(BOT_SCOPES.split(",")) == set(http["oauth_config"]["scopes"]["bot"])
+    with LocalSlack() as slack:
+        answer = httpx.post(slack.url + "auth.test", headers={"Authorization": "Bearer xoxb-t"})
+    granted = set(answer.headers["x-oauth-scopes"].split(","))
+    assert granted == set(http["oauth_config"]["scopes"]["bot"])
