@@ -107,6 +107,7 @@ def test_http_manifest_has_one_request_url_everywhere(http: dict[str, Any]) -> N
         "features.slash_commands[2].url",
         "settings.event_subscriptions.request_url",
         "settings.interactivity.request_url",
+        "settings.interactivity.message_menu_options_url",
     }
     assert {u for _, u in found} == {REQUEST_URL}
 
@@ -124,6 +125,7 @@ def test_the_two_differ_only_by_the_socket_mode_switch(
         del command["url"]
     del stripped["settings"]["event_subscriptions"]["request_url"]
     del stripped["settings"]["interactivity"]["request_url"]
+    del stripped["settings"]["interactivity"]["message_menu_options_url"]
     stripped["settings"]["socket_mode_enabled"] = True
     assert stripped == socket
 
