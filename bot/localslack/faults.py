@@ -109,6 +109,8 @@ class Decision:
     delay_seconds: float = 0.0
     reset_after: bool = False
     """Carry the call out, then cut the connection: the caller never hears it landed."""
+    reset_before: bool = False
+    """Cut the connection at once: nothing was done."""
 
 
 class FaultPlan:
@@ -192,9 +194,25 @@ class FaultPlan:
         """Carry out the next ``times`` calls (the message is posted), then reset the
         connection before answering: the caller sees a network error for a call that
         landed, as when a connection drops after the request went out."""
+        self._add_reset(method, "reset", times, when)
+
+    def drop(
+        self,
+        method: str,
+        *,
+        times: int | None = 1,
+        when: ParamsPredicate | None = None,
+    ) -> None:
+        """Reset the connection of the next ``times`` calls before doing anything (nothing
+        is posted): the caller sees a network error, as when a connection drops."""
+        self._add_reset(method, "drop", times, when)
+
+    def _add_reset(
+        self, method: str, kind: str, times: int | None, when: ParamsPredicate | None
+    ) -> None:
         fault = _Fault(
             method=method,
-            kind="reset",
+            kind=kind,
             status=0,
             error="connection_reset",
             retry_after=None,
@@ -297,6 +315,8 @@ class FaultPlan:
             return Decision("timeout", 504, fault.error, hang_seconds=fault.seconds)
         if fault.kind == "reset":
             return Decision(reset_after=True)
+        if fault.kind == "drop":
+            return Decision("connection_reset", 0, "connection_reset", reset_before=True)
         if fault.status == 429:
             name = fault.error
         elif fault.status == 200:

@@ -109,6 +109,12 @@ class _Player:
         decision = self.faults.decide(method, params)
         common = {"headers": headers, "at": arrived, "body": body, "target": target}
         scopes = {"x-oauth-scopes": self.scopes_header()}
+        if decision.reset_before:
+            self.log.record(
+                SlackCall(method, params, failed=True, fault=decision.fault, status=0, **common)
+            )
+            _cut(request)
+            return Response(status_code=499)
         if decision.fault is not None:
             payload = {"ok": False, "error": decision.error}
             status = decision.status

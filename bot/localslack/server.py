@@ -107,6 +107,7 @@ class LocalSlack:
         self.fail = self.faults.fail
         self.hang = self.faults.hang
         self.lose_answer = self.faults.lose_answer
+        self.drop = self.faults.drop
         self.delay = self.faults.delay
         self.chaos = self.faults.chaos
         self.limit_channel_rate = self.faults.limit_channel_rate
