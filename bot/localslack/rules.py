@@ -139,6 +139,10 @@ class Rules:
             return {"ok": False, "error": "message_not_found"}  # ephemerals are not stored
         return None
 
+    def response_refusal(self, params: dict[str, Any]) -> Answer | None:
+        """Slack's refusal of a message sent to a ``response_url`` (same Block Kit rules)."""
+        return self._block_kit("chat.postEphemeral", params)
+
     def _block_kit(self, method: str, params: dict[str, Any]) -> Answer | None:
         if "block_kit" not in self.enabled:
             return None

@@ -73,12 +73,21 @@ class WebApi:
         from, post in the channel (``in_channel``) or show the user an ephemeral."""
         with self.workspace.lock:
             target = self.workspace.response_targets.get(token)
+        refusal = self.rules.response_refusal(p)
+        if refusal is not None:
+            return refusal
         if target is None:
             return {"ok": True}
         shown = {k: p[k] for k in ("text", "blocks", "attachments") if k in p}
-        if p.get("delete_original") and target.message_ts and not target.ephemeral:
+        replace = p.get("replace_original") in (True, "true")
+        delete = p.get("delete_original") in (True, "true")
+        if target.message_ts and target.ephemeral and (replace or delete):
+            self.workspace.replace_ephemeral(
+                target.channel, target.user, target.message_ts, None if delete else shown
+            )
+        elif delete and target.message_ts:
             self.m_chat_delete({"channel": target.channel, "ts": target.message_ts})
-        elif p.get("replace_original") and target.message_ts and not target.ephemeral:
+        elif replace and target.message_ts:
             self.m_chat_update({"channel": target.channel, "ts": target.message_ts, **shown})
         elif p.get("response_type") == "in_channel":
             self.m_chat_postMessage({"channel": target.channel, **shown})
