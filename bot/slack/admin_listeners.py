@@ -19,7 +19,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.admin import AdminService, InvalidEdit, Saved
+from bot.slack import action_ids as ids
 from bot.slack import admin_views as av
+from bot.slack.deps import SlackDeps
 from bot.slack.listeners import reply_privately
 from domain.config import MAX_CONFIG_BYTES
 from domain.config_edits import (
@@ -67,6 +69,11 @@ def parse_pto(words: list[str], caller: str) -> tuple[str, date, date]:
     return user, start, end
 
 
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    """`/leadrouter` and every admin screen's buttons, menus and modals."""
+    AdminListeners(deps.admin, deps.bot_token).attach(app)
+
+
 class AdminListeners:
     """Holds the service and the Slack client the handlers share."""
 
@@ -74,33 +81,33 @@ class AdminListeners:
         self.admin = admin
         self.bot_token = bot_token
 
-    def register(self, app: AsyncApp) -> None:
+    def attach(self, app: AsyncApp) -> None:
         app.command("/leadrouter")(self.command)
         for action_id, handler in {
-            "admin_new_team": self.open_team,
-            "admin_edit_team": self.open_team,
-            "admin_edit_rep": self.open_rep,
-            "admin_edit_sla": self.open_sla,
-            "admin_rules": self.open_rules,
-            "admin_add_rule": self.open_rule,
-            "admin_rule_menu": self.rule_menu,
-            "admin_history": self.open_history,
-            "admin_rollback": self.rollback,
-            "admin_export": self.export_button,
-            "admin_import": self.open_import,
-            "open_pto": self.open_pto,
+            ids.ADMIN_NEW_TEAM: self.open_team,
+            ids.ADMIN_EDIT_TEAM: self.open_team,
+            ids.ADMIN_EDIT_REP: self.open_rep,
+            ids.ADMIN_EDIT_SLA: self.open_sla,
+            ids.ADMIN_RULES: self.open_rules,
+            ids.ADMIN_ADD_RULE: self.open_rule,
+            ids.ADMIN_RULE_MENU: self.rule_menu,
+            ids.ADMIN_HISTORY: self.open_history,
+            ids.ADMIN_ROLLBACK: self.rollback,
+            ids.ADMIN_EXPORT: self.export_button,
+            ids.ADMIN_IMPORT: self.open_import,
+            ids.OPEN_PTO: self.open_pto,
         }.items():
             app.action(action_id)(self._acked(handler))
-        app.action({"block_id": "members", "action_id": "members"})(
+        app.action({"block_id": ids.TEAM_MEMBERS, "action_id": ids.TEAM_MEMBERS})(
             self._acked(self.redraw_weights)
         )
-        app.options("admin_edit_team")(self.team_options)
-        app.view("admin_team")(self.submit_team)
-        app.view("admin_rep")(self.submit_rep)
-        app.view("admin_rule")(self.submit_rule)
-        app.view("admin_sla")(self.submit_sla)
-        app.view("admin_import")(self.submit_import)
-        app.view("admin_pto")(self.submit_pto)
+        app.options(ids.ADMIN_EDIT_TEAM)(self.team_options)
+        app.view(ids.ADMIN_TEAM)(self.submit_team)
+        app.view(ids.ADMIN_REP)(self.submit_rep)
+        app.view(ids.ADMIN_RULE)(self.submit_rule)
+        app.view(ids.ADMIN_SLA)(self.submit_sla)
+        app.view(ids.ADMIN_IMPORT)(self.submit_import)
+        app.view(ids.ADMIN_PTO)(self.submit_pto)
 
     @staticmethod
     def _acked(
