@@ -23,6 +23,7 @@ from bot.services.base import ApplicationService
 from bot.services.configuration import ConfigService
 from domain.channel_membership import ChannelState, Membership, invite_request
 from domain.config import TeamConfig
+from domain.messages import Alert
 from storage.uow import Database
 
 log = logging.getLogger(__name__)
@@ -86,14 +87,11 @@ class ChannelMembershipService(ApplicationService):
         if not states:
             return
         now = self.now()
+        alerts = [
+            Alert(f"membership:{state.channel}:{admin}:{now.date()}", admin, invite_request(state))
+            for state in states
+            for admin in admins
+        ]
         async with self.db.transaction() as uow:
-            for state in states:
-                for admin in admins:
-                    await uow.outbox.add(
-                        dedup_key=f"membership:{state.channel}:{admin}:{now.date()}",
-                        kind="alert",
-                        target=admin,
-                        now=now,
-                        payload={"text": invite_request(state)},
-                    )
+            await uow.outbox.queue(alerts, now)
         self.wake_outbox()

@@ -19,10 +19,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.admin import AdminService, InvalidEdit, Saved
+from bot.services.channel_membership import ChannelMembershipService
 from bot.slack import action_ids as ids
 from bot.slack import admin_views as av
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners import reply_privately
+from domain.channel_membership import invite_request
 from domain.config import MAX_CONFIG_BYTES
 from domain.config_edits import (
     delete_rule,
@@ -71,15 +73,18 @@ def parse_pto(words: list[str], caller: str) -> tuple[str, date, date]:
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     """`/leadrouter` and every admin screen's buttons, menus and modals."""
-    AdminListeners(deps.admin, deps.bot_token).attach(app)
+    AdminListeners(deps.admin, deps.bot_token, deps.membership).attach(app)
 
 
 class AdminListeners:
     """Holds the service and the Slack client the handlers share."""
 
-    def __init__(self, admin: AdminService, bot_token: str | None):
+    def __init__(
+        self, admin: AdminService, bot_token: str | None, membership: ChannelMembershipService
+    ):
         self.admin = admin
         self.bot_token = bot_token
+        self.membership = membership
 
     def attach(self, app: AsyncApp) -> None:
         app.command("/leadrouter")(self.command)
@@ -349,9 +354,10 @@ class AdminListeners:
         work: Callable[[], Awaitable[Saved]],
         fields: dict[str, str],
         fallback: str,
+        notices: list[str] | None = None,
     ) -> None:
         """Every way a submission can fail becomes an inline error on a field; success
-        replaces the modal with the saved version and its diff."""
+        replaces the modal with the saved version, its diff and what `work` noticed."""
         try:
             saved = await work()
         except av.FormError as error:
@@ -365,18 +371,19 @@ class AdminListeners:
             log.exception("admin submission %s failed", title)
             await ack(response_action="errors", errors={fallback: OUR_FAULT})
         else:
-            await ack(response_action="update", view=av.saved_view(title, saved))
+            await ack(response_action="update", view=av.saved_view(title, saved, notices or []))
 
     async def submit_team(self, ack: Ack, body: dict[str, Any]) -> None:
         view, user = body["view"], body["user"]["id"]
         meta = av.metadata(view)
         original = meta.get("team")
+        notices: list[str] = []
 
         async def work() -> Saved:
             _, config = await self.admin.current()
             previous = config.team(original) if config and original else None
             team = av.parse_team_form(view["state"]["values"], previous)
-            return await self.admin.change(
+            saved = await self.admin.change(
                 user,
                 lambda document: upsert_team(document, original, team),
                 f"team {team['name']}"
@@ -385,8 +392,15 @@ class AdminListeners:
                 touches=("teams", original or team["name"]),
                 admin_only=False,  # managers may change their team's members
             )
+            if team.get("channel"):  # join it now; say at once what needs an /invite
+                state = await self.membership.check(team["name"], team["channel"])
+                if state.needs_admin:
+                    notices.append(invite_request(state))
+                    admins = config.admins if config and config.admins else []
+                    await self.membership.tell_admins({user, *admins}, [state])
+            return saved
 
-        await self._submit(ack, "Team saved", work, av.TEAM_FIELDS, "name")
+        await self._submit(ack, "Team saved", work, av.TEAM_FIELDS, "name", notices)
 
     async def submit_rep(self, ack: Ack, body: dict[str, Any]) -> None:
         view, user = body["view"], body["user"]["id"]

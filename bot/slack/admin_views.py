@@ -23,6 +23,7 @@ from domain.config import Config, RepConfig, RuleConfig, TeamConfig
 from domain.config_diff import show
 from domain.config_edits import parse_when
 from domain.errors import FieldError, InvalidInput
+from domain.slack_limits import OPTION_TEXT, fit
 
 MAX_BLOCKS = 100
 MAX_OPTIONS = 100
@@ -63,7 +64,10 @@ class FormError(Exception):
 
 
 def _option(value: str, label: str | None = None) -> dict[str, Any]:
-    return {"text": plain_text(label or value.replace("_", " ")), "value": value}
+    """A choice whose label is cut to what Slack shows (75) while its value, what the
+    handler reads back, stays exact (a team name is up to 80)."""
+    shown = fit(label or value.replace("_", " "), OPTION_TEXT)
+    return {"text": plain_text(shown), "value": value}
 
 
 def _input(
@@ -230,14 +234,17 @@ def team_options(teams: list[str], typed: str) -> list[dict[str, Any]]:
     return [_option(name, name) for name in teams if wanted in name.lower()][:MAX_OPTIONS]
 
 
-def saved_view(title: str, saved: Saved) -> View:
-    """What replaces a modal after a save: the new version and its readable diff."""
+def saved_view(title: str, saved: Saved, notices: list[str] | None = None) -> View:
+    """What replaces a modal after a save: the new version, its readable diff, and what
+    needs doing next (a private team channel to /invite the bot to)."""
     if not saved.changes:
         text = "Nothing changed: the configuration already says this."
     else:
         lines = "\n".join(escape(line) for line in saved.changes)
         text = f"Saved as configuration version {saved.version}.\n```{lines}```"
-    return _modal(ids.ADMIN_SAVED, title, [{"type": "section", "text": mrkdwn(text)}], {}, None)
+    blocks = [{"type": "section", "text": mrkdwn(text)}]
+    blocks += [note(f":warning: {escape(notice)}") for notice in notices or []]
+    return _modal(ids.ADMIN_SAVED, title, blocks, {}, None)
 
 
 # ------------------------------------------------------------------------- team
@@ -603,7 +610,9 @@ def rule_modal(
         ),
         _input(
             "team", "Route to team", _select(teams, rule.then.team if rule else None), optional=True
-        ),
+        )
+        if teams  # a select with no options is refused by Slack: a fresh install has none
+        else note("_No teams yet: create one with *New team* to route to it._"),
         _input(
             "route_to",
             "Or route to",
