@@ -102,7 +102,6 @@ def test_the_bot_joins_public_team_channels_and_asks_to_be_invited_to_private_on
 
 
 def test_a_lost_answer_posts_the_card_once(app: AppProcess, fake_slack: LocalSlack) -> None:
-    fake_slack.wait_for("conversations.join", predicate=_in("C0NA"), timeout=20)
     fake_slack.lose_answer("chat.postMessage", when=lambda p: p.get("channel") == "C0NA")
     assert app.post_lead({"email": "once@example.com"}).status_code == 201
     fake_slack.wait_for("chat.postMessage", predicate=_in("C0NA"), timeout=20)
@@ -116,7 +115,6 @@ def test_an_unreadable_history_never_fails_the_delivery(
 ) -> None:
     """Two dropped posts, then the look-up is refused: the card still goes out, the lead
     stays in the pool and nobody is alerted."""
-    fake_slack.wait_for("conversations.join", predicate=_in("C0NA"), timeout=20)
     fake_slack.fail("conversations.history", "not_in_channel", status=200, times=None)
     fake_slack.drop("chat.postMessage", times=2, when=lambda p: p.get("channel") == "C0NA")
     lead = app.post_lead({"email": "unreadable@example.com"}).json()
