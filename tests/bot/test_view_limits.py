@@ -37,7 +37,7 @@ from storage.outbox_digests import DigestPart
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 START = NOW - timedelta(days=30)
 EXTREME = settings(
-    max_examples=8,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
