@@ -86,7 +86,7 @@ class OutboxDispatcher:
         self._next_heartbeat = datetime.min.replace(tzinfo=UTC)
         self.give_up: GiveUp | None = None
         """Set by the composition root; without it a dead row is only marked dead."""
-        self.cards_changed: Callable[[str | None], None] | None = None
+        self.cards_changed: Callable[[str | None, str | None], None] | None = None
         """Told the owners of a lead whose card was posted or edited (their Home tab
         shows the lead too); set by the composition root."""
         self._wake = asyncio.Event()
@@ -231,7 +231,8 @@ class OutboxDispatcher:
             SLACK_CALLS.labels(row.kind, "sent").inc()
             lead = leads.get(row.lead_id) if row.lead_id else None
             if lead and self.cards_changed and row.kind in (Kind.LEAD_CARD, Kind.CARD_UPDATE):
-                self.cards_changed(lead.owner)
+                latest = (lead.events[-1].data if lead.events else None) or {}
+                self.cards_changed(lead.owner, latest.get("from"))  # and whoever had it
             if row.kind == Kind.LEAD_CARD:
                 NOTIFY_LATENCY.observe((self.now() - row.created_at).total_seconds())
 
