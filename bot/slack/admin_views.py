@@ -304,7 +304,7 @@ def team_modal(
             "dispatch_action": True,
         },
     ]
-    room = MAX_BLOCKS - len(blocks)
+    room = MAX_BLOCKS - len(blocks) - (1 if len(members) > MAX_BLOCKS - len(blocks) else 0)
     for member in members[:room]:
         blocks.append(
             _input(
@@ -320,6 +320,9 @@ def team_modal(
                 optional=True,
             )
         )
+    if len(members) > room:  # their weights are kept as they are (chosen_members)
+        hidden = len(members) - room
+        blocks.append(note(f"_{hidden} more members keep their weights: edit them in YAML._"))
     meta = {"base": version, "team": team.name if team else None}
     return _modal(ids.ADMIN_TEAM, "Edit team" if team else "New team", blocks, meta, "Save")
 
