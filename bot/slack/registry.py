@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack import admin_listeners, listeners, stats_listeners
+from bot.slack import listeners, stats_listeners
+from bot.slack.admin import listeners as admin_listeners
 from bot.slack.deps import SlackDeps
 
 LISTENER_MODULES = (listeners, stats_listeners, admin_listeners)

@@ -1,4 +1,5 @@
-"""The outbox dispatcher: the only code that posts to Slack on the product's behalf.
+"""The outbox dispatcher: every message the product sends on its own goes through here
+(rendered by bot.worker.rendering, sent by bot.worker.slack_transport).
 
 Rows are leased (a crashed replica's lease expires and another takes over), sent
 outside any transaction, then marked sent with the message `ts`, so later state
