@@ -32,6 +32,7 @@ from bot.logs import RequestIdMiddleware
 from bot.metered_client import MeteredWebClient
 from bot.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE, REGISTRY
 from bot.services.admin import AdminService
+from bot.services.channel_membership import ChannelMembershipService
 from bot.services.configuration import ConfigService
 from bot.services.dead_letters import DeadLetterService
 from bot.services.directory import is_workspace_admin, resolve_emails
@@ -44,6 +45,7 @@ from bot.services.weekly_digest import WeeklyDigestService
 from bot.settings import Settings
 from bot.slack.dedupe import DeliveryDedupe
 from bot.slack.deps import SlackDeps
+from bot.slack.home_tab import HomeTab
 from bot.slack.registry import register_all
 from bot.slack.request_gate import SlackRequestGate
 from bot.slack.stats_views import digest_message
@@ -71,6 +73,10 @@ class Application:
             token=settings.slack_bot_token,
             base_url=settings.slack_api_url or SLACK_API_URL,
             timeout=10,
+            # slack_sdk's default handler sends a request again after a connection reset,
+            # so a post whose answer was lost went out twice. The outbox treats every lost
+            # answer as "maybe sent" and looks it up before posting again instead.
+            retry_handlers=[],
         )
         self.dispatcher = OutboxDispatcher(
             self.db,
@@ -117,9 +123,21 @@ class Application:
             lambda user: is_workspace_admin(self.client, user),
             lambda config: resolve_emails(config, self.client),
         )
+        self.membership = ChannelMembershipService(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake, self.client
+        )
+        self.home = HomeTab(self.stats, self.client)
+        self.dispatcher.cards_changed = self.home.touch
         register_all(
             self.bolt,
-            SlackDeps(self.actions, self.stats, self.admin, settings.slack_bot_token),
+            SlackDeps(
+                self.actions,
+                self.stats,
+                self.admin,
+                settings.slack_bot_token,
+                self.home,
+                self.membership,
+            ),
         )
         self._tasks: list[asyncio.Task[Any]] = []
         self._socket_handler: Any = None
@@ -187,6 +205,7 @@ class Application:
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
         self.alarm.start()
         self._periodic("weekly-digest", DIGEST_CHECK_EVERY, self.weekly_digests.queue_due)
+        self._periodic("channel-membership", HOUSEKEEPING_EVERY, self.membership.ensure_all)
         if self.settings.retention is not None:
             self._periodic(
                 "retention", HOUSEKEEPING_EVERY, self.privacy.erase_expired, self.settings.retention
@@ -220,6 +239,7 @@ class Application:
     async def stop_workers(self) -> None:
         self.alarm.stop()
         self.dispatcher.stop()
+        await self.home.close()
         if self._socket_handler is not None:
             await self._socket_handler.close_async()
         for task in self._tasks:

@@ -112,10 +112,6 @@ def test_the_floor_table_tells_up_from_down(importer: str, imported: str, allowe
     assert (target[1] <= own[1]) is allowed
 
 
-FAKE_SLACK = "tests.support.fake_slack"
-"""The one module of tests/ the benchmarks may use, until it moves into the product."""
-
-
 def test_benchmarks_and_the_harness_never_import_the_tests() -> None:
     """bench/ and harness/ stand on the product and the harness, not on tests/."""
     problems = [
@@ -123,7 +119,6 @@ def test_benchmarks_and_the_harness_never_import_the_tests() -> None:
         for package in ("bench", "harness")
         for path in sorted((ROOT / package).rglob("*.py"))
         for line, imported in _imports(path)
-        if (imported == "tests" or imported.startswith("tests."))
-        and not imported.startswith(FAKE_SLACK)
+        if imported == "tests" or imported.startswith("tests.")
     ]
     assert problems == []

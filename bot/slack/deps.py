@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.services.admin import AdminService
+from bot.services.channel_membership import ChannelMembershipService
 from bot.services.leads import LeadActions
 from bot.services.stats import StatsService
+from bot.slack.home_tab import HomeTab
 
 
 @dataclass(frozen=True)
@@ -16,3 +18,5 @@ class SlackDeps:
     stats: StatsService
     admin: AdminService
     bot_token: str | None
+    home: HomeTab
+    membership: ChannelMembershipService
