@@ -1,4 +1,8 @@
-"""`leadrouter`: serve, migrate, config validate|import|export, import, simulate."""
+"""`leadrouter`: serve, migrate, config validate|import|export, import, simulate.
+
+Exit codes: 0 done; 1 input refused (an invalid configuration, or refused CSV rows: the
+good rows are stored); 2 the command could not run (a bad setting, argument or file);
+3 Slack refused the app's setup at start (token, scopes, channels); 130 interrupted."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from typing import Any
 
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
+from bot.startup_checks import StartupError, describe_database, start_up
 from domain.config import Config, dump_config, load_config, validate_config
 from domain.durations import parse_duration
 from domain.errors import InvalidInput
@@ -45,7 +50,7 @@ async def _serve(settings: Settings) -> None:
 
     settings.require_serve()
     application = Application(settings)
-    await application.prepare()
+    await start_up(application)  # Slack token and scopes, database, configuration, channels
     server = uvicorn.Server(
         uvicorn.Config(
             application.http_app(),
@@ -161,9 +166,13 @@ async def _import_leads(settings: Settings, csv_path: Path, submitter: str) -> i
         configs = ConfigService()
         async with db.snapshot() as uow:
             current = await configs.current(uow)
+        if current is None:
+            raise CliError(
+                f"no configuration in {describe_database(settings.database_url)}: the leads "
+                "would be routed to nobody; run `leadrouter config import FILE` first"
+            )
         intake = IntakeService(db, configs, SystemClock().now, lambda: None)
-        known = current[1].lead_types() if current else None
-        return await import_command(csv_path, intake, known, submitter, Console())
+        return await import_command(csv_path, intake, current[1].lead_types(), submitter, Console())
 
     return await _with_database(settings, run_import)
 
@@ -272,6 +281,9 @@ def main(argv: list[str] | None = None) -> None:
     except (SettingsError, CliError) as error:
         print(f"leadrouter: {error}", file=sys.stderr)
         code = 2
+    except StartupError as error:
+        print(f"leadrouter: {error}", file=sys.stderr)
+        code = 3
     except InvalidInput as error:
         print("leadrouter: the configuration is invalid; nothing was changed:", file=sys.stderr)
         for problem in error.errors:
