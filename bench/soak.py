@@ -114,9 +114,11 @@ def report(result: SoakResult, plan: SoakPlan, replicas: int) -> bool:
     depth_slope = slope_per_minute(depth)
     last = second_half[-1] if second_half else None
     limit = plan.rate * OUTBOX_LIMIT_SECONDS
-    flat_outbox = last is not None and last.outbox_pending < limit and depth_slope * (
-        result.sending_seconds / 120
-    ) < limit
+    flat_outbox = (
+        last is not None
+        and last.outbox_pending < limit
+        and depth_slope * (result.sending_seconds / 120) < limit
+    )
     ok &= flat_outbox
     print(
         f"   outbox depth: mean {statistics.fmean(v for _, v in depth) if depth else 0:.1f}, "

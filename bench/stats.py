@@ -50,6 +50,7 @@ RULES = [("enterprise push", "enterprise", "push"), ("enterprise pull", "enterpr
 
 def config_yaml() -> str:
     reps = [rep for members in TEAMS.values() for rep in members]
+
     def member_list(members: list[str]) -> str:
         return ", ".join(f"{{user: {r}, weight: {1 + i % 3}}}" for i, r in enumerate(members))
 
