@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-import tests.support.fake_slack as fake_slack_module
+import bot.localslack.server as local_slack_server
 from bot.app import Application
 from bot.cli import main
 from bot.settings import load_settings
-from bot.startup_checks import REQUIRED_BOT_SCOPES, start_up
+from bot.startup_checks import REQUIRED_BOT_SCOPES, StartupError, start_up
 from tests.support.fake_slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +51,7 @@ def slack() -> Iterator[FakeSlack]:
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, slack: FakeSlack) -> Path:
     """Settings for `serve` against the fake Slack and a new SQLite file; returns its path."""
     monkeypatch.chdir(tmp_path)  # no .env
+    slack.invite("C0SDR")
     database = tmp_path / "lr.db"
     for name, value in {
         "SLACK_BOT_TOKEN": TOKEN,
@@ -118,7 +119,7 @@ def test_a_missing_scope_stops_serve_naming_it(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     granted = sorted(REQUIRED_BOT_SCOPES - {"users:read.email", "groups:history"})
-    monkeypatch.setattr(fake_slack_module, "BOT_SCOPES", ",".join(granted))
+    monkeypatch.setattr(local_slack_server, "BOT_SCOPES", ",".join(granted))
     code, stderr = _exit_code_and_stderr(capsys, "serve")
     assert code == 3
     assert (
@@ -134,15 +135,35 @@ def test_a_private_channel_without_the_bot_stops_serve(
     capsys: pytest.CaptureFixture[str],
     slack: FakeSlack,
 ) -> None:
-    monkeypatch.setenv("LEADROUTER_CONFIG", str(_write(env.with_name("c.yml"), CONFIG)))
-    slack.fail("conversations.info", "channel_not_found", status=200, times=None)
+    private = {**CONFIG, "teams": [{**CONFIG["teams"][0], "channel": "G0SDR"}]}  # type: ignore[index, dict-item]
+    monkeypatch.setenv("LEADROUTER_CONFIG", str(_write(env.with_name("c.yml"), private)))
+    slack.add_channel("G0SDR", "sdr-leads", private=True)
     code, stderr = _exit_code_and_stderr(capsys, "serve")
     assert code == 3
-    assert (
-        stderr.strip()
-        .splitlines()[-1]
-        .startswith("leadrouter: team sdr: channel C0SDR was not found")
+    assert stderr.strip().splitlines()[-1] == (
+        "leadrouter: team sdr: the bot is not in the private channel #sdr-leads (G0SDR): "
+        "type /invite @Leadrouter there"
     )
+
+
+async def test_a_channel_that_does_not_exist_stops_the_start(
+    env: Path, monkeypatch: pytest.MonkeyPatch, slack: FakeSlack
+) -> None:
+    monkeypatch.setenv("LEADROUTER_CONFIG", str(_write(env.with_name("c.yml"), CONFIG)))
+    slack.fail("conversations.info", "channel_not_found", status=200, times=None)
+    with pytest.raises(StartupError, match=r"^team sdr: channel C0SDR was not found"):
+        await _start_up()
+
+
+async def test_a_public_channel_without_the_bot_is_a_warning(
+    env: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    public = {**CONFIG, "teams": [{**CONFIG["teams"][0], "channel": "C0PUBLIC"}]}  # type: ignore[index, dict-item]
+    monkeypatch.setenv("LEADROUTER_CONFIG", str(_write(env.with_name("c.yml"), public)))
+    with caplog.at_level(logging.INFO, logger="leadrouter.startup"):
+        await _start_up()
+    (warning,) = _warnings(caplog)
+    assert warning.startswith("team sdr: the bot is not in #c0public (C0PUBLIC); posts still work")
 
 
 async def test_no_configuration_is_said_loudly_with_the_database_path(
