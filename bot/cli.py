@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.demo.command import run_demo_command
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from bot.startup_checks import StartupError, describe_database, start_up
@@ -248,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long a simulated lead counts against its owner's capacity, e.g. 3d "
         "(default: for the whole run)",
     )
+    demo = commands.add_parser("demo", help="the bot in a local Slack workspace in your browser")
+    demo.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     return parser
 
 
@@ -255,6 +258,8 @@ def run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "config" and args.config_command == "validate":
         return _validate(Path(args.file))
+    if args.command == "demo":
+        return run_demo_command(args.port)
     settings = load_settings()
     configure_logging(settings.log_format, settings.secrets())
     if args.command == "serve":
