@@ -88,7 +88,6 @@ class DemoPage:
             (m for m in reversed(self.slack.modals(viewer)) if m["id"] not in self._closed), None
         )
         return {
-            "now": time.time(),
             "people": [
                 {"id": p.user, "name": p.name, "title": p.title, "admin": p.is_admin}
                 for p in PEOPLE

@@ -441,7 +441,7 @@ function tick() {
     const left = ts - now;
     const when = formatDate(new Date(ts * 1000), node.dataset.format);
     const live = Math.abs(left) < 86400
-      ? el("span", { class: left >= 0 ? "left" : "late" }, left >= 0 ? ` (in ${span(left)})` : ` (${span(left)} ago)`)
+      ? el("span", { class: left >= 0 ? "left" : "ago" }, left >= 0 ? ` (in ${span(left)})` : ` (${span(left)} ago)`)
       : null;
     node.replaceChildren(when, live || "");
   }
