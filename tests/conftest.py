@@ -57,7 +57,10 @@ def postgres_url() -> str:
     """The PostgreSQL server to test against; skips the test when none is configured."""
     url = postgres_server_url()
     if url is None:
-        pytest.skip(f"{POSTGRES_ENV} not set")
+        pytest.skip(
+            f"PostgreSQL tests: {POSTGRES_ENV} is not set "
+            "(postgresql+asyncpg://USER:PASS@HOST:PORT/postgres; they create their own databases)"
+        )
     return url
 
 
