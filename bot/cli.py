@@ -113,16 +113,18 @@ async def _import_config(settings: Settings, path: Path) -> int:
 
 
 async def _resolved(settings: Settings, config: Config) -> Config:
-    """Look up email-only reps in Slack; needs the bot token only when there are some."""
+    """People named by email and channels by #name, looked up in Slack; the bot token is
+    needed only when there are some."""
     from slack_sdk.web.async_client import AsyncWebClient
 
     from bot.app import SLACK_API_URL
     from bot.services.directory import needs_resolution, resolve_emails
 
-    if not needs_resolution(config):
-        return config
-    if not settings.slack_bot_token:
-        raise CliError("some reps have only an email: set SLACK_BOT_TOKEN to resolve them")
+    if needs_resolution(config) and not settings.slack_bot_token:
+        raise CliError(
+            "the file names people by email or channels by #name: set SLACK_BOT_TOKEN so "
+            "that Slack can give their ids"
+        )
     client = AsyncWebClient(
         token=settings.slack_bot_token, base_url=settings.slack_api_url or SLACK_API_URL
     )

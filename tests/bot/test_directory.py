@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services.directory import resolve_emails
+from bot.services.directory import needs_resolution, resolve_emails
 from domain.config import load_config
 from domain.errors import InvalidInput
 from tests.support.fake_slack import FakeSlack
@@ -63,3 +63,42 @@ async def test_email_references_to_known_reps_become_ids_without_asking_slack(
     config = await resolve_emails(load_config(text), client)
     assert [member.user for member in config.team("t").members] == ["U0ALICE", "U0ZED"]
     assert fake_slack.calls == []
+
+
+NAMED = """
+version: 1
+admins: [ops@example.com]
+reps:
+  - {email: u0zed@example.com}
+  - {user: U0ALICE, email: alice@example.com}
+teams:
+  - {name: t, channel: "#sales-leads", method: pull, manager: alice@example.com,
+     backup: u0zed@example.com, members: [{user: u0zed@example.com}, {user: U0ALICE}]}
+rules: [{name: all, then: {team: t}}]
+"""
+
+
+async def test_admins_managers_backups_and_channels_are_looked_up(
+    client: AsyncWebClient, fake_slack: FakeSlack
+) -> None:
+    fake_slack.add_user("U0OPS", email="ops@example.com")
+    fake_slack.add_channel("C0SALES", "sales-leads")
+    config = await resolve_emails(load_config(NAMED), client)
+    team = config.team("t")
+    assert config.admins == ["U0OPS"]
+    assert (team.channel, team.manager, team.backup) == ("C0SALES", "U0ALICE", "U0ZED")
+    assert [member.user for member in team.members] == ["U0ZED", "U0ALICE"]
+    assert not needs_resolution(config)
+
+
+async def test_a_channel_the_bot_cannot_see_is_refused_with_its_path(
+    client: AsyncWebClient, fake_slack: FakeSlack
+) -> None:
+    fake_slack.add_user("U0OPS", email="ops@example.com")
+    fake_slack.add_channel("G0SECRET", "sales-leads", private=True)  # the bot is not in it
+    with pytest.raises(InvalidInput) as caught:
+        await resolve_emails(load_config(NAMED), client)
+    assert [str(error) for error in caught.value.errors] == [
+        "teams[0].channel: no channel #sales-leads that the bot can see (a private channel "
+        "needs /invite @Leadrouter first)"
+    ]
