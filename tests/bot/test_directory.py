@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -101,4 +103,23 @@ async def test_a_channel_the_bot_cannot_see_is_refused_with_its_path(
     assert [str(error) for error in caught.value.errors] == [
         "teams[0].channel: no channel #sales-leads that the bot can see (a private channel "
         "needs /invite @Leadrouter first)"
+    ]
+
+
+async def test_the_shipped_example_loads_once_its_people_and_channels_exist(
+    client: AsyncWebClient, fake_slack: FakeSlack
+) -> None:
+    example = load_config((Path(__file__).parents[2] / "examples" / "config.yml").read_text())
+    emails = {rep.email for rep in example.reps} | set(example.admins)
+    for number, email in enumerate(sorted(str(e) for e in emails)):
+        fake_slack.add_user(f"U0P{number}", email=email)
+    for team in example.teams:
+        fake_slack.add_channel(f"C0{team.name.upper()}", str(team.channel).lstrip("#"))
+    loaded = await resolve_emails(example, client)
+    assert not needs_resolution(loaded)
+    assert [team.channel for team in loaded.teams] == [
+        "C0ENTERPRISE",
+        "C0NORTHEAST",
+        "C0HEALTHCARE",
+        "C0SDR",
     ]
