@@ -1,8 +1,9 @@
 """`leadrouter`: serve, migrate, config validate|import|export, import, simulate.
 
 Exit codes: 0 done; 1 input refused (an invalid configuration, or refused CSV rows: the
-good rows are stored); 2 the command could not run (a bad setting, argument or file);
-3 Slack refused the app's setup at start (token, scopes, channels); 130 interrupted."""
+good rows are stored); 2 the command could not run (a bad setting, argument or file, a
+port in use, an unreachable database); 3 Slack refused the app's setup at start (token,
+scopes, channels); 130 interrupted."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.demo.command import run_demo_command
+from bot.listening import PortInUse, listen
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from bot.startup_checks import StartupError, describe_database, start_up
@@ -50,6 +54,7 @@ async def _serve(settings: Settings) -> None:
     from bot.app import Application
 
     settings.require_serve()
+    sock = listen(settings.host, settings.port)
     application = Application(settings)
     await start_up(application)  # Slack token and scopes, database, configuration, channels
     server = uvicorn.Server(
@@ -66,7 +71,7 @@ async def _serve(settings: Settings) -> None:
     )
     mode = "Socket Mode" if settings.socket_mode else "HTTP mode (/slack/events)"
     log.info("leadrouter serving on %s:%s, Slack in %s", settings.host, settings.port, mode)
-    await server.serve()
+    await server.serve(sockets=[sock])
 
 
 async def _with_database(
@@ -291,6 +296,18 @@ def main(argv: list[str] | None = None) -> None:
     except StartupError as error:
         print(f"leadrouter: {error}", file=sys.stderr)
         code = 3
+    except PortInUse as error:
+        print(f"leadrouter: {error}", file=sys.stderr)
+        code = 2
+    except SQLAlchemyError as error:
+        reason = str(error).splitlines()[0]
+        print(
+            f"leadrouter: the database failed: {reason} (LEADROUTER_DATABASE_URL)", file=sys.stderr
+        )
+        code = 2
+    except OSError as error:  # a server that cannot be reached (the database, Slack)
+        print(f"leadrouter: a connection failed: {error}", file=sys.stderr)
+        code = 2
     except InvalidInput as error:
         print("leadrouter: the configuration is invalid; nothing was changed:", file=sys.stderr)
         for problem in error.errors:

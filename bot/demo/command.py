@@ -1,20 +1,15 @@
-"""The `leadrouter demo` command: text logs, the event loop, a taken port as one line."""
+"""The `leadrouter demo` command: text logs and the event loop."""
 
 from __future__ import annotations
 
 import asyncio
-import sys
 
 from bot.logs import configure_logging
 
 
 def run_demo_command(port: int) -> int:
-    """Run the demo until Ctrl-C; exit code 2 (with one line) when the port is taken."""
-    from bot.demo.server import PortInUse, run_demo
+    """Run the demo until Ctrl-C (a taken port raises PortInUse: exit code 2)."""
+    from bot.demo.server import run_demo
 
     configure_logging("text")
-    try:
-        return asyncio.run(run_demo(port))
-    except PortInUse as error:
-        print(f"leadrouter: {error}", file=sys.stderr)
-        return 2
+    return asyncio.run(run_demo(port))

@@ -20,6 +20,7 @@ import yaml
 from bot.app import Application
 from bot.demo.page import DemoPage
 from bot.demo.team import CHANNELS, PEOPLE, demo_config
+from bot.listening import listen
 from bot.localslack import BOT_USER_ID, LocalSlack
 from bot.settings import Settings
 from bot.startup_checks import start_up
@@ -79,25 +80,6 @@ class _Server(uvicorn.Server):
         await super().startup(sockets)
         if self.started:
             log.info(self.ready_line, time.monotonic() - self.started_at)
-
-
-class PortInUse(Exception):
-    """The demo's port is taken: shown as one line."""
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """The demo's listening socket (port 0: a free one), bound before anything starts."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as error:
-        sock.close()
-        raise PortInUse(
-            f"cannot listen on {host}:{port} ({error.strerror}): try --port N"
-        ) from None
-    sock.listen(128)
-    return sock
 
 
 async def run_demo(port: int = DEFAULT_PORT, host: str = "127.0.0.1") -> int:

@@ -10,6 +10,7 @@ the one line and the exit code the README documents.
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,11 +61,19 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, slack: FakeSlack) -> Pa
         "LEADROUTER_API_KEYS": "web:web-secret-1",
         "LEADROUTER_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
         "LEADROUTER_LOG_FORMAT": "text",
+        "LEADROUTER_HOST": "127.0.0.1",
+        "LEADROUTER_PORT": str(_free_port()),
     }.items():
         monkeypatch.setenv(name, value)
-    for name in ("SLACK_APP_TOKEN", "LEADROUTER_CONFIG", "LEADROUTER_PORT"):
+    for name in ("SLACK_APP_TOKEN", "LEADROUTER_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     return database
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _write(path: Path, config: dict[str, object]) -> Path:
@@ -222,3 +231,34 @@ def test_the_required_scopes_are_the_manifests() -> None:
     for name in ("manifest.yml", "manifest.socket-mode.yml"):
         manifest = yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))
         assert set(manifest["oauth_config"]["scopes"]["bot"]) == REQUIRED_BOT_SCOPES, name
+
+
+@pytest.mark.usefixtures("env")
+def test_a_database_that_cannot_be_opened_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no" / "such" / "dir" / "lr.db"
+    monkeypatch.setenv("LEADROUTER_DATABASE_URL", f"sqlite+aiosqlite:///{missing}")
+    code, stderr = _exit_code_and_stderr(capsys, "migrate")
+    assert code == 2
+    assert stderr.strip().splitlines() == [
+        "leadrouter: the database failed: (sqlite3.OperationalError) unable to open database "
+        "file (LEADROUTER_DATABASE_URL)"
+    ]
+
+
+@pytest.mark.usefixtures("env")
+def test_a_port_in_use_stops_serve_before_it_starts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], slack: FakeSlack
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setenv("LEADROUTER_PORT", str(port))
+        code, stderr = _exit_code_and_stderr(capsys, "serve")
+    assert code == 2
+    assert (
+        stderr.strip().splitlines()[-1].startswith(f"leadrouter: cannot listen on 127.0.0.1:{port}")
+    )
+    assert slack.calls == []  # nothing was started
