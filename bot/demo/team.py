@@ -52,11 +52,13 @@ CHANNELS = (
 
 def demo_config(today: date) -> dict[str, Any]:
     """Three teams (push weighted, pull, push least-loaded), an account owner, a rep on
-    PTO from `today`, and SLAs of minutes with the full escalation chain."""
+    PTO this week, and SLAs of minutes with the full escalation chain."""
     reps: list[dict[str, Any]] = [
         {"user": p.user, "email": p.email, "name": p.name, "timezone": p.timezone} for p in PEOPLE
     ]
-    reps[-1]["pto"] = [{"from": today.isoformat(), "to": (today + timedelta(days=6)).isoformat()}]
+    # From yesterday: "today" here may still be yesterday in the rep's own time zone.
+    away = (today - timedelta(days=1), today + timedelta(days=6))
+    reps[-1]["pto"] = [{"from": away[0].isoformat(), "to": away[1].isoformat()}]
 
     def short_chain() -> list[dict[str, str]]:  # a new list each time: YAML has no aliases
         return [
