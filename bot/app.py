@@ -41,6 +41,7 @@ from bot.services.weekly_digest import WeeklyDigestService
 from bot.settings import Settings
 from bot.slack.admin_listeners import AdminListeners
 from bot.slack.dedupe import DeliveryDedupe
+from bot.slack.first_run import register_first_run
 from bot.slack.listeners import (
     register_lead_buttons,
     register_queue_command,
@@ -109,10 +110,6 @@ class Application:
         self.dedupe = DeliveryDedupe(self.db, self.clock.now)
         if settings.socket_mode:
             self.bolt.use(self.dedupe.middleware)
-        register_lead_buttons(self.bolt, self.actions)
-        register_reassign(self.bolt, self.actions)
-        register_queue_command(self.bolt, self.actions, self.stats)
-        register_stats(self.bolt, self.stats)
         self.admin = AdminService(
             self.db,
             self.configs,
@@ -121,6 +118,11 @@ class Application:
             lambda user: is_workspace_admin(self.client, user),
             lambda config: resolve_emails(config, self.client),
         )
+        register_first_run(self.bolt, self.admin)  # before the Home tab of register_stats
+        register_lead_buttons(self.bolt, self.actions)
+        register_reassign(self.bolt, self.actions)
+        register_queue_command(self.bolt, self.actions, self.stats)
+        register_stats(self.bolt, self.stats)
         AdminListeners(self.admin, settings.slack_bot_token).register(self.bolt)
         self._tasks: list[asyncio.Task[Any]] = []
         self._socket_handler: Any = None

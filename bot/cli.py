@@ -258,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo = commands.add_parser("demo", help="the bot in a local Slack workspace in your browser")
     demo.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    demo.add_argument(
+        "--empty", action="store_true", help="no configuration: try Set up Leadrouter in App Home"
+    )
     return parser
 
 
@@ -266,7 +269,7 @@ def run(argv: list[str]) -> int:
     if args.command == "config" and args.config_command == "validate":
         return _validate(Path(args.file))
     if args.command == "demo":
-        return run_demo_command(args.port)
+        return run_demo_command(args.port, args.empty)
     settings = load_settings()
     configure_logging(settings.log_format, settings.secrets())
     if args.command == "serve":

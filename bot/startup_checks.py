@@ -99,8 +99,9 @@ def describe_database(url: str) -> str:
 def no_configuration_message(database_url: str) -> str:
     return (
         f"NO CONFIGURATION in {describe_database(database_url)}: leads are stored but "
-        "routed to nobody, and nobody is told. Set LEADROUTER_CONFIG=FILE and restart, or "
-        "run `leadrouter config import FILE`"
+        "routed to nobody, and nobody is told. Set LEADROUTER_CONFIG=FILE and restart, run "
+        "`leadrouter config import FILE`, or open the app's Home tab in Slack as a workspace "
+        "admin and choose Set up Leadrouter"
     )
 
 

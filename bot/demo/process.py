@@ -27,9 +27,11 @@ CHROMIUM_ARGS = (
 
 
 class DemoProcess:
-    """`with DemoProcess() as demo: demo.url` (the page); stopped with SIGTERM after."""
+    """`with DemoProcess() as demo: demo.url` (the page); stopped with SIGTERM after.
+    `options` go to the command (e.g. `--empty`)."""
 
-    def __init__(self, timeout: float = 60.0):
+    def __init__(self, *options: str, timeout: float = 60.0):
+        self.options = options
         self.timeout = timeout
         self.url = ""
         self.output: list[str] = []
@@ -42,7 +44,7 @@ class DemoProcess:
             "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
         }
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "demo", "--port", "0"],
+            [sys.executable, "-m", "bot.cli", "demo", "--port", "0", *self.options],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -48,9 +48,13 @@ def build_workspace(slack: LocalSlack) -> None:
         slack.add_channel(channel.id, channel.name, private=False, members=members)
 
 
-def demo_settings(workdir: Path, slack: LocalSlack, host: str, port: int) -> Settings:
-    config_path = workdir / "config.yml"
-    config_path.write_text(yaml.safe_dump(demo_config(date.today()), sort_keys=False))
+def demo_settings(
+    workdir: Path, slack: LocalSlack, host: str, port: int, *, empty: bool = False
+) -> Settings:
+    """The demo's settings; `empty`: no configuration, to try the first run in Slack."""
+    config_path = None if empty else workdir / "config.yml"
+    if config_path is not None:
+        config_path.write_text(yaml.safe_dump(demo_config(date.today()), sort_keys=False))
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         SLACK_BOT_TOKEN=slack.api.expected_token,
@@ -61,7 +65,7 @@ def demo_settings(workdir: Path, slack: LocalSlack, host: str, port: int) -> Set
         LEADROUTER_HOST=host,
         LEADROUTER_PORT=port,
         LEADROUTER_API_KEYS=f"demo:{secrets.token_urlsafe(18)}",
-        LEADROUTER_CONFIG=str(config_path),
+        LEADROUTER_CONFIG=str(config_path) if config_path else None,
         LEADROUTER_RETENTION_DAYS=None,
         LEADROUTER_RATE_LIMIT="off",
         LEADROUTER_SLACK_RATE_SCALE=DEMO_RATE_SCALE,
@@ -82,7 +86,9 @@ class _Server(uvicorn.Server):
             log.info(self.ready_line, time.monotonic() - self.started_at)
 
 
-async def run_demo(port: int = DEFAULT_PORT, host: str = "127.0.0.1") -> int:
+async def run_demo(
+    port: int = DEFAULT_PORT, host: str = "127.0.0.1", *, empty: bool = False
+) -> int:
     """Serve the demo until interrupted; the temporary directory goes with it."""
     started = time.monotonic()
     sock = listen(host, port)
@@ -91,7 +97,7 @@ async def run_demo(port: int = DEFAULT_PORT, host: str = "127.0.0.1") -> int:
     slack = LocalSlack(token=f"xoxb-demo-{secrets.token_hex(8)}").start()
     try:
         build_workspace(slack)
-        settings = demo_settings(workdir, slack, host, port)
+        settings = demo_settings(workdir, slack, host, port, empty=empty)
         application = Application(settings)
         await start_up(application)
         web = application.http_app()

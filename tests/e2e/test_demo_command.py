@@ -75,6 +75,31 @@ def test_a_pull_lead_is_posted_claimed_and_redrawn_for_everyone() -> None:
         assert _wait_for(redrawn)
 
 
+def test_with_no_configuration_the_admin_sets_it_up_from_app_home() -> None:
+    """`--empty`: Morgan (a workspace admin) opens the Home tab, clicks Set up Leadrouter,
+    submits the New team modal through the page, and leads then reach the team."""
+    with DemoProcess("--empty") as demo:
+        _call(demo.url + "demo/home", {"as": "U0MORGAN"})
+        home = _wait_for(lambda: _call(demo.url + "demo/state?as=U0MORGAN")["home"])
+        assert "setup_leadrouter" in json.dumps(home["blocks"])
+        _call(
+            demo.url + "demo/click",
+            {"as": "U0MORGAN", "action_id": "setup_leadrouter", "view_id": home["id"]},
+        )
+        modal = _wait_for(lambda: _call(demo.url + "demo/state?as=U0MORGAN")["modal"])
+        assert modal["callback_id"] == "admin_team"
+        values = {
+            "name": {"name": {"type": "plain_text_input", "value": "sdr"}},
+            "members": {"members": {"type": "multi_users_select", "selected_users": ["U0SAM"]}},
+        }
+        saved = _call(
+            demo.url + "demo/submit", {"as": "U0MORGAN", "view_id": modal["id"], "values": values}
+        )
+        assert saved["answer"]["response_action"] == "update", saved
+        sent = _call(demo.url + "demo/lead", {"email": "first@lead.example"})
+        assert sent["answer"]["owner"] == "U0SAM"
+
+
 def test_a_taken_port_is_one_line_and_exit_2() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -1,0 +1,95 @@
+"""The first run in Slack: while there is no configuration, the Home tab says so, and a
+workspace admin gets **Set up Leadrouter**, which opens the admin's New team modal (name,
+channel, members picked by name). Saving it stores the first configuration version
+through the same validation and authorization as every admin change; until someone saves
+one, leads are stored but routed to nobody."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services.admin import AdminService
+from bot.slack import admin_views as av
+from domain.errors import DomainError
+
+log = logging.getLogger(__name__)
+SET_UP = "setup_leadrouter"
+
+
+def first_run_home(can_set_up: bool) -> dict[str, Any]:
+    """The Home tab with no configuration: the button for an admin, a pointer otherwise."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Leadrouter is not set up yet"}},
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": "There are no teams yet, so leads are kept but offered to nobody. "
+                "Set up a first team (its channel and its members) and leads start flowing; "
+                "rules, reps and SLAs can be refined later with `/leadrouter`.",
+            },
+        },
+    ]
+    if can_set_up:
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": SET_UP,
+                        "style": "primary",
+                        "text": {"type": "plain_text", "text": "Set up Leadrouter"},
+                    }
+                ],
+            }
+        )
+    else:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": "A workspace admin can set it up from this tab.",
+                    }
+                ],
+            }
+        )
+    return {"type": "home", "blocks": blocks}
+
+
+def register_first_run(app: AsyncApp, admin: AdminService) -> None:
+    """Register before the ordinary Home tab: Bolt runs the first listener whose matchers
+    pass, so this one answers `app_home_opened` only while there is no configuration."""
+
+    async def unconfigured() -> bool:
+        version, _config = await admin.current()
+        return version is None
+
+    @app.event("app_home_opened", matchers=[unconfigured])
+    async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        user = event["user"]
+        await client.views_publish(user_id=user, view=first_run_home(await admin.is_admin(user)))
+
+    @app.action(SET_UP)
+    async def set_up(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        user = body["user"]["id"]
+        try:
+            version, config = await admin.open_admin(user)
+        except DomainError as error:  # no longer an admin, or a configuration appeared
+            blocks = [av.note(f":no_entry: {error}")]
+            await client.views_open(
+                trigger_id=body["trigger_id"], view=av.info_modal("Leadrouter", blocks)
+            )
+            return
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=av.team_modal(version, config, None)
+        )
