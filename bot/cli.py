@@ -54,24 +54,28 @@ async def _serve(settings: Settings) -> None:
     from bot.app import Application
 
     settings.require_serve()
-    sock = listen(settings.host, settings.port)
-    application = Application(settings)
-    await start_up(application)  # Slack token and scopes, database, configuration, channels
-    server = uvicorn.Server(
-        uvicorn.Config(
-            application.http_app(),
-            host=settings.host,
-            port=settings.port,
-            log_level="info",
-            lifespan="on",
-            timeout_graceful_shutdown=20,
-            access_log=False,
-            log_config=None,  # uvicorn's lines go through our (redacting) root handler
+    with listen(settings.host, settings.port) as sock:
+        application = Application(settings)
+        try:
+            await start_up(application)  # Slack token and scopes, database, configuration
+        except BaseException:
+            await application.db.dispose()
+            raise
+        server = uvicorn.Server(
+            uvicorn.Config(
+                application.http_app(),
+                host=settings.host,
+                port=settings.port,
+                log_level="info",
+                lifespan="on",
+                timeout_graceful_shutdown=20,
+                access_log=False,
+                log_config=None,  # uvicorn's lines go through our (redacting) root handler
+            )
         )
-    )
-    mode = "Socket Mode" if settings.socket_mode else "HTTP mode (/slack/events)"
-    log.info("leadrouter serving on %s:%s, Slack in %s", settings.host, settings.port, mode)
-    await server.serve(sockets=[sock])
+        mode = "Socket Mode" if settings.socket_mode else "HTTP mode (/slack/events)"
+        log.info("leadrouter serving on %s:%s, Slack in %s", settings.host, settings.port, mode)
+        await server.serve(sockets=[sock])
 
 
 async def _with_database(
