@@ -431,7 +431,7 @@ def report_run(title: str, samples: list[Sample]) -> dict[str, float]:
 def dm_budget_per_channel() -> float:
     """The dispatcher's own per-channel budget (Slack's ~1 post/s per channel)."""
     try:
-        from bot.worker.outbox import RateBudget
+        from bot.worker.budget import RateBudget
     except ImportError:
         return float("nan")
     return float(RateBudget().per_second)

@@ -27,8 +27,8 @@ from sqlalchemy import select, update
 
 from bot.clock import SystemClock
 from bot.services.configuration import ConfigService
+from bot.services.timers import TimerSweeper
 from bot.worker.alarm import TimerAlarm
-from bot.worker.timers import TimerSweeper
 from domain.config import SlaConfig, load_config
 from domain.lead import LeadInput, LeadStatus, Method
 from domain.records import LeadRecord

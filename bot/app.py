@@ -30,6 +30,7 @@ from bot.logs import RequestIdMiddleware
 from bot.metered_client import MeteredWebClient
 from bot.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE, REGISTRY
 from bot.services.admin import AdminService
+from bot.services.channel_membership import ChannelMembershipService
 from bot.services.configuration import ConfigService
 from bot.services.dead_letters import DeadLetterService
 from bot.services.directory import is_workspace_admin, resolve_emails
@@ -37,20 +38,16 @@ from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
 from bot.services.privacy import PrivacyService
 from bot.services.stats import StatsService, TimezoneCache
+from bot.services.timers import TimerSweeper
 from bot.services.weekly_digest import WeeklyDigestService
 from bot.settings import Settings
-from bot.slack.admin_listeners import AdminListeners
 from bot.slack.dedupe import DeliveryDedupe
-from bot.slack.first_run import register_first_run
-from bot.slack.listeners import (
-    register_lead_buttons,
-    register_queue_command,
-    register_reassign,
-)
-from bot.slack.stats_listeners import register_stats
+from bot.slack.deps import SlackDeps
+from bot.slack.home_tab import HomeTab
+from bot.slack.registry import register_all
+from bot.slack.stats_views import digest_message
 from bot.worker.alarm import TimerAlarm
 from bot.worker.outbox import OutboxDispatcher
-from bot.worker.timers import TimerSweeper
 from domain.config import load_config
 from storage.migrate import upgrade_to_head
 from storage.uow import Database
@@ -73,6 +70,10 @@ class Application:
             token=settings.slack_bot_token,
             base_url=settings.slack_api_url or SLACK_API_URL,
             timeout=10,
+            # slack_sdk's default handler sends a request again after a connection reset,
+            # so a post whose answer was lost went out twice. The outbox treats every lost
+            # answer as "maybe sent" and looks it up before posting again instead.
+            retry_handlers=[],
         )
         self.dispatcher = OutboxDispatcher(
             self.db,
@@ -101,6 +102,7 @@ class Application:
             self.dispatcher.wake,
             self.stats,
             self.timezones.zone,
+            digest_message,
         )
         self.bolt = AsyncApp(
             client=self.client,
@@ -118,12 +120,22 @@ class Application:
             lambda user: is_workspace_admin(self.client, user),
             lambda config: resolve_emails(config, self.client),
         )
-        register_first_run(self.bolt, self.admin)  # before the Home tab of register_stats
-        register_lead_buttons(self.bolt, self.actions)
-        register_reassign(self.bolt, self.actions)
-        register_queue_command(self.bolt, self.actions, self.stats)
-        register_stats(self.bolt, self.stats)
-        AdminListeners(self.admin, settings.slack_bot_token).register(self.bolt)
+        self.membership = ChannelMembershipService(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake, self.client
+        )
+        self.home = HomeTab(self.stats, self.client)
+        self.dispatcher.cards_changed = self.home.touch
+        register_all(
+            self.bolt,
+            SlackDeps(
+                self.actions,
+                self.stats,
+                self.admin,
+                settings.slack_bot_token,
+                self.home,
+                self.membership,
+            ),
+        )
         self._tasks: list[asyncio.Task[Any]] = []
         self._socket_handler: Any = None
 
@@ -184,6 +196,7 @@ class Application:
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
         self.alarm.start()
         self._periodic("weekly-digest", DIGEST_CHECK_EVERY, self.weekly_digests.queue_due)
+        self._periodic("channel-membership", HOUSEKEEPING_EVERY, self.membership.ensure_all)
         if self.settings.retention is not None:
             self._periodic(
                 "retention", HOUSEKEEPING_EVERY, self.privacy.erase_expired, self.settings.retention
@@ -216,6 +229,7 @@ class Application:
     async def stop_workers(self) -> None:
         self.alarm.stop()
         self.dispatcher.stop()
+        await self.home.close()
         if self._socket_handler is not None:
             await self._socket_handler.close_async()
         for task in self._tasks:

@@ -11,7 +11,7 @@ as one clear line instead of as a lead nobody got.
   the differences and the command that imports it (the file is read only while the
   database holds no configuration).
 - The team channels: each must exist, not be archived, and, when private, have the bot
-  in it. A problem stops the start.
+  in it (public ones the app joins itself). A problem stops the start.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ REQUIRED_BOT_SCOPES = frozenset(
         "commands",
         "channels:read",
         "groups:read",
+        "channels:join",
         "files:write",
         "files:read",
         "im:history",
@@ -208,20 +209,12 @@ async def check_channels(client: AsyncWebClient, config: Config) -> None:
         name = f"#{found.get('name', channel)} ({channel})"
         if found.get("is_archived"):
             problems.append(f"team {team}: channel {name} is archived")
-        elif not found.get("is_member"):
-            if found.get("is_private"):
-                problems.append(
-                    f"team {team}: the bot is not in the private channel {name}: "
-                    "type /invite @Leadrouter there"
-                )
-            else:
-                log.warning(
-                    "team %s: the bot is not in %s; posts still work (chat:write.public), "
-                    "but invite it (/invite @Leadrouter) so that a post interrupted by a "
-                    "crash is found in the channel's history instead of sent twice",
-                    team,
-                    name,
-                )
+        elif found.get("is_private") and not found.get("is_member"):
+            # (A public channel is joined by the app itself: ChannelMembershipService.)
+            problems.append(
+                f"team {team}: the bot is not in the private channel {name}: "
+                "type /invite @Leadrouter there"
+            )
     if problems:
         raise StartupError("; ".join(problems))
 

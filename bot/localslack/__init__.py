@@ -11,19 +11,20 @@ account, and every end-to-end test uses it as Slack's stand-in. One facade,
 
 from .calls import SlackCall, SlackWaitTimeout
 from .identity import APP_ID, BOT_ID, BOT_USER_ID, DEFAULT_TZ, TEAM_DOMAIN, TEAM_ID, TEAM_NAME
+from .manifest import AppManifest
 from .person import AppReply, Person
-from .server import BOT_SCOPES, LocalSlack
+from .server import LocalSlack
 from .workspace import Channel, dm_channel_id
 
 __all__ = [
     "APP_ID",
     "BOT_ID",
-    "BOT_SCOPES",
     "BOT_USER_ID",
     "DEFAULT_TZ",
     "TEAM_DOMAIN",
     "TEAM_ID",
     "TEAM_NAME",
+    "AppManifest",
     "AppReply",
     "Channel",
     "LocalSlack",

@@ -74,7 +74,9 @@ class SlackCall:
 
     def summary(self) -> str:
         """One line for failure messages: method, outcome and the telling params."""
-        outcome = "ok" if not self.failed else f"FAILED({self.fault})"
+        outcome = f"FAILED({self.fault})" if self.failed else "ok"
+        if self.fault and not self.failed:
+            outcome = f"ok({self.fault})"  # done, but the caller never heard it
         keys = ("channel", "ts", "user", "user_id", "users", "text", "view_id", "trigger_id")
         parts = []
         for key in keys:

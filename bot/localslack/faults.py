@@ -44,7 +44,7 @@ class _Fault(_Aimed):
     """An injected failure waiting for matching calls."""
 
     method: str
-    kind: str  # "http" (status + error) or "timeout"
+    kind: str  # "http" (status + error), "timeout", or "reset" (done, answer lost)
     status: int
     error: str
     retry_after: int | None
@@ -107,6 +107,10 @@ class Decision:
     retry_after: int | None = None
     hang_seconds: float = 0.0
     delay_seconds: float = 0.0
+    reset_after: bool = False
+    """Carry the call out, then cut the connection: the caller never hears it landed."""
+    reset_before: bool = False
+    """Cut the connection at once: nothing was done."""
 
 
 class FaultPlan:
@@ -176,6 +180,44 @@ class FaultPlan:
             remaining=times,
             when=when,
             seconds=seconds,
+        )
+        with self._lock:
+            self._faults.append(fault)
+
+    def lose_answer(
+        self,
+        method: str,
+        *,
+        times: int | None = 1,
+        when: ParamsPredicate | None = None,
+    ) -> None:
+        """Carry out the next ``times`` calls (the message is posted), then reset the
+        connection before answering: the caller sees a network error for a call that
+        landed, as when a connection drops after the request went out."""
+        self._add_reset(method, "reset", times, when)
+
+    def drop(
+        self,
+        method: str,
+        *,
+        times: int | None = 1,
+        when: ParamsPredicate | None = None,
+    ) -> None:
+        """Reset the connection of the next ``times`` calls before doing anything (nothing
+        is posted): the caller sees a network error, as when a connection drops."""
+        self._add_reset(method, "drop", times, when)
+
+    def _add_reset(
+        self, method: str, kind: str, times: int | None, when: ParamsPredicate | None
+    ) -> None:
+        fault = _Fault(
+            method=method,
+            kind=kind,
+            status=0,
+            error="connection_reset",
+            retry_after=None,
+            remaining=times,
+            when=when,
         )
         with self._lock:
             self._faults.append(fault)
@@ -271,6 +313,10 @@ class FaultPlan:
     def _fault_decision(fault: _Fault) -> Decision:
         if fault.kind == "timeout":
             return Decision("timeout", 504, fault.error, hang_seconds=fault.seconds)
+        if fault.kind == "reset":
+            return Decision(reset_after=True)
+        if fault.kind == "drop":
+            return Decision("connection_reset", 0, "connection_reset", reset_before=True)
         if fault.status == 429:
             name = fault.error
         elif fault.status == 200:

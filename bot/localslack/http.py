@@ -62,6 +62,16 @@ def parse_params(query: Iterable[tuple[str, str]], body: bytes, content_type: st
     return _decode_json_fields(params)
 
 
+def _cut(request: Request) -> None:
+    """Reset the request's connection without an answer (uvicorn's h11 cycle holds the
+    transport behind its ``receive``; this server always runs h11)."""
+    cycle = getattr(request.receive, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        raise RuntimeError("LocalSlack: cannot reach the connection to cut it")
+    transport.abort()
+
+
 async def _hold(request: Request, seconds: float) -> bool:
     """Hold a request up to ``seconds``; True if the client hung up meanwhile."""
 
@@ -99,6 +109,12 @@ class _Player:
         decision = self.faults.decide(method, params)
         common = {"headers": headers, "at": arrived, "body": body, "target": target}
         scopes = {"x-oauth-scopes": self.scopes_header()}
+        if decision.reset_before:
+            self.log.record(
+                SlackCall(method, params, failed=True, fault=decision.fault, status=0, **common)
+            )
+            _cut(request)
+            return Response(status_code=499)
         if decision.fault is not None:
             payload = {"ok": False, "error": decision.error}
             status = decision.status
@@ -127,17 +143,23 @@ class _Player:
             await asyncio.sleep(decision.delay_seconds)
         status, payload = answer(method, params, headers)
         failed = not payload.get("ok", False)
+        fault = f"error:{payload.get('error')}" if failed else None
+        if decision.reset_after:
+            fault, status = "answer_lost", 0
         self.log.record(
             SlackCall(
                 method,
                 params,
                 failed=failed,
-                fault=f"error:{payload.get('error')}" if failed else None,
+                fault=fault,
                 status=status,
                 response=payload,
                 **common,
             )
         )
+        if decision.reset_after:
+            _cut(request)
+            return Response(status_code=499)
         if text_reply is not None and not failed:
             return PlainTextResponse(text_reply, status_code=status)
         return JSONResponse(payload, status_code=status, headers=scopes)

@@ -22,6 +22,8 @@ import asyncio
 import socket
 import threading
 import time
+from collections.abc import Iterable
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -31,16 +33,13 @@ from .calls import CallLog
 from .faults import FaultPlan
 from .http import build_http_app
 from .identity import BOT_USER_ID
+from .manifest import AppManifest
 from .person import Person
+from .rules import Rules
 from .webapi import WebApi
 from .workspace import Channel, Workspace, dm_channel_id
 
-__all__ = ["BOT_SCOPES", "LocalSlack"]
-
-BOT_SCOPES = (
-    "chat:write,chat:write.public,im:write,users:read,users:read.email,commands,"
-    "channels:read,groups:read,files:write,files:read,im:history,channels:history,groups:history"
-)
+__all__ = ["LocalSlack"]
 
 
 def _free_socket(host: str, port: int) -> socket.socket:
@@ -62,6 +61,10 @@ class LocalSlack:
     ``strict_messages=True`` makes ``chat.update``/``chat.delete`` of a message never
     posted answer ``message_not_found``.
 
+    Strict by default: the app gets only what ``manifest`` (the repository's
+    ``manifest.yml`` by default) grants, posts and reads only where the bot may, and
+    Block Kit within Slack's limits (:mod:`.rules`); ``relax`` names rules to turn off.
+
     The parts are public for code that wants one job: ``log`` (recorded calls),
     ``faults`` (injection), ``workspace`` (state) and ``api`` (the Web API methods).
     """
@@ -73,6 +76,8 @@ class LocalSlack:
         port: int = 0,
         token: str | None = None,
         strict_messages: bool = False,
+        manifest: AppManifest | Path | str | None = None,
+        relax: Iterable[str] = (),
     ) -> None:
         self.host = host
         self._requested_port = port
@@ -81,8 +86,13 @@ class LocalSlack:
         self.log = CallLog(cond)
         self.faults = FaultPlan(cond)
         self.workspace = Workspace(cond)
+        self.manifest = (
+            manifest if isinstance(manifest, AppManifest) else AppManifest.load(manifest)
+        )
+        self.rules = Rules(self.manifest, self.workspace, relax)
         self.api = WebApi(
             self.workspace,
+            self.rules,
             lambda: self.root_url,
             expected_token=token,
             strict_messages=strict_messages,
@@ -96,6 +106,8 @@ class LocalSlack:
         self.settle = self.log.settle
         self.fail = self.faults.fail
         self.hang = self.faults.hang
+        self.lose_answer = self.faults.lose_answer
+        self.drop = self.faults.drop
         self.delay = self.faults.delay
         self.chaos = self.faults.chaos
         self.limit_channel_rate = self.faults.limit_channel_rate
@@ -105,6 +117,8 @@ class LocalSlack:
         self.modals = self.workspace.modals
         self.add_user = self.workspace.add_user
         self.add_channel = self.workspace.add_channel
+        self.relax = self.rules.relax
+        self.enforce = self.rules.enforce
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -115,7 +129,7 @@ class LocalSlack:
         sock = _free_socket(self.host, self._requested_port)
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
-            build_http_app(self.api, self.log, self.faults, lambda: BOT_SCOPES),
+            build_http_app(self.api, self.log, self.faults, lambda: self.manifest.scopes_header),
             log_level="warning",
             access_log=False,
             lifespan="off",

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .identity import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, TEAM_NAME
+from .rules import Rules
 from .workspace import Workspace, dm_channel_id, user_object
 
 __all__ = ["WebApi"]
@@ -28,12 +29,14 @@ class WebApi:
     def __init__(
         self,
         workspace: Workspace,
+        rules: Rules,
         root_url: Callable[[], str],
         *,
         expected_token: str | None,
         strict_messages: bool,
     ) -> None:
         self.workspace = workspace
+        self.rules = rules
         self._root_url = root_url
         self.expected_token = expected_token
         self.strict_messages = strict_messages
@@ -52,10 +55,14 @@ class WebApi:
         self, method: str, params: dict[str, Any], headers: Mapping[str, str]
     ) -> tuple[int, Answer]:
         """The answer to a Web API call that passed fault injection: auth first, then the
-        method's own checks and result (a catch-all ``ok`` for methods not modelled)."""
+        strict rules (scopes, membership, Block Kit), then the method's own checks and
+        result (a catch-all ``ok`` for methods not modelled)."""
         auth_error = self.check_auth(params, headers.get("authorization", ""))
         if auth_error is not None:
             return 200, _error(auth_error)
+        refusal = self.rules.refusal(method, params)
+        if refusal is not None:
+            return 200, refusal
         handler = getattr(self, "m_" + method.replace(".", "_"), None)
         if handler is None:
             return 200, {"ok": True}
@@ -66,12 +73,21 @@ class WebApi:
         from, post in the channel (``in_channel``) or show the user an ephemeral."""
         with self.workspace.lock:
             target = self.workspace.response_targets.get(token)
+        refusal = self.rules.response_refusal(p)
+        if refusal is not None:
+            return refusal
         if target is None:
             return {"ok": True}
         shown = {k: p[k] for k in ("text", "blocks", "attachments") if k in p}
-        if p.get("delete_original") and target.message_ts and not target.ephemeral:
+        replace = p.get("replace_original") in (True, "true")
+        delete = p.get("delete_original") in (True, "true")
+        if target.message_ts and target.ephemeral and (replace or delete):
+            self.workspace.replace_ephemeral(
+                target.channel, target.user, target.message_ts, None if delete else shown
+            )
+        elif delete and target.message_ts:
             self.m_chat_delete({"channel": target.channel, "ts": target.message_ts})
-        elif p.get("replace_original") and target.message_ts and not target.ephemeral:
+        elif replace and target.message_ts:
             self.m_chat_update({"channel": target.channel, "ts": target.message_ts, **shown})
         elif p.get("response_type") == "in_channel":
             self.m_chat_postMessage({"channel": target.channel, **shown})
@@ -140,6 +156,25 @@ class WebApi:
             ]
         found.sort(key=lambda message: float(message["ts"]), reverse=True)
         return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit}
+
+    def m_conversations_join(self, p: dict[str, Any]) -> Answer:
+        """Public channels only; joining twice warns ``already_in_channel``."""
+        channel_id = str(p.get("channel") or "")
+        if not channel_id:
+            return _error("channel_not_found")
+        channel = self.workspace.channel(channel_id)
+        if channel.is_private or channel.is_im:
+            return _error("method_not_supported_for_channel_type")
+        if channel.is_archived:
+            return _error("is_archived")
+        with self.workspace.lock:
+            already = BOT_USER_ID in channel.members
+            channel.members.add(BOT_USER_ID)
+        answer: Answer = {"ok": True, "channel": channel.describe()}
+        if already:
+            answer["warning"] = "already_in_channel"
+            answer["response_metadata"] = {"warnings": ["already_in_channel"]}
+        return answer
 
     def m_conversations_info(self, p: dict[str, Any]) -> Answer:
         channel = str(p.get("channel") or "")

@@ -265,6 +265,19 @@ class Workspace:
                 {**message, "channel": channel, "user": user, "is_ephemeral": True}
             )
 
+    def replace_ephemeral(
+        self, channel: str, user: str, ts: str, message: dict[str, Any] | None
+    ) -> None:
+        """A ``response_url`` answer with ``replace_original`` (``None``: deleted)."""
+        with self.lock:
+            for index, shown in enumerate(self.ephemerals):
+                if (shown["channel"], shown["user"], shown["ts"]) == (channel, user, ts):
+                    if message is None:
+                        del self.ephemerals[index]
+                    else:
+                        self.ephemerals[index] = {**shown, **message}
+                    return
+
     def list_ephemerals(
         self, user: str | None = None, channel: str | None = None
     ) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.base import ApplicationService
 from bot.services.configuration import ConfigService
+from domain.command_args import find_team, parse_argument
 from domain.errors import DomainError
 from domain.records import WORKLOAD_STATUSES, LeadRecord
 from domain.reports import Aggregates, Report, Scope, build_report, period_bounds
@@ -83,10 +84,12 @@ class StatsService(ApplicationService):
         async with self.db.snapshot() as uow:
             weights = None
             if scope.kind == "team":
-                current = await self.configs.current(uow)
-                team = current[1].team(scope.value) if current else None
+                config = await self.configs.config(uow)
+                named = parse_argument(scope.value)
+                team = find_team(config.teams, named) if config else None
                 if team is None:
                     raise UnknownScope(f"There is no team named “{scope.value}”.")
+                scope = Scope("team", team.name)  # as typed: any case, or its channel
                 weights = {member.user: member.weight for member in team.members}
         now = self.now()
 

@@ -19,8 +19,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.admin import AdminService, InvalidEdit, Saved
+from bot.services.channel_membership import ChannelMembershipService
+from bot.slack import action_ids as ids
 from bot.slack import admin_views as av
+from bot.slack.deps import SlackDeps
 from bot.slack.listeners import reply_privately
+from domain.channel_membership import invite_request
 from domain.config import MAX_CONFIG_BYTES
 from domain.config_edits import (
     delete_rule,
@@ -67,40 +71,48 @@ def parse_pto(words: list[str], caller: str) -> tuple[str, date, date]:
     return user, start, end
 
 
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    """`/leadrouter` and every admin screen's buttons, menus and modals."""
+    AdminListeners(deps.admin, deps.bot_token, deps.membership).attach(app)
+
+
 class AdminListeners:
     """Holds the service and the Slack client the handlers share."""
 
-    def __init__(self, admin: AdminService, bot_token: str | None):
+    def __init__(
+        self, admin: AdminService, bot_token: str | None, membership: ChannelMembershipService
+    ):
         self.admin = admin
         self.bot_token = bot_token
+        self.membership = membership
 
-    def register(self, app: AsyncApp) -> None:
+    def attach(self, app: AsyncApp) -> None:
         app.command("/leadrouter")(self.command)
         for action_id, handler in {
-            "admin_new_team": self.open_team,
-            "admin_edit_team": self.open_team,
-            "admin_edit_rep": self.open_rep,
-            "admin_edit_sla": self.open_sla,
-            "admin_rules": self.open_rules,
-            "admin_add_rule": self.open_rule,
-            "admin_rule_menu": self.rule_menu,
-            "admin_history": self.open_history,
-            "admin_rollback": self.rollback,
-            "admin_export": self.export_button,
-            "admin_import": self.open_import,
-            "open_pto": self.open_pto,
+            ids.ADMIN_NEW_TEAM: self.open_team,
+            ids.ADMIN_EDIT_TEAM: self.open_team,
+            ids.ADMIN_EDIT_REP: self.open_rep,
+            ids.ADMIN_EDIT_SLA: self.open_sla,
+            ids.ADMIN_RULES: self.open_rules,
+            ids.ADMIN_ADD_RULE: self.open_rule,
+            ids.ADMIN_RULE_MENU: self.rule_menu,
+            ids.ADMIN_HISTORY: self.open_history,
+            ids.ADMIN_ROLLBACK: self.rollback,
+            ids.ADMIN_EXPORT: self.export_button,
+            ids.ADMIN_IMPORT: self.open_import,
+            ids.OPEN_PTO: self.open_pto,
         }.items():
             app.action(action_id)(self._acked(handler))
-        app.action({"block_id": "members", "action_id": "members"})(
+        app.action({"block_id": ids.TEAM_MEMBERS, "action_id": ids.TEAM_MEMBERS})(
             self._acked(self.redraw_weights)
         )
-        app.options("admin_edit_team")(self.team_options)
-        app.view("admin_team")(self.submit_team)
-        app.view("admin_rep")(self.submit_rep)
-        app.view("admin_rule")(self.submit_rule)
-        app.view("admin_sla")(self.submit_sla)
-        app.view("admin_import")(self.submit_import)
-        app.view("admin_pto")(self.submit_pto)
+        app.options(ids.ADMIN_EDIT_TEAM)(self.team_options)
+        app.view(ids.ADMIN_TEAM)(self.submit_team)
+        app.view(ids.ADMIN_REP)(self.submit_rep)
+        app.view(ids.ADMIN_RULE)(self.submit_rule)
+        app.view(ids.ADMIN_SLA)(self.submit_sla)
+        app.view(ids.ADMIN_IMPORT)(self.submit_import)
+        app.view(ids.ADMIN_PTO)(self.submit_pto)
 
     @staticmethod
     def _acked(
@@ -342,9 +354,10 @@ class AdminListeners:
         work: Callable[[], Awaitable[Saved]],
         fields: dict[str, str],
         fallback: str,
+        notices: list[str] | None = None,
     ) -> None:
         """Every way a submission can fail becomes an inline error on a field; success
-        replaces the modal with the saved version and its diff."""
+        replaces the modal with the saved version, its diff and what `work` noticed."""
         try:
             saved = await work()
         except av.FormError as error:
@@ -358,18 +371,19 @@ class AdminListeners:
             log.exception("admin submission %s failed", title)
             await ack(response_action="errors", errors={fallback: OUR_FAULT})
         else:
-            await ack(response_action="update", view=av.saved_view(title, saved))
+            await ack(response_action="update", view=av.saved_view(title, saved, notices or []))
 
     async def submit_team(self, ack: Ack, body: dict[str, Any]) -> None:
         view, user = body["view"], body["user"]["id"]
         meta = av.metadata(view)
         original = meta.get("team")
+        notices: list[str] = []
 
         async def work() -> Saved:
             _, config = await self.admin.current()
             previous = config.team(original) if config and original else None
             team = av.parse_team_form(view["state"]["values"], previous)
-            return await self.admin.change(
+            saved = await self.admin.change(
                 user,
                 lambda document: upsert_team(document, original, team),
                 f"team {team['name']}"
@@ -378,8 +392,15 @@ class AdminListeners:
                 touches=("teams", original or team["name"]),
                 admin_only=False,  # managers may change their team's members
             )
+            if team.get("channel"):  # join it now; say at once what needs an /invite
+                state = await self.membership.check(team["name"], team["channel"])
+                if state.needs_admin:
+                    notices.append(invite_request(state))
+                    admins = config.admins if config and config.admins else []
+                    await self.membership.tell_admins({user, *admins}, [state])
+            return saved
 
-        await self._submit(ack, "Team saved", work, av.TEAM_FIELDS, "name")
+        await self._submit(ack, "Team saved", work, av.TEAM_FIELDS, "name", notices)
 
     async def submit_rep(self, ack: Ack, body: dict[str, Any]) -> None:
         view, user = body["view"], body["user"]["id"]

@@ -17,23 +17,22 @@ from typing import Any
 import yaml
 
 from bot.services.admin import HistoryEntry, Saved, mention
-from bot.slack.views import escape, slack_date
+from bot.slack import action_ids as ids
+from bot.slack.blocks import Blocks, View, escape, mrkdwn, plain_text, slack_date
 from domain.config import Config, RepConfig, RuleConfig, TeamConfig
 from domain.config_diff import show
 from domain.config_edits import parse_when
 from domain.errors import FieldError, InvalidInput
+from domain.slack_limits import OPTION_TEXT, fit
 
 MAX_BLOCKS = 100
 MAX_OPTIONS = 100
-TEXT_LIMIT = 3000
 ERROR_LIMIT = 300
 STRATEGIES = ("round_robin", "weighted", "least_loaded")
 METHODS = ("push", "pull", "pool")
 ROUTE_TO = ("account_owner", "attendee")
 NEW_LEAD_TYPE = "+new"  # the SLA picker's "a new lead type" choice
 _LEAD_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-View = dict[str, Any]
-Blocks = list[dict[str, Any]]
 Values = dict[str, dict[str, dict[str, Any]]]
 
 # Which modal block shows errors for which configuration field.
@@ -64,16 +63,11 @@ class FormError(Exception):
 # ------------------------------------------------------------------------- primitives
 
 
-def _text(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text[:150] or " ", "emoji": True}
-
-
-def _md(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text if len(text) <= TEXT_LIMIT else text[:2999] + "…"}
-
-
 def _option(value: str, label: str | None = None) -> dict[str, Any]:
-    return {"text": _text(label or value.replace("_", " ")), "value": value}
+    """A choice whose label is cut to what Slack shows (75) while its value, what the
+    handler reads back, stays exact (a team name is up to 80)."""
+    shown = fit(label or value.replace("_", " "), OPTION_TEXT)
+    return {"text": plain_text(shown), "value": value}
 
 
 def _input(
@@ -82,12 +76,12 @@ def _input(
     block: dict[str, Any] = {
         "type": "input",
         "block_id": block_id,
-        "label": _text(label),
+        "label": plain_text(label),
         "element": {"action_id": block_id, **element},
         "optional": optional,
     }
     if hint:
-        block["hint"] = _text(hint)
+        block["hint"] = plain_text(hint)
     return block
 
 
@@ -121,13 +115,13 @@ def _modal(
     view: View = {
         "type": "modal",
         "callback_id": callback_id,
-        "title": _text(title[:24]),
-        "close": _text("Close"),
+        "title": plain_text(title[:24]),
+        "close": plain_text("Close"),
         "private_metadata": json.dumps(metadata),
         "blocks": blocks[:MAX_BLOCKS],
     }
     if submit:
-        view["submit"] = _text(submit)
+        view["submit"] = plain_text(submit)
     return view
 
 
@@ -155,7 +149,7 @@ def admin_menu(
     blocks: Blocks = [
         {
             "type": "section",
-            "text": _md(
+            "text": mrkdwn(
                 f"*Leadrouter* · {_version_line(version)}"
                 + (
                     f" · {len(config.teams)} teams, {len(config.reps)} reps, "
@@ -172,11 +166,27 @@ def admin_menu(
                 "type": "actions",
                 "block_id": "menu",
                 "elements": [
-                    {"type": "button", "action_id": "admin_new_team", "text": _text("New team")},
-                    {"type": "button", "action_id": "admin_rules", "text": _text("Rules")},
-                    {"type": "button", "action_id": "admin_history", "text": _text("History")},
-                    {"type": "button", "action_id": "admin_export", "text": _text("Export YAML")},
-                    {"type": "button", "action_id": "admin_import", "text": _text("Import YAML")},
+                    {
+                        "type": "button",
+                        "action_id": ids.ADMIN_NEW_TEAM,
+                        "text": plain_text("New team"),
+                    },
+                    {"type": "button", "action_id": ids.ADMIN_RULES, "text": plain_text("Rules")},
+                    {
+                        "type": "button",
+                        "action_id": ids.ADMIN_HISTORY,
+                        "text": plain_text("History"),
+                    },
+                    {
+                        "type": "button",
+                        "action_id": ids.ADMIN_EXPORT,
+                        "text": plain_text("Export YAML"),
+                    },
+                    {
+                        "type": "button",
+                        "action_id": ids.ADMIN_IMPORT,
+                        "text": plain_text("Import YAML"),
+                    },
                 ],
             }
         )
@@ -190,8 +200,8 @@ def admin_menu(
             {
                 "type": "section",
                 "block_id": "edit_team",
-                "text": _md("Edit a team"),
-                "accessory": {"action_id": "admin_edit_team", **picker},
+                "text": mrkdwn("Edit a team"),
+                "accessory": {"action_id": ids.ADMIN_EDIT_TEAM, **picker},
             }
         )
     if admin:
@@ -199,8 +209,8 @@ def admin_menu(
             {
                 "type": "section",
                 "block_id": "edit_rep",
-                "text": _md("Add or edit a rep"),
-                "accessory": {"action_id": "admin_edit_rep", "type": "users_select"},
+                "text": mrkdwn("Add or edit a rep"),
+                "accessory": {"action_id": ids.ADMIN_EDIT_REP, "type": "users_select"},
             }
         )
         lead_types = [*sorted(config.lead_types() if config else []), NEW_LEAD_TYPE]
@@ -210,11 +220,11 @@ def admin_menu(
             {
                 "type": "section",
                 "block_id": "edit_sla",
-                "text": _md("Edit the SLA of a lead type"),
-                "accessory": {"action_id": "admin_edit_sla", **picker},
+                "text": mrkdwn("Edit the SLA of a lead type"),
+                "accessory": {"action_id": ids.ADMIN_EDIT_SLA, **picker},
             }
         )
-    return _modal("admin_menu", "Leadrouter admin", blocks, {"base": version}, None)
+    return _modal(ids.ADMIN_MENU, "Leadrouter admin", blocks, {"base": version}, None)
 
 
 def team_options(teams: list[str], typed: str) -> list[dict[str, Any]]:
@@ -224,14 +234,17 @@ def team_options(teams: list[str], typed: str) -> list[dict[str, Any]]:
     return [_option(name, name) for name in teams if wanted in name.lower()][:MAX_OPTIONS]
 
 
-def saved_view(title: str, saved: Saved) -> View:
-    """What replaces a modal after a save: the new version and its readable diff."""
+def saved_view(title: str, saved: Saved, notices: list[str] | None = None) -> View:
+    """What replaces a modal after a save: the new version, its readable diff, and what
+    needs doing next (a private team channel to /invite the bot to)."""
     if not saved.changes:
         text = "Nothing changed: the configuration already says this."
     else:
         lines = "\n".join(escape(line) for line in saved.changes)
         text = f"Saved as configuration version {saved.version}.\n```{lines}```"
-    return _modal("admin_saved", title, [{"type": "section", "text": _md(text)}], {}, None)
+    blocks = [{"type": "section", "text": mrkdwn(text)}]
+    blocks += [note(f":warning: {escape(notice)}") for notice in notices or []]
+    return _modal(ids.ADMIN_SAVED, title, blocks, {}, None)
 
 
 # ------------------------------------------------------------------------- team
@@ -282,7 +295,7 @@ def team_modal(
         ),
         {
             **_input(
-                "members",
+                ids.TEAM_MEMBERS,
                 "Members",
                 multi,
                 optional=True,
@@ -308,7 +321,7 @@ def team_modal(
             )
         )
     meta = {"base": version, "team": team.name if team else None}
-    return _modal("admin_team", "Edit team" if team else "New team", blocks, meta, "Save")
+    return _modal(ids.ADMIN_TEAM, "Edit team" if team else "New team", blocks, meta, "Save")
 
 
 def _value(values: Values, block: str) -> dict[str, Any]:
@@ -337,7 +350,7 @@ def chosen_members(
     old_weights = {member["user"]: member["weight"] for member in team_members(previous)}
     members = []
     errors: dict[str, str] = {}
-    for user in _value(values, "members").get("selected_users") or []:
+    for user in _value(values, ids.TEAM_MEMBERS).get("selected_users") or []:
         typed = _value(values, f"weight:{user}").get("value")
         weight = old_weights.get(user, 1)
         if typed not in (None, ""):
@@ -403,7 +416,7 @@ def rep_modal(
     if rep is None or rep.active:
         active["initial_options"] = [_option("active", "Active")]
     blocks: Blocks = [
-        {"type": "section", "text": _md(f"Rep <@{user}>")},
+        {"type": "section", "text": mrkdwn(f"Rep <@{user}>")},
         _input("email", "Email", _plain(email), optional=True),
         _input(
             "timezone",
@@ -429,7 +442,7 @@ def rep_modal(
         _input("active", "Status", active, optional=True),
     ]
     meta = {"base": version, "rep": user}
-    return _modal("admin_rep", "Rep", blocks, meta, "Save")
+    return _modal(ids.ADMIN_REP, "Rep", blocks, meta, "Save")
 
 
 _HOURS = re.compile(r"^\s*([a-z,\-]+)\s+(.+?)\s*$", re.IGNORECASE)
@@ -482,7 +495,9 @@ def pto_button() -> dict[str, Any]:
     return {
         "type": "actions",
         "block_id": "pto",
-        "elements": [{"type": "button", "action_id": "open_pto", "text": _text("Set time off")}],
+        "elements": [
+            {"type": "button", "action_id": ids.OPEN_PTO, "text": plain_text("Set time off")}
+        ],
     }
 
 
@@ -498,7 +513,7 @@ def pto_modal(user: str) -> View:
             hint="Yourself; managers may choose their team's reps, admins anyone.",
         ),
     ]
-    return _modal("admin_pto", "Time off", blocks, {}, "Save")
+    return _modal(ids.ADMIN_PTO, "Time off", blocks, {}, "Save")
 
 
 def parse_pto_form(values: Values, caller: str) -> tuple[str, date, date]:
@@ -529,12 +544,12 @@ def rules_modal(version: int | None, config: Config | None, notice: str = "") ->
             "type": "actions",
             "block_id": "rules_menu",
             "elements": [
-                {"type": "button", "action_id": "admin_add_rule", "text": _text("Add rule")}
+                {"type": "button", "action_id": ids.ADMIN_ADD_RULE, "text": plain_text("Add rule")}
             ],
         }
     ]
     if notice:
-        blocks.append({"type": "context", "elements": [_md(notice)]})
+        blocks.append({"type": "context", "elements": [mrkdwn(notice)]})
     rules = config.rules if config else []
     room = MAX_BLOCKS - len(blocks) - 1
     for position, rule in enumerate(rules[:room]):
@@ -542,10 +557,10 @@ def rules_modal(version: int | None, config: Config | None, notice: str = "") ->
             {
                 "type": "section",
                 "block_id": f"rule:{position}",
-                "text": _md(_rule_line(position + 1, rule)),
+                "text": mrkdwn(_rule_line(position + 1, rule)),
                 "accessory": {
                     "type": "overflow",
-                    "action_id": "admin_rule_menu",
+                    "action_id": ids.ADMIN_RULE_MENU,
                     "options": [
                         _option(f"{op}:{position}", label)
                         for op, label in (
@@ -562,10 +577,10 @@ def rules_modal(version: int | None, config: Config | None, notice: str = "") ->
         blocks.append(
             {
                 "type": "context",
-                "elements": [_md(f"{len(rules) - room} more: edit them in the YAML export.")],
+                "elements": [mrkdwn(f"{len(rules) - room} more: edit them in the YAML export.")],
             }
         )
-    return _modal("admin_rules", "Routing rules", blocks, {"base": version}, None)
+    return _modal(ids.ADMIN_RULES, "Routing rules", blocks, {"base": version}, None)
 
 
 def rule_modal(
@@ -595,7 +610,9 @@ def rule_modal(
         ),
         _input(
             "team", "Route to team", _select(teams, rule.then.team if rule else None), optional=True
-        ),
+        )
+        if teams  # a select with no options is refused by Slack: a fresh install has none
+        else note("_No teams yet: create one with *New team* to route to it._"),
         _input(
             "route_to",
             "Or route to",
@@ -611,7 +628,7 @@ def rule_modal(
         _input("position", "Position", position_input, optional=True, hint="1 is checked first"),
     ]
     meta = {"base": version, "rule": rule.name if rule else None}
-    return _modal("admin_rule", "Edit rule" if rule else "New rule", blocks, meta, "Save")
+    return _modal(ids.ADMIN_RULE, "Edit rule" if rule else "New rule", blocks, meta, "Save")
 
 
 def parse_rule_form(
@@ -670,7 +687,7 @@ def sla_modal(version: int | None, config: Config | None, lead_type: str | None)
         ),
     ]
     meta = {"base": version, "lead_type": lead_type}
-    return _modal("admin_sla", f"SLA: {lead_type or 'new type'}", blocks, meta, "Save")
+    return _modal(ids.ADMIN_SLA, f"SLA: {lead_type or 'new type'}", blocks, meta, "Save")
 
 
 def sla_lead_type(values: Values, lead_type: str | None) -> str:
@@ -722,7 +739,7 @@ def errors_for_blocks(
 
 def history_message(entries: list[HistoryEntry], current: int | None) -> dict[str, Any]:
     """The latest versions, newest first, each with its diff and a Roll back button."""
-    blocks: Blocks = [{"type": "section", "text": _md("*Configuration history* (newest first)")}]
+    blocks: Blocks = [{"type": "section", "text": mrkdwn("*Configuration history* (newest first)")}]
     for entry in entries[:20]:
         head = (
             f"*Version {entry.version}* · {slack_date(entry.created_at)} · "
@@ -731,20 +748,20 @@ def history_message(entries: list[HistoryEntry], current: int | None) -> dict[st
         diff = "\n".join(escape(line) for line in entry.changes[:15]) or "(no change)"
         if len(entry.changes) > 15:
             diff += f"\n… and {len(entry.changes) - 15} more"
-        block: dict[str, Any] = {"type": "section", "text": _md(f"{head}\n```{diff}```")}
+        block: dict[str, Any] = {"type": "section", "text": mrkdwn(f"{head}\n```{diff}```")}
         if entry.version != current:
             block["accessory"] = {
                 "type": "button",
-                "action_id": "admin_rollback",
+                "action_id": ids.ADMIN_ROLLBACK,
                 "value": str(entry.version),
-                "text": _text(f"Roll back to {entry.version}"),
+                "text": plain_text(f"Roll back to {entry.version}"),
                 "confirm": {
-                    "title": _text("Roll back?"),
-                    "text": _md(
+                    "title": plain_text("Roll back?"),
+                    "text": mrkdwn(
                         f"Routing will use version {entry.version} again (saved as a new version)."
                     ),
-                    "confirm": _text("Roll back"),
-                    "deny": _text("Cancel"),
+                    "confirm": plain_text("Roll back"),
+                    "deny": plain_text("Cancel"),
                 },
             }
         blocks.append(block)
@@ -755,7 +772,7 @@ def import_modal() -> View:
     blocks: Blocks = [
         {
             "type": "section",
-            "text": _md(
+            "text": mrkdwn(
                 "Upload a configuration file (the YAML of `leadrouter config export`). It "
                 "replaces the whole configuration, or changes nothing if any part is invalid."
             ),
@@ -766,7 +783,7 @@ def import_modal() -> View:
             {"type": "file_input", "filetypes": ["yml", "yaml", "txt"], "max_files": 1},
         ),
     ]
-    return _modal("admin_import", "Import configuration", blocks, {}, "Import")
+    return _modal(ids.ADMIN_IMPORT, "Import configuration", blocks, {}, "Import")
 
 
 def changes_text(saved: Saved, what: str) -> str:
@@ -777,12 +794,12 @@ def changes_text(saved: Saved, what: str) -> str:
 
 
 def note(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _md(text)}
+    return {"type": "section", "text": mrkdwn(text)}
 
 
 def info_modal(title: str, blocks: Blocks) -> View:
     """A modal that only shows something (history, an import's result, a refusal)."""
-    return _modal("admin_info", title, blocks, {}, None)
+    return _modal(ids.ADMIN_INFO, title, blocks, {}, None)
 
 
 def import_errors(errors: list[FieldError], total: int) -> Blocks:

@@ -6,7 +6,6 @@ one, leads are stored but routed to nobody."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -14,58 +13,35 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.admin import AdminService
 from bot.slack import admin_views as av
+from bot.slack.action_ids import SET_UP_LEADROUTER
+from bot.slack.blocks import button, context, plain_text, section
+from bot.slack.deps import SlackDeps
 from domain.errors import DomainError
-
-log = logging.getLogger(__name__)
-SET_UP = "setup_leadrouter"
 
 
 def first_run_home(can_set_up: bool) -> dict[str, Any]:
     """The Home tab with no configuration: the button for an admin, a pointer otherwise."""
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Leadrouter is not set up yet"}},
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": "There are no teams yet, so leads are kept but offered to nobody. "
-                "Set up a first team (its channel and its members) and leads start flowing; "
-                "rules, reps and SLAs can be refined later with `/leadrouter`.",
-            },
-        },
+        {"type": "header", "text": plain_text("Leadrouter is not set up yet")},
+        section(
+            "There are no teams yet, so leads are kept but offered to nobody. Set up a first "
+            "team (its channel and its members) and leads start flowing; rules, reps and "
+            "SLAs can be refined later with `/leadrouter`."
+        ),
     ]
     if can_set_up:
-        blocks.append(
-            {
-                "type": "actions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": SET_UP,
-                        "style": "primary",
-                        "text": {"type": "plain_text", "text": "Set up Leadrouter"},
-                    }
-                ],
-            }
-        )
+        set_up = button("Set up Leadrouter", SET_UP_LEADROUTER, "first_team", "primary")
+        blocks.append({"type": "actions", "elements": [set_up]})
     else:
-        blocks.append(
-            {
-                "type": "context",
-                "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": "A workspace admin can set it up from this tab.",
-                    }
-                ],
-            }
-        )
+        blocks.append(context("A workspace admin can set it up from this tab."))
     return {"type": "home", "blocks": blocks}
 
 
-def register_first_run(app: AsyncApp, admin: AdminService) -> None:
-    """Register before the ordinary Home tab: Bolt runs the first listener whose matchers
-    pass, so this one answers `app_home_opened` only while there is no configuration."""
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    """Registered before the ordinary Home tab: Bolt runs the first listener whose
+    matchers pass, so this one answers `app_home_opened` only while there is no
+    configuration."""
+    admin: AdminService = deps.admin
 
     async def unconfigured() -> bool:
         version, _config = await admin.current()
@@ -78,17 +54,14 @@ def register_first_run(app: AsyncApp, admin: AdminService) -> None:
         user = event["user"]
         await client.views_publish(user_id=user, view=first_run_home(await admin.is_admin(user)))
 
-    @app.action(SET_UP)
+    @app.action(SET_UP_LEADROUTER)
     async def set_up(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        user = body["user"]["id"]
         try:
-            version, config = await admin.open_admin(user)
-        except DomainError as error:  # no longer an admin, or a configuration appeared
-            blocks = [av.note(f":no_entry: {error}")]
-            await client.views_open(
-                trigger_id=body["trigger_id"], view=av.info_modal("Leadrouter", blocks)
-            )
+            version, config = await admin.open_admin(body["user"]["id"])
+        except DomainError as error:  # not an admin (any more)
+            refusal = av.info_modal("Leadrouter", [av.note(f":no_entry: {error}")])
+            await client.views_open(trigger_id=body["trigger_id"], view=refusal)
             return
         await client.views_open(
             trigger_id=body["trigger_id"], view=av.team_modal(version, config, None)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.services.configuration import ConfigService
-from bot.worker.outbox import RateBudget, WorkspaceBudget
+from bot.worker.budget import RateBudget, WorkspaceBudget
 from tests.bot.outbox_stack import CONFIG, NOW, Stack
 from tests.storage import migrated
 from tests.support.databases import sqlite_url

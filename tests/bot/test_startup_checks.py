@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
-import bot.localslack.server as local_slack_server
 from bot.app import Application
 from bot.cli import main
 from bot.settings import load_settings
@@ -125,10 +125,10 @@ def test_a_bad_token_stops_serve_with_one_line_and_exit_3(
 
 @pytest.mark.usefixtures("env")
 def test_a_missing_scope_stops_serve_naming_it(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], slack: FakeSlack
 ) -> None:
-    granted = sorted(REQUIRED_BOT_SCOPES - {"users:read.email", "groups:history"})
-    monkeypatch.setattr(local_slack_server, "BOT_SCOPES", ",".join(granted))
+    granted = REQUIRED_BOT_SCOPES - {"users:read.email", "groups:history"}
+    monkeypatch.setattr(slack, "manifest", replace(slack.manifest, bot_scopes=granted))
     code, stderr = _exit_code_and_stderr(capsys, "serve")
     assert code == 3
     assert (
@@ -164,15 +164,15 @@ async def test_a_channel_that_does_not_exist_stops_the_start(
         await _start_up()
 
 
-async def test_a_public_channel_without_the_bot_is_a_warning(
+async def test_a_public_channel_without_the_bot_is_no_problem(
     env: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """The app joins public team channels itself once it runs."""
     public = {**CONFIG, "teams": [{**CONFIG["teams"][0], "channel": "C0PUBLIC"}]}  # type: ignore[index, dict-item]
     monkeypatch.setenv("LEADROUTER_CONFIG", str(_write(env.with_name("c.yml"), public)))
     with caplog.at_level(logging.INFO, logger="leadrouter.startup"):
         await _start_up()
-    (warning,) = _warnings(caplog)
-    assert warning.startswith("team sdr: the bot is not in #c0public (C0PUBLIC); posts still work")
+    assert not _warnings(caplog)
 
 
 async def test_no_configuration_is_said_loudly_with_the_database_path(

@@ -21,7 +21,7 @@ from bot.services.intake import IntakeResult, IntakeService
 from domain.config import validate_config
 from domain.lead import LeadInput, LeadStatus
 from storage import tables as t
-from storage.repositories import RoutingRepository
+from storage.routing_state import RoutingRepository
 from storage.uow import Database
 from tests.storage import T0, migrated
 

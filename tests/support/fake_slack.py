@@ -4,7 +4,6 @@ the tests have always used."""
 from bot.localslack import (
     APP_ID,
     BOT_ID,
-    BOT_SCOPES,
     BOT_USER_ID,
     TEAM_DOMAIN,
     TEAM_ID,
@@ -17,7 +16,6 @@ from bot.localslack import LocalSlack as FakeSlack
 __all__ = [
     "APP_ID",
     "BOT_ID",
-    "BOT_SCOPES",
     "BOT_USER_ID",
     "TEAM_DOMAIN",
     "TEAM_ID",

@@ -1,0 +1,19 @@
+"""Every Slack listener module, registered on the Bolt app in one place.
+
+A listener module exposes `register(app, deps)`; adding one is a line here."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.slack import admin_listeners, first_run, listeners, stats_listeners
+from bot.slack.deps import SlackDeps
+
+# first_run before stats_listeners: its Home tab answers only while there is no
+# configuration, and Bolt runs the first listener whose matchers pass.
+LISTENER_MODULES = (first_run, listeners, stats_listeners, admin_listeners)
+
+
+def register_all(app: AsyncApp, deps: SlackDeps) -> None:
+    for module in LISTENER_MODULES:
+        module.register(app, deps)
