@@ -27,7 +27,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import make_url
 
+from bot.services.channel_membership import ChannelMembershipService
 from bot.services.directory import resolve_emails
+from domain.channel_membership import Membership
 from domain.config import Config, load_config
 from domain.config_diff import diff_configs
 
@@ -81,7 +83,7 @@ async def start_up(application: Application) -> None:
     version, live = current
     if settings.config_path is not None:
         await report_config_file(settings.config_path, version, live, application.client)
-    await check_channels(application.client, live)
+    await check_channels(application.membership, live)
 
 
 def describe_database(url: str) -> str:
@@ -193,40 +195,29 @@ def config_changes(live: Config, in_file: Config) -> list[str]:
     return lines
 
 
-async def check_channels(client: AsyncWebClient, config: Config) -> None:
-    """Every team channel exists, is not archived, and has the bot if it is private."""
-    problems: list[str] = []
-    for team, channel in _team_channels(config):
-        try:
-            found = (await client.conversations_info(channel=channel))["channel"]
-        except SlackApiError as error:
-            code = error.response.get("error", "error")
-            if code == "ratelimited":
-                log.warning("Slack rate-limited the channel check; the rest was not checked")
-                break
-            problems.append(f"team {team}: channel {channel} {_channel_error(code)}")
-            continue
-        name = f"#{found.get('name', channel)} ({channel})"
-        if found.get("is_archived"):
-            problems.append(f"team {team}: channel {name} is archived")
-        elif found.get("is_private") and not found.get("is_member"):
-            # (A public channel is joined by the app itself: ChannelMembershipService.)
+async def check_channels(membership: ChannelMembershipService, config: Config) -> None:
+    """Every team channel is one the bot is in: public ones it joins itself (the
+    membership service, which keeps them so while it runs); a private one without the
+    bot, an archived or a missing one stops the start."""
+    problems = []
+    for state in await membership.check_teams(config.teams):
+        if state.membership is Membership.NEEDS_INVITE:
             problems.append(
-                f"team {team}: the bot is not in the private channel {name}: "
-                "type /invite @Leadrouter there"
+                f"team {state.team}: the bot is not in the private channel {state.channel} "
+                "(or no such channel): type /invite @Leadrouter there, or correct the channel"
+            )
+        elif state.membership is Membership.GONE:
+            problems.append(
+                f"team {state.team}: channel {state.channel} is {_gone(state.detail)}: "
+                "correct the team's channel"
+            )
+        elif state.membership is Membership.UNKNOWN:
+            log.warning(
+                "team %s: could not check channel %s (%s)", state.team, state.channel, state.detail
             )
     if problems:
         raise StartupError("; ".join(problems))
 
 
-def _team_channels(config: Config) -> list[tuple[str, str]]:
-    return [(team.name, team.channel) for team in config.teams if team.channel]
-
-
-def _channel_error(code: str) -> str:
-    if code == "channel_not_found":
-        return (
-            "was not found: check the id (channel details, at the bottom of About), or, "
-            "for a private channel, type /invite @Leadrouter there"
-        )
-    return f"could not be checked ({code})"
+def _gone(detail: str) -> str:
+    return "archived" if detail == "is_archived" else "not found"

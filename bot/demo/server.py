@@ -27,6 +27,9 @@ from bot.startup_checks import start_up
 
 log = logging.getLogger("leadrouter.demo")
 DEFAULT_PORT = 8000
+# The app's manifest.yml, shipped in the package (a symlink to the repository's), so the
+# local workspace grants exactly what a real install would, wherever the demo runs.
+MANIFEST = Path(__file__).with_name("manifest.yml")
 # The local workspace answers in microseconds; Slack's default budgets would only make
 # the page wait (the pacing itself is the same code as in production).
 DEMO_RATE_SCALE = 4.0
@@ -94,7 +97,7 @@ async def run_demo(
     sock = listen(host, port)
     port = sock.getsockname()[1]
     workdir = Path(tempfile.mkdtemp(prefix="leadrouter-demo-"))
-    slack = LocalSlack(token=f"xoxb-demo-{secrets.token_hex(8)}").start()
+    slack = LocalSlack(token=f"xoxb-demo-{secrets.token_hex(8)}", manifest=MANIFEST).start()
     try:
         build_workspace(slack)
         settings = demo_settings(workdir, slack, host, port, empty=empty)

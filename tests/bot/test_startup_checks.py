@@ -150,8 +150,8 @@ def test_a_private_channel_without_the_bot_stops_serve(
     code, stderr = _exit_code_and_stderr(capsys, "serve")
     assert code == 3
     assert stderr.strip().splitlines()[-1] == (
-        "leadrouter: team sdr: the bot is not in the private channel #sdr-leads (G0SDR): "
-        "type /invite @Leadrouter there"
+        "leadrouter: team sdr: the bot is not in the private channel G0SDR (or no such "
+        "channel): type /invite @Leadrouter there, or correct the channel"
     )
 
 
@@ -159,8 +159,8 @@ async def test_a_channel_that_does_not_exist_stops_the_start(
     env: Path, monkeypatch: pytest.MonkeyPatch, slack: FakeSlack
 ) -> None:
     monkeypatch.setenv("LEADROUTER_CONFIG", str(_write(env.with_name("c.yml"), CONFIG)))
-    slack.fail("conversations.info", "channel_not_found", status=200, times=None)
-    with pytest.raises(StartupError, match=r"^team sdr: channel C0SDR was not found"):
+    slack.fail("conversations.join", "channel_not_found", status=200, times=None)
+    with pytest.raises(StartupError, match=r"^team sdr: channel C0SDR is not found"):
         await _start_up()
 
 
