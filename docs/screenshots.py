@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -71,6 +72,18 @@ def card(page: Page, text: str) -> Locator:
     return found
 
 
+def shoot(target: Locator, path: Path, attempts: int = 5) -> None:
+    """A picture of `target`; the page redraws when the workspace changes (a Home tab
+    re-published, a countdown message edited), so a shot cut by a redraw is taken again."""
+    for attempt in range(attempts):
+        try:
+            target.screenshot(path=path)
+            return
+        except PlaywrightError:
+            if attempt == attempts - 1:
+                raise
+
+
 def command(page: Page, text: str) -> None:
     page.fill("#command", text)
     page.press("#command", "Enter")
@@ -83,23 +96,23 @@ def take(page: Page, out: Path) -> None:
 
     as_person(page, "U0JANE")
     page.locator("#dms li", has_text="Jane Park").click()
-    card(page, "Acme Corp").screenshot(path=out / "dm-card.png")
+    shoot(card(page, "Acme Corp"), out / "dm-card.png")
 
     as_person(page, "U0CARA")
     page.locator("#channels li", has_text="healthcare-leads").click()
     post = card(page, "Northwind Health")
     expect(post.locator("button[data-action=claim_lead]")).to_be_visible()
-    post.screenshot(path=out / "channel-claim.png")
+    shoot(post, out / "channel-claim.png")
 
     as_person(page, "U0JANE")
     page.locator("#nav-dm").click()
     command(page, "/leads")
-    card(page, "Only visible to you").screenshot(path=out / "leads-command.png")
+    shoot(card(page, "Only visible to you"), out / "leads-command.png")
 
     page.locator("#nav-home").click()
     home = page.locator("#conversation .home")
     expect(home).to_contain_text("Acme Corp")
-    home.screenshot(path=out / "app-home.png")
+    shoot(home, out / "app-home.png")
 
     as_person(page, "U0MORGAN")
     page.locator("#nav-dm").click()
@@ -108,7 +121,7 @@ def take(page: Page, out: Path) -> None:
     expect(modal).to_contain_text("New team")
     modal.get_by_role("button", name="New team").click()
     expect(modal.locator(".input-block").first).to_be_visible()
-    modal.screenshot(path=out / "admin-modal.png")
+    shoot(modal, out / "admin-modal.png")
 
 
 def main(out: Path = OUT) -> None:
