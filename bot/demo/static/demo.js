@@ -16,6 +16,7 @@ const state = {
   place: JSON.parse(localStorage.getItem("place") || '{"kind":"channel","id":"C0HEALTHCARE"}'),
   data: null,
   drawn: "",
+  conversationDrawn: "",
   modalDrawn: "",
   seen: JSON.parse(localStorage.getItem("seen") || "{}"),
 };
@@ -95,26 +96,35 @@ function setViewer(id) {
 
 function draw() {
   if (!state.data) return;
+  drawConversation();
   drawSidebar();
   drawTitle();
+  drawModal();
+  tick();
+}
+
+// Redrawn only when what it shows changed: a redraw would close a select someone is using.
+function drawConversation() {
   const box = $("conversation");
+  const shown = state.place.kind === "home" ? state.data.home : conversationOf(state.place);
+  const key = JSON.stringify([state.viewer, state.place, shown]);
+  if (key === state.conversationDrawn) return;
+  state.conversationDrawn = key;
   const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
   box.replaceChildren();
   if (state.place.kind === "home") {
     const home = state.data.home;
     box.append(home ? el("div", { class: "home blocks" }, ...blocks(home.blocks, { viewId: home.id }))
       : el("div", { class: "empty" }, "Opening the Home tab…"));
-  } else {
-    const messages = conversationOf(state.place);
-    state.seen[placeKey(state.place)] = messages.length;
-    localStorage.setItem("seen", JSON.stringify(state.seen));
-    if (!messages.length) box.append(el("div", { class: "empty" }, "Nothing here yet. Send a lead →"));
-    for (const message of messages) box.append(drawMessage(message));
-    if (atBottom || !box.dataset.drawnOnce) box.scrollTop = box.scrollHeight;
-    box.dataset.drawnOnce = "1";
+    return;
   }
-  drawModal();
-  tick();
+  const messages = conversationOf(state.place);
+  state.seen[placeKey(state.place)] = messages.length;
+  localStorage.setItem("seen", JSON.stringify(state.seen));
+  if (!messages.length) box.append(el("div", { class: "empty" }, "Nothing here yet. Send a lead →"));
+  for (const message of messages) box.append(drawMessage(message));
+  if (atBottom || !box.dataset.drawnOnce) box.scrollTop = box.scrollHeight;
+  box.dataset.drawnOnce = "1";
 }
 
 function badge(count) {
