@@ -124,15 +124,27 @@ def take(page: Page, out: Path) -> None:
     shoot(modal, out / "admin-modal.png")
 
 
+def take_first_run(page: Page, out: Path) -> None:
+    """`leadrouter demo --empty`: the Home tab of a workspace admin before any setup."""
+    as_person(page, "U0MORGAN")
+    page.locator("#nav-home").click()
+    home = page.locator("#conversation .home")
+    expect(home).to_contain_text("Set up Leadrouter")
+    shoot(home, out / "first-run.png")
+
+
 def main(out: Path = OUT) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    with DemoProcess() as demo, sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 860})
-            page.set_default_timeout(20_000)
-            page.goto(demo.url)
-            take(page, out)
+            for options, pictures in (((), take), (("--empty",), take_first_run)):
+                with DemoProcess(*options) as demo:
+                    page = browser.new_page(viewport={"width": 1280, "height": 860})
+                    page.set_default_timeout(20_000)
+                    page.goto(demo.url)
+                    pictures(page, out)
+                    page.close()
         finally:
             browser.close()
     for picture in sorted(out.glob("*.png")):
