@@ -110,3 +110,15 @@ def test_the_floor_table_tells_up_from_down(importer: str, imported: str, allowe
     own, target = _floor(importer), _floor(imported)
     assert own is not None and target is not None
     assert (target[1] <= own[1]) is allowed
+
+
+def test_benchmarks_and_the_harness_never_import_the_tests() -> None:
+    """bench/ and harness/ stand on the product and the harness, not on tests/."""
+    problems = [
+        f"{path.relative_to(ROOT)}:{line} imports {imported}"
+        for package in ("bench", "harness")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for line, imported in _imports(path)
+        if imported == "tests" or imported.startswith("tests.")
+    ]
+    assert problems == []

@@ -15,6 +15,7 @@ allowed [json-pointer:/view/blocks]``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,16 @@ class Problem:
 SKIPPED_VALIDATORS = frozenset({"_validate_blocks_length"})
 
 
+@functools.cache
+def _validators(model: type) -> tuple[str, ...]:
+    """The names of a slack_sdk model's validator methods (found once per class)."""
+    return tuple(
+        name
+        for name in sorted(dir(model))
+        if name not in SKIPPED_VALIDATORS and hasattr(getattr(model, name, None), "validator")
+    )
+
+
 def _model_problems(
     node: dict[str, Any], pointer: str, parse: Callable[[dict[str, Any]], Any]
 ) -> Iterator[Problem]:
@@ -61,12 +72,9 @@ def _model_problems(
         return
     if not isinstance(model, JsonObject):
         return
-    for name in sorted(dir(model)):
-        validator = getattr(model, name, None)
-        if name in SKIPPED_VALIDATORS or not hasattr(validator, "validator"):
-            continue
+    for name in _validators(type(model)):
         try:
-            validator()
+            getattr(model, name)()
         except SlackObjectFormationError as broken:
             yield Problem(pointer, str(broken))
         except (TypeError, AttributeError) as malformed:

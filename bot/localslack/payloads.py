@@ -137,7 +137,8 @@ def block_action_body(
     From a message by default (``container.type == "message"``): pass the message as the
     fake recorded it (``fake.message(channel, ts)``) in ``message`` to give listeners the
     real blocks. With ``view`` (a Home tab or modal as ``fake.home_view(user)`` returns it)
-    the action comes from that view instead, with no channel or message, as on Slack.
+    the action comes from that view instead, with no channel or message, as on Slack, and
+    never a ``response_url`` from a Home tab (ValueError: Slack sends none there).
     ``action`` fields (e.g. ``selected_option`` for a select) are merged into the action.
     """
     ts = message_ts or (message or {}).get("ts") or _now_ts()
@@ -179,6 +180,8 @@ def block_action_body(
         payload["view"] = stored
         payload["state"] = stored.get("state") or {"values": {}}
         if response_url:
+            if stored.get("type") == "home":
+                raise ValueError("Slack sends no response_url with a click in the App Home")
             payload["response_url"] = response_url
         return _payload_form(payload)
     channel = channel_id or "C0TEST"

@@ -16,7 +16,7 @@ REASSIGN_LEAD = "reassign_lead"
 NEW_OWNER = "new_owner"
 """The reassign modal's user picker (its block id and action id)."""
 
-# The admin screens (bot.slack.admin_views) and their listeners (bot.slack.admin_listeners).
+# The admin screens (bot.slack.admin, a module per screen: view, parsing and handlers).
 ADMIN_NEW_TEAM = "admin_new_team"
 ADMIN_EDIT_TEAM = "admin_edit_team"
 ADMIN_EDIT_REP = "admin_edit_rep"

@@ -12,8 +12,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.admin import AdminService
-from bot.slack import admin_views as av
 from bot.slack.action_ids import SET_UP_LEADROUTER
+from bot.slack.admin.forms import info_modal, note
+from bot.slack.admin.team import team_modal
 from bot.slack.blocks import button, context, plain_text, section
 from bot.slack.deps import SlackDeps
 from domain.errors import DomainError
@@ -60,9 +61,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         try:
             version, config = await admin.open_admin(body["user"]["id"])
         except DomainError as error:  # not an admin (any more)
-            refusal = av.info_modal("Leadrouter", [av.note(f":no_entry: {error}")])
+            refusal = info_modal("Leadrouter", [note(f":no_entry: {error}")])
             await client.views_open(trigger_id=body["trigger_id"], view=refusal)
             return
         await client.views_open(
-            trigger_id=body["trigger_id"], view=av.team_modal(version, config, None)
+            trigger_id=body["trigger_id"], view=team_modal(version, config, None)
         )

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack import admin_listeners, first_run, listeners, stats_listeners
+from bot.slack import first_run, listeners, stats_listeners
+from bot.slack.admin import listeners as admin_listeners
 from bot.slack.deps import SlackDeps
 
 # first_run before stats_listeners: its Home tab answers only while there is no

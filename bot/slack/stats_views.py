@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.slack.admin_views import pto_button
+from bot.slack.admin.forms import pto_button
 from bot.slack.blocks import Blocks, context, escape, section, slack_date
 from bot.slack.views import MAX_QUEUE_LEADS, humanize_seconds, queue_view
 from domain.records import LeadRecord

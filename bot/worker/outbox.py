@@ -1,4 +1,5 @@
-"""The outbox dispatcher: the only code that posts to Slack on the product's behalf.
+"""The outbox dispatcher: every message the product sends on its own goes through here
+(rendered by bot.worker.rendering, sent by bot.worker.slack_transport).
 
 Rows are leased (a crashed replica's lease expires and another takes over), sent
 outside any transaction, then marked sent with the message `ts`, so later state
@@ -86,7 +87,7 @@ class OutboxDispatcher:
         self._next_heartbeat = datetime.min.replace(tzinfo=UTC)
         self.give_up: GiveUp | None = None
         """Set by the composition root; without it a dead row is only marked dead."""
-        self.cards_changed: Callable[[str | None], None] | None = None
+        self.cards_changed: Callable[[str | None, str | None], None] | None = None
         """Told the owners of a lead whose card was posted or edited (their Home tab
         shows the lead too); set by the composition root."""
         self._wake = asyncio.Event()
@@ -231,7 +232,8 @@ class OutboxDispatcher:
             SLACK_CALLS.labels(row.kind, "sent").inc()
             lead = leads.get(row.lead_id) if row.lead_id else None
             if lead and self.cards_changed and row.kind in (Kind.LEAD_CARD, Kind.CARD_UPDATE):
-                self.cards_changed(lead.owner)
+                latest = (lead.events[-1].data if lead.events else None) or {}
+                self.cards_changed(lead.owner, latest.get("from"))  # and whoever had it
             if row.kind == Kind.LEAD_CARD:
                 NOTIFY_LATENCY.observe((self.now() - row.created_at).total_seconds())
 

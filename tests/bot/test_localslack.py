@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.localslack import AppManifest, LocalSlack
+from bot.localslack.payloads import block_action_body
 
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}
 
@@ -116,3 +117,10 @@ async def test_a_lost_answer_landed_and_a_drop_did_not(slack: LocalSlack) -> Non
 def test_an_unknown_rule_name_is_refused(slack: LocalSlack) -> None:
     with pytest.raises(ValueError, match="no such rule"):
         slack.relax("membershp")
+
+
+def test_a_home_click_never_carries_a_response_url() -> None:
+    home = {"id": "VH1", "type": "home", "blocks": []}
+    with pytest.raises(ValueError, match="App Home"):
+        block_action_body("claim_lead", "1", view=home, response_url="http://x/resp")
+    assert b"response_url" not in block_action_body("claim_lead", "1", view=home)

@@ -15,7 +15,10 @@ from hypothesis import strategies as st
 
 from bot.localslack.blockkit import message_problems, view_problems
 from bot.services.admin import HistoryEntry, Saved
-from bot.slack import admin_views, digest_views, privacy_views, stats_views, views
+from bot.slack import digest_views, privacy_views, stats_views, views
+from bot.slack.admin import forms, menu, rep, rules, sla, yaml_io
+from bot.slack.admin import history as history_screen
+from bot.slack.admin import team as team_screen
 from domain.config import Config, validate_config
 from domain.errors import FieldError
 from domain.lead import LeadInput, LeadStatus, Method
@@ -37,7 +40,7 @@ from storage.outbox_digests import DigestPart
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 START = NOW - timedelta(days=30)
 EXTREME = settings(
-    max_examples=8,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -191,32 +194,32 @@ def test_admin_modals_fit(
 ) -> None:
     team_names, type_names = many_names(team, teams, 80), many_types(lead_type, types)
     config = _config(team_names, rule_name, type_names)
-    team = config.teams[-1]
-    assert_view_fits(admin_views.admin_menu(7, config, admin=True, teams=team_names), "menu")
-    assert_view_fits(admin_views.rules_modal(7, config, rule_name), "rules")
-    assert_view_fits(admin_views.rule_modal(7, config, config.rules[-1], 99), "rule")
-    assert_view_fits(admin_views.team_modal(7, config, team), "team")
-    assert_view_fits(admin_views.rep_modal(7, config.reps[-1], _user(199)), "rep")
-    assert_view_fits(admin_views.sla_modal(7, config, type_names[0]), "sla")
-    for option in admin_views.team_options(team_names, ""):
+    big_team = config.teams[0]  # the one with 200 members
+    assert_view_fits(menu.admin_menu(7, config, admin=True, teams=team_names), "menu")
+    assert_view_fits(rules.rules_modal(7, config, rule_name), "rules")
+    assert_view_fits(rules.rule_modal(7, config, config.rules[-1], 99), "rule")
+    assert_view_fits(team_screen.team_modal(7, config, big_team), "team")
+    assert_view_fits(rep.rep_modal(7, config.reps[-1], _user(199)), "rep")
+    assert_view_fits(sla.sla_modal(7, config, type_names[0]), "sla")
+    for option in menu.team_options(team_names, ""):
         assert len(option["text"]["text"]) <= 75 and option["value"] in team_names
     history = [
         HistoryEntry(v, NOW, _user(v), rule_name, [f"{rule_name} changed"] * 40) for v in range(30)
     ]
-    assert_message_fits(admin_views.history_message(history, 29), "history")
+    assert_message_fits(history_screen.history_message(history, 29), "history")
     saved = Saved(8, [rule_name] * 300)
-    assert_view_fits(admin_views.saved_view(rule_name, saved), "saved")
+    assert_view_fits(forms.saved_view(rule_name, saved), "saved")
     errors = [FieldError(f"rules[{i}].name", rule_name) for i in range(50)]
-    blocks = admin_views.import_errors(errors, 500)
-    assert_view_fits(admin_views.info_modal(rule_name, blocks), "import errors")
+    blocks = yaml_io.import_errors(errors, 500)
+    assert_view_fits(forms.info_modal(rule_name, blocks), "import errors")
 
 
 def test_a_fresh_install_opens_every_admin_modal() -> None:
     """No configuration yet: the menu, the rules list and "Add rule" all open."""
-    assert_view_fits(admin_views.admin_menu(None, None, admin=True, teams=[]), "menu")
-    assert_view_fits(admin_views.rules_modal(None, None), "rules")
-    assert_view_fits(admin_views.rule_modal(None, None, None, None), "new rule")
-    assert_view_fits(admin_views.team_modal(None, None, None), "new team")
-    assert_view_fits(admin_views.sla_modal(None, None, None), "sla")
-    assert_view_fits(admin_views.import_modal(), "import")
-    assert_view_fits(admin_views.pto_modal(_user(1)), "pto")
+    assert_view_fits(menu.admin_menu(None, None, admin=True, teams=[]), "menu")
+    assert_view_fits(rules.rules_modal(None, None), "rules")
+    assert_view_fits(rules.rule_modal(None, None, None, None), "new rule")
+    assert_view_fits(team_screen.team_modal(None, None, None), "new team")
+    assert_view_fits(sla.sla_modal(None, None, None), "sla")
+    assert_view_fits(yaml_io.import_modal(), "import")
+    assert_view_fits(rep.pto_modal(_user(1)), "pto")

@@ -15,7 +15,7 @@ import pytest
 
 from bot.localslack import LocalSlack, Person
 from bot.localslack.payloads import multi_users_select, static_select, text_input
-from tests.support.app_process import AppProcess
+from harness.app_process import AppProcess
 
 pytestmark = pytest.mark.e2e
 

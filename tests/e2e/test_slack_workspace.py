@@ -102,7 +102,6 @@ def test_the_bot_joins_public_team_channels_and_asks_to_be_invited_to_private_on
 
 
 def test_a_lost_answer_posts_the_card_once(app: AppProcess, fake_slack: LocalSlack) -> None:
-    fake_slack.wait_for("conversations.join", predicate=_in("C0NA"), timeout=20)
     fake_slack.lose_answer("chat.postMessage", when=lambda p: p.get("channel") == "C0NA")
     assert app.post_lead({"email": "once@example.com"}).status_code == 201
     fake_slack.wait_for("chat.postMessage", predicate=_in("C0NA"), timeout=20)
@@ -116,7 +115,6 @@ def test_an_unreadable_history_never_fails_the_delivery(
 ) -> None:
     """Two dropped posts, then the look-up is refused: the card still goes out, the lead
     stays in the pool and nobody is alerted."""
-    fake_slack.wait_for("conversations.join", predicate=_in("C0NA"), timeout=20)
     fake_slack.fail("conversations.history", "not_in_channel", status=200, times=None)
     fake_slack.drop("chat.postMessage", times=2, when=lambda p: p.get("channel") == "C0NA")
     lead = app.post_lead({"email": "unreadable@example.com"}).json()
@@ -216,3 +214,31 @@ def test_a_leads_list_refreshes_after_a_claim_from_it(
         lambda: [e for e in fake_slack.ephemerals(user="U0BEN") if "Listed Ltd" not in str(e)]
     )
     assert refreshed, fake_slack.ephemerals(user="U0BEN")
+
+
+def _many_teams_config(count: int) -> str:
+    """``count`` pull teams with 80-character names sharing one channel, one rule each."""
+    names = [f"{index:02d} {LONG}"[:80] for index in range(count)]
+    teams = "\n".join(
+        f'  - {{name: "{name}", channel: C0ALL, method: pull, members: [{{user: U0ANA}}]}}'
+        for name in names
+    )
+    rules = "\n".join(
+        f'  - {{name: r{index}, when: {{source: s{index}}}, then: {{team: "{name}"}}}}'
+        for index, name in enumerate(names)
+    )
+    head = "version: 1\nadmins: [U0ADMIN]\nreps: [{user: U0ANA}]"
+    rest = f'  - {{name: rest, then: {{team: "{names[0]}"}}}}'
+    return f"{head}\nteams:\n{teams}\nrules:\n{rules}\n{rest}\n"
+
+
+def test_a_burst_digest_for_many_long_named_teams_stays_one_valid_post(
+    fake_slack: LocalSlack, tmp_path: Path
+) -> None:
+    with _start(fake_slack, tmp_path, _many_teams_config(40)) as app:
+        leads = [{"email": f"burst{i}@example.com", "source": f"s{i}"} for i in range(40)]
+        assert app.post_leads_batch({"leads": leads}).status_code in (200, 201, 207)
+        (digest,) = fake_slack.wait_for("chat.postMessage", predicate=_in("C0ALL"), timeout=30)
+        fake_slack.settle(quiet=2.0, timeout=30)
+    assert "40 mql leads" in digest.params["text"] and "more teams" in digest.params["text"]
+    assert not fake_slack.failures("chat.postMessage")
