@@ -33,6 +33,8 @@ from domain.lead import BUILTIN_LEAD_TYPES, Method
 
 MAX_CONFIG_BYTES = 1_000_000
 _SLACK_ID = re.compile(r"^[UWBCGD][A-Z0-9]{2,}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CHANNEL_NAME = re.compile(r"^#[a-z0-9][a-z0-9._-]{0,79}$")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK_RANGE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 
@@ -57,6 +59,39 @@ def _slack_id(value: Any) -> str:
 
 
 SlackId = Annotated[str, BeforeValidator(_slack_id)]
+
+
+def _user_ref(value: Any) -> str:
+    if isinstance(value, str) and _EMAIL.match(value):
+        return value
+    try:
+        return _slack_id(value)
+    except ValueError:
+        raise ValueError(f"expected a member id like U0ALICE or an email, got {value!r}") from None
+
+
+def _channel_ref(value: Any) -> str:
+    if isinstance(value, str) and _CHANNEL_NAME.match(value):
+        return value
+    try:
+        return _slack_id(value)
+    except ValueError:
+        raise ValueError(f"expected a channel id like C0SALES or a #name, got {value!r}") from None
+
+
+# A person or a channel as a file may name them: the email or `#name` is replaced by the
+# Slack id when the file is loaded (bot.services.directory), so the stored configuration
+# and everything that routes hold ids.
+UserRef = Annotated[str, BeforeValidator(_user_ref)]
+ChannelRef = Annotated[str, BeforeValidator(_channel_ref)]
+
+
+def is_email(value: str) -> bool:
+    return bool(_EMAIL.match(value))
+
+
+def is_channel_name(value: str) -> bool:
+    return value.startswith("#")
 
 
 class _Strict(BaseModel):
@@ -193,11 +228,11 @@ class DigestSchedule(_Strict):
 
 class TeamConfig(_Strict):
     name: str = Field(min_length=1, max_length=80)
-    channel: SlackId | None = None
+    channel: ChannelRef | None = None
     method: Method = Method.PUSH
     strategy: Literal["round_robin", "weighted", "least_loaded"] = "round_robin"
-    manager: SlackId | None = None
-    backup: SlackId | None = None
+    manager: UserRef | None = None
+    backup: UserRef | None = None
     members: list[Member] = Field(default_factory=list)
     business_hours: BusinessHours | None = None
     # May a rep who is on PTO, off shift or at capacity still claim from the channel?
@@ -289,7 +324,7 @@ def default_slas() -> dict[str, SlaConfig]:
 
 class Config(_Strict):
     version: Literal[1] = 1
-    admins: list[SlackId] = Field(default_factory=list)
+    admins: list[UserRef] = Field(default_factory=list)
     reps: list[RepConfig] = Field(default_factory=list)
     teams: list[TeamConfig] = Field(default_factory=list)
     accounts: list[AccountConfig] = Field(default_factory=list)

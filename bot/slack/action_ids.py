@@ -31,6 +31,8 @@ ADMIN_EXPORT = "admin_export"
 ADMIN_IMPORT = "admin_import"
 """The menu's button, and the callback id of the import modal."""
 OPEN_PTO = "open_pto"
+SET_UP_LEADROUTER = "setup_leadrouter"
+"""The first-run Home tab's button (bot.slack.first_run): opens the New team modal."""
 TEAM_MEMBERS = "members"
 """The team modal's member picker (its block id and action id): redraws the weights."""
 
