@@ -31,6 +31,7 @@ from bot.http_limits import SLACK_MAX_BODY, BodyLimitMiddleware
 from bot.logs import RequestIdMiddleware
 from bot.metered_client import MeteredWebClient
 from bot.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE, REGISTRY
+from bot.services.activity import ActivityService
 from bot.services.admin import AdminService
 from bot.services.channel_membership import ChannelMembershipService
 from bot.services.configuration import ConfigService
@@ -39,6 +40,7 @@ from bot.services.directory import is_workspace_admin, resolve_emails
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
 from bot.services.privacy import PrivacyService
+from bot.services.qualification import Qualification
 from bot.services.stats import StatsService, TimezoneCache
 from bot.services.timers import TimerSweeper
 from bot.services.weekly_digest import WeeklyDigestService
@@ -91,6 +93,12 @@ class Application:
         self.dispatcher.give_up = self.dead_letters.give_up
         self.intake = IntakeService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.actions = LeadActions(self.db, self.configs, self.clock.now, self.dispatcher.wake)
+        self.qualification = Qualification(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake
+        )
+        self.activities = ActivityService(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake
+        )
         self.privacy = PrivacyService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.timers = TimerSweeper(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.alarm = TimerAlarm(self.timers, self.clock.now)
@@ -137,6 +145,7 @@ class Application:
                 settings.slack_bot_token,
                 self.home,
                 self.membership,
+                self.qualification,
             ),
         )
         self._tasks: list[asyncio.Task[Any]] = []
@@ -176,7 +185,9 @@ class Application:
             Route("/healthz", self.healthz, methods=["GET"]),
             Route("/readyz", self.readyz, methods=["GET"]),
             Route("/metrics", self.metrics, methods=["GET"]),
-            *IntakeApi(self.settings, self.intake, self.actions, self.privacy, key_gate).routes(),
+            *IntakeApi(
+                self.settings, self.intake, self.actions, self.privacy, self.activities, key_gate
+            ).routes(),
             *StatsApi(self.settings, self.stats, key_gate).routes(),
         ]
         return Starlette(

@@ -1,4 +1,5 @@
-"""`leadrouter`: serve, migrate, config validate|import|export, import, simulate.
+"""`leadrouter`: serve, migrate, config validate|import|export, import, simulate,
+scoring report, demo.
 
 Exit codes: 0 done; 1 input refused (an invalid configuration, or refused CSV rows: the
 good rows are stored); 2 the command could not run (a bad setting, argument or file, a
@@ -19,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import scoring_command
 from bot.bounded_files import read_text_limited
 from bot.demo.command import run_demo_command
 from bot.listening import PortInUse, listen
@@ -266,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--empty", action="store_true", help="no configuration: try Set up Leadrouter in App Home"
     )
+    scoring_command.add_parser(commands)
     return parser
 
 
@@ -289,6 +292,8 @@ def run(argv: list[str]) -> int:
         return asyncio.run(_import_leads(settings, args.file, args.submitter))
     if args.command == "simulate":
         return _simulate(settings, args.file, args.config, args.all, args.open_for)
+    if args.command == "scoring":
+        return asyncio.run(_with_database(settings, scoring_command.runner(args.days)))
     if args.config_command == "import":
         return asyncio.run(_import_config(settings, Path(args.file)))
     return _export_config(settings, args.file)

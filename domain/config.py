@@ -18,7 +18,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     ValidationError,
     field_validator,
 )
@@ -27,9 +26,10 @@ from domain.business_hours import BusinessCalendar
 from domain.conditions import Condition, parse_conditions
 from domain.config_checks import routing_checks
 from domain.config_yaml import parse_yaml
-from domain.durations import format_duration, parse_duration
+from domain.durations import Duration, parse_duration
 from domain.errors import FieldError, InvalidInput, format_location
 from domain.lead import BUILTIN_LEAD_TYPES, Method
+from domain.scoring_config import ScoringConfig, scoring_errors
 
 MAX_CONFIG_BYTES = 1_000_000
 _SLACK_ID = re.compile(r"^[UWBCGD][A-Z0-9]{2,}$")
@@ -37,19 +37,6 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CHANNEL_NAME = re.compile(r"^#[a-z0-9][a-z0-9._-]{0,79}$")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK_RANGE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
-
-
-def _as_duration(value: Any) -> timedelta:
-    if isinstance(value, timedelta):
-        return value
-    return parse_duration(value)
-
-
-Duration = Annotated[
-    timedelta,
-    BeforeValidator(_as_duration),
-    PlainSerializer(format_duration, return_type=str),
-]
 
 
 def _slack_id(value: Any) -> str:
@@ -331,6 +318,7 @@ class Config(_Strict):
     rules: list[RuleConfig] = Field(default_factory=list)
     slas: dict[str, SlaConfig] = Field(default_factory=default_slas)
     dedup_window: Duration = timedelta(hours=24)
+    scoring: ScoringConfig | None = None
 
     def team(self, name: str) -> TeamConfig | None:
         return next((team for team in self.teams if team.name == name), None)
@@ -367,6 +355,7 @@ def validate_config(data: Any) -> Config:
         )
     errors.extend(_cross_check(data))
     errors.extend(routing_checks(data))
+    errors.extend(scoring_errors(data))
     if errors or config is None:
         raise InvalidInput(errors)
     return config

@@ -305,19 +305,21 @@ class WeeklyDigestChart(OutboxMessage):
 
 
 def routing_messages(
-    lead_id: str, decision: Decision, admins: Iterable[str]
+    lead_id: str, decision: Decision, admins: Iterable[str], occasion: str | None = None
 ) -> list[OutboxMessage]:
     """What intake sends for a routed lead: its card to the owner or the channel, an
-    alert to the manager if nobody could take it, and to each admin if no rule matched."""
+    alert to the manager if nobody could take it, and to each admin if no rule matched.
+    `occasion` tells a later routing's messages from the first's (see LeadCard)."""
     messages: list[OutboxMessage] = []
     target = decision.owner or decision.channel
+    suffix = f":{occasion}" if occasion else ""
     if target:
-        messages.append(LeadCard(lead_id, target))
+        messages.append(LeadCard(lead_id, target, occasion))
     if decision.nobody_eligible and decision.manager:
         skipped = "; ".join(f"{skip.user} {skip.reason}" for skip in decision.skipped)
         messages.append(
             Alert(
-                f"alert:{lead_id}:nobody_eligible",
+                f"alert:{lead_id}:nobody_eligible{suffix}",
                 decision.manager,
                 f"Nobody in the team could take this lead: {skipped}",
                 lead_id,
@@ -327,7 +329,7 @@ def routing_messages(
     if decision.team is None:
         messages.extend(
             Alert(
-                f"alert:{lead_id}:unrouted:{admin}",
+                f"alert:{lead_id}:unrouted:{admin}{suffix}",
                 admin,
                 "No routing rule matched this lead; route it by hand.",
                 lead_id,

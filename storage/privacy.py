@@ -94,6 +94,13 @@ class PrivacyRepository(Repository):
                 .where(t.lead_events.c.lead_id.in_(erased), t.lead_events.c.actor.in_(outside))
                 .values(actor=ERASED_ACTOR)
             )
+        # What a sender said about an activity may name the person; its kind, time and
+        # points stay, so the lead's score stays explainable.
+        await self.connection.execute(
+            update(t.lead_activities)
+            .where(t.lead_activities.c.lead_id.in_(erased))
+            .values(attributes=None)
+        )
         await self.connection.execute(
             update(t.deadlines)
             .where(t.deadlines.c.lead_id.in_(erased), t.deadlines.c.state == "pending")

@@ -98,6 +98,12 @@ leads = Table(
     Column("opportunity_at", UtcDateTime, nullable=True),
     Column("closed_at", UtcDateTime, nullable=True),
     Column("phone_key", String(40), nullable=True),  # domain.contact.phone_key, for dedup
+    # The scoring model's verdict (domain.scoring): grade, model score and MQL as columns
+    # for stats; `scoring` the whole record with its reasons. Null when nothing scores.
+    Column("grade", String(2), nullable=True),
+    Column("model_score", Integer, nullable=True),
+    Column("mql", Boolean, nullable=True),
+    Column("scoring", JSON, nullable=True),
     UniqueConstraint("submitter", "idempotency_key"),
     UniqueConstraint("submitter", "external_id"),
     Index("ix_leads_email_created", "email", "created_at"),
@@ -141,6 +147,19 @@ lead_events = Table(
     Column("data", JSON, nullable=True),
     Index("ix_lead_events_lead_at", "lead_id", "at"),
     Index("ix_lead_events_type_at", "type", "at"),
+)
+
+lead_activities = Table(
+    "lead_activities",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("lead_id", String(32), ForeignKey("leads.id"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("points", Integer, nullable=True),
+    Column("attributes", JSON, nullable=True),
+    Index("ix_lead_activities_lead_at", "lead_id", "at"),
 )
 
 deadlines = Table(

@@ -19,10 +19,12 @@ from bot.api.serializers import lead_json
 from bot.api_keys import Scope
 from bot.http_limits import parse_json
 from bot.metrics import INTAKE_RATE_LIMITED, LEADS_DUPLICATE, LEADS_RECEIVED, LEADS_ROUTED
+from bot.services.activity import ActivityService
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions, LeadNotFound
 from bot.services.privacy import PrivacyService
 from bot.settings import ApiKey, Settings
+from domain.activity import parse_activity
 from domain.contact import control_character, refuse_control
 from domain.errors import DomainError, FieldError, InvalidInput, format_location
 from domain.lead import parse_lead
@@ -120,6 +122,7 @@ class IntakeApi:
         intake: IntakeService,
         actions: LeadActions,
         privacy: PrivacyService,
+        activities: ActivityService,
         gate: KeyGate | None = None,
     ):
         self.settings = settings
@@ -127,6 +130,7 @@ class IntakeApi:
         self.intake = intake
         self.actions = actions
         self.privacy = privacy
+        self.activities = activities
         self.limiter = RateLimiter(settings.rate_limit)
 
     def routes(self) -> list[Route]:
@@ -136,6 +140,7 @@ class IntakeApi:
             Route("/api/leads/{lead_id}", self.get_lead, methods=["GET"]),
             Route("/api/leads/{lead_id}", self.erase_lead, methods=["DELETE"]),
             Route("/api/leads/{lead_id}/events", self.post_event, methods=["POST"]),
+            Route("/api/leads/{lead_id}/activity", self.post_activity, methods=["POST"]),
         ]
 
     async def _guarded(
@@ -237,3 +242,12 @@ class IntakeApi:
         )
         lead = await self.actions.get(outcome.lead.id)
         return JSONResponse(lead_json(lead, self.intake.now(), timeline=True))
+
+    async def post_activity(self, request: Request) -> Response:
+        return await self._guarded(request, Scope.INTAKE, self._post_activity)
+
+    async def _post_activity(self, request: Request, key: ApiKey, limit: int) -> Response:
+        """Behaviour after intake: 200 with the re-scored lead (see docs/scoring.md)."""
+        activity = parse_activity(await _read_json(request, limit), self.intake.now())
+        lead = await self.activities.record(request.path_params["lead_id"], activity, key.name)
+        return JSONResponse(lead_json(lead, self.intake.now()))

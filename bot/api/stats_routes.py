@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.api.access import KeyGate
+from bot.api.scoring_json import scoring_report_json
 from bot.api_keys import Scope as KeyScope
 from bot.services.stats import StatsService, UnknownScope
 from bot.settings import Settings
@@ -97,4 +98,5 @@ def report_json(report: Report) -> dict[str, Any]:
             for q in report.queues
         ],
         "stages": [asdict(stage) for stage in report.stages],
+        "scoring": scoring_report_json(report.scoring),
     }

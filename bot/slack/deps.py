@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.services.admin import AdminService
 from bot.services.channel_membership import ChannelMembershipService
 from bot.services.leads import LeadActions
+from bot.services.qualification import Qualification
 from bot.services.stats import StatsService
 from bot.slack.home_tab import HomeTab
 
@@ -20,3 +21,4 @@ class SlackDeps:
     bot_token: str | None
     home: HomeTab
     membership: ChannelMembershipService
+    qualification: Qualification
