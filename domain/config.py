@@ -27,6 +27,7 @@ from domain.business_hours import BusinessCalendar
 from domain.conditions import Condition, parse_conditions
 from domain.durations import format_duration, parse_duration
 from domain.errors import FieldError, InvalidInput, format_location
+from domain.experiment_config import ExperimentConfig, experiment_errors
 from domain.lead import BUILTIN_LEAD_TYPES, Method
 
 MAX_CONFIG_BYTES = 1_000_000
@@ -287,6 +288,8 @@ class Config(_Strict):
     rules: list[RuleConfig] = Field(default_factory=list)
     slas: dict[str, SlaConfig] = Field(default_factory=default_slas)
     dedup_window: Duration = timedelta(hours=24)
+    # Optional, and absent from an export when unset (see domain.experiment_config).
+    experiments: list[ExperimentConfig] | None = None
 
     def team(self, name: str) -> TeamConfig | None:
         return next((team for team in self.teams if team.name == name), None)
@@ -301,6 +304,9 @@ class Config(_Strict):
         """The configured SLA, else the documents' default, else the MQL one."""
         defaults = default_slas()
         return self.slas.get(lead_type) or defaults.get(lead_type) or defaults["mql"]
+
+    def experiment(self, name: str) -> ExperimentConfig | None:
+        return next((e for e in self.experiments or () if e.name == name), None)
 
     def account_owner(self, *domains: str | None) -> AccountConfig | None:
         wanted = {domain.lower() for domain in domains if domain}
@@ -441,4 +447,5 @@ def _cross_check(data: dict[str, Any]) -> list[FieldError]:
             errors.append(FieldError(f"{path}.when", "only the last rule may omit `when`"))
     if team_names and not rules:
         errors.append(FieldError("rules", "at least one rule is needed to route leads"))
+    errors.extend(experiment_errors(data, team_names))
     return errors
