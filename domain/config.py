@@ -29,6 +29,7 @@ from domain.durations import format_duration, parse_duration
 from domain.errors import FieldError, InvalidInput, format_location
 from domain.experiment_config import ExperimentConfig, experiment_errors
 from domain.lead import BUILTIN_LEAD_TYPES, Method
+from domain.review_config import ReviewConfig
 
 MAX_CONFIG_BYTES = 1_000_000
 _SLACK_ID = re.compile(r"^[UWBCGD][A-Z0-9]{2,}$")
@@ -290,6 +291,7 @@ class Config(_Strict):
     dedup_window: Duration = timedelta(hours=24)
     # Optional, and absent from an export when unset (see domain.experiment_config).
     experiments: list[ExperimentConfig] | None = None
+    review: ReviewConfig | None = None
 
     def team(self, name: str) -> TeamConfig | None:
         return next((team for team in self.teams if team.name == name), None)
