@@ -17,6 +17,7 @@ from domain.config import dump_config, load_config, validate_config
 from domain.errors import InvalidInput
 from domain.experiments import assign_arm, bucket, experiment_for, route_lead
 from domain.routing import RoutingState
+from domain.simulation import SimulatedLead, only_experiment, simulate
 from tests.domain.builders import MONDAY_NOON, lead
 
 BASE: dict[str, Any] = {
@@ -218,3 +219,22 @@ def test_only_running_experiments_between_start_and_planned_end_take_leads(
         extra["promoted_arm"] = "B"
     config = with_experiment(**extra)
     assert (experiment_for(lead(employees=100), config, now) is not None) is runs
+
+
+def test_simulate_previews_the_split_of_a_stopped_or_future_experiment() -> None:
+    config = with_experiment(state="stopped", split=[30, 70])
+    leads = [
+        SimulatedLead(row, lead(employees=100 if row % 2 else 10), MONDAY_NOON)
+        for row in range(2000)
+    ]
+    assert simulate(leads, config).arms[0].leads == 0  # stopped: nobody takes part
+    preview = simulate(leads, only_experiment(config, "mid-market"))
+    arms = {summary.arm: summary for summary in preview.arms}
+    assert arms["A"].leads + arms["B"].leads == 1000
+    assert stats.binomtest(arms["A"].leads, 1000, 0.3).pvalue > 0.001
+    assert arms["A"].teams == (("smb", arms["A"].leads),)
+    assert arms["B"].teams == (("senior", arms["B"].leads),)
+    again = simulate(leads, only_experiment(config, "mid-market"))
+    assert [e.decision.arm for e in again.routed] == [e.decision.arm for e in preview.routed]
+    with pytest.raises(ValueError, match="no experiment named 'nope'"):
+        only_experiment(config, "nope")
