@@ -6,6 +6,8 @@ quarter. Thresholds say what counts as stale or unfair enough to be a finding.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -30,3 +32,13 @@ class ReviewConfig(BaseModel):
     """"Wrong routing?" reports on one rule that make a finding."""
     min_leads: int = Field(default=20, ge=1)
     """Leads a rule or team needs before its rates are compared with the average."""
+
+
+def quarter_due(settings: ReviewConfig, now: datetime) -> str | None:
+    """This quarter's review DM key (`2026-Q4`) once its first day's hour has come (a
+    replica down at that hour still sends it later), else None; None when switched off."""
+    if not settings.dm_admins:
+        return None
+    quarter = (now.month - 1) // 3
+    due = datetime(now.year, 3 * quarter + 1, 1, settings.hour, tzinfo=UTC)
+    return f"{now.year}-Q{quarter + 1}" if now >= due else None

@@ -195,3 +195,48 @@ def _recent(key: str, lead_id: str, at: datetime, decision: Mapping[str, Any]) -
     owner = decision.get("owner")
     went = f"went to {owner}" if owner else f"posted to team {decision.get('team')} for claiming"
     return RecentLead(lead_id, at, "passed over", f"{ruled}: {went}")
+
+
+def why_lines(explanation: Explanation) -> list[str]:
+    """The explanation as plain lines (mrkdwn-safe apart from the names in it)."""
+    me = explanation
+    if not me.configured:
+        return [f"{me.user} is not a configured rep: no rule routes leads to them."]
+    lines = ["Rules that can route to you, in the order they are tried:"]
+    lines += [f"  {r.position or '·'}. {r.rule} (when {r.when}) → {r.how}" for r in me.routes] or [
+        "  none: ask an admin to add you to a team"
+    ]
+    lines.append("Your teams:")
+    for team in me.teams:
+        if team.place is None:
+            where = f"{team.method}: you claim leads from the team's channel"
+        else:
+            where = f"you are {_ordinal(team.place)} of {team.members} in line"
+        share = (
+            f"weight {team.weight} of {team.total_weight}" if team.strategy == "weighted" else ""
+        )
+        how = ", ".join(filter(None, (team.strategy.replace("_", " "), share, where)))
+        lines.append(f"  {team.team}: {how}")
+    capacity = (
+        f"{me.open_leads} of {me.capacity}"
+        if me.capacity is not None
+        else f"{me.open_leads} (no cap)"
+    )
+    lines.append(f"Open leads: {capacity}. Hours: {me.hours} ({me.timezone}).")
+    lines.append(f"PTO: {'; '.join(me.pto) if me.pto else 'none coming up'}.")
+    lines.append(
+        "Right now you can take a lead."
+        if me.available_now is None
+        else f"Right now you are skipped: {me.available_now}."
+    )
+    if me.recent:
+        lines.append("Your latest leads:")
+        lines += [f"  {r.at:%Y-%m-%d %H:%M} {r.outcome}: {r.reason}" for r in me.recent]
+    return lines
+
+
+def _ordinal(number: int) -> str:
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"

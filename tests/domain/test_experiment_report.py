@@ -3,6 +3,7 @@ power calculation predicts, A/A runs, guardrails."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ import pytest
 from scipy import stats
 
 from domain.experiment_config import ExperimentConfig
+from domain.experiment_document import summary_lines, to_document
 from domain.experiment_report import (
     ExperimentLead,
     build_experiment_report,
@@ -229,3 +231,15 @@ def test_stored_columns_become_outcomes() -> None:
         now=due + timedelta(seconds=1),
     )
     assert missed.sla_met is False
+
+
+def test_the_report_as_text_and_json_shows_the_same_verdict() -> None:
+    report = build_experiment_report(experiment(), simulated(3, 2000, 0.20, 0.30))
+    lines = summary_lines(report)
+    assert lines[0] == (
+        "Experiment t (running, planned end 2027-01-01): primary metric lead-to-opportunity"
+    )
+    assert f"Verdict: {report.verdicts[0].text}" in lines
+    document = json.loads(json.dumps(to_document(report)))
+    assert document["verdicts"][0]["outcome"] == "better"
+    assert document["arms"][1]["rates"]["lead_to_opportunity"]["n"] == 2000

@@ -13,6 +13,7 @@ import pytest
 from domain.config import validate_config
 from domain.reports import Tally
 from domain.review import Fix, Misroute, Review, ReviewData, build_review, pto_days
+from domain.review_text import review_lines
 
 END = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
 START = END - timedelta(days=90)
@@ -216,3 +217,17 @@ def test_pto_days_count_overlapping_ranges_once() -> None:
     )
     rep = config.reps[0]
     assert pto_days(rep, START.date(), END.date()) == 12
+
+
+def test_the_review_reads_as_a_table_and_numbered_findings() -> None:
+    lines = review_lines(review(weigh))
+    assert (
+        lines[0]
+        == "Routing review of the last 90 days (2025-12-02 to 2026-03-02): 100 leads, 1 finding"
+    )
+    assert lines[2].split() == ["rule", "leads", "share", "in", "SLA", "to", "opportunity"]
+    assert lines[-1] == (
+        "1. Team sales: U0ANN has weight 3 of 4 (75%) but got 50% of 100 leads  "
+        "[fix: Edit team sales]"
+    )
+    assert review_lines(review())[-1].startswith("Nothing to fix")

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from domain.config import validate_config
 from domain.routing import RoutingState
-from domain.why import explain
+from domain.why import explain, why_lines
 from tests.domain.builders import MONDAY_NOON, Router, lead
 
 CONFIG = validate_config(
@@ -101,3 +101,15 @@ def test_someone_not_configured_is_told_so() -> None:
     stranger = explain(CONFIG, "U0ZED", RoutingState(), MONDAY_NOON)
     assert (stranger.configured, stranger.routes, stranger.teams) == (False, [], [])
     assert stranger.available_now == "not a configured rep"
+
+
+def test_the_explanation_reads_as_lines() -> None:
+    lines = why_lines(explain(CONFIG, "U0BEN", RoutingState(open_leads={"U0BEN": 2}), MONDAY_NOON))
+    assert lines[:3] == [
+        "Rules that can route to you, in the order they are tried:",
+        "  2. big (when employees >= 500) → to team enterprise",
+        "  3. others (when every other lead) → to team sdr",
+    ]
+    assert "  enterprise: weighted, weight 1 of 4, you are 2nd of 2 in line" in lines
+    assert "  sdr: round robin, pull: you claim leads from the team's channel" in lines
+    assert "Open leads: 2 (no cap). Hours: always on shift (UTC)." in lines
