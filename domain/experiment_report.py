@@ -258,6 +258,26 @@ def verdicts(experiment: ExperimentConfig, leads: Sequence[ExperimentLead]) -> l
     return found
 
 
+def guardrail_breaches(
+    experiment: ExperimentConfig, leads: Sequence[ExperimentLead]
+) -> list[Breach]:
+    """The report's breaches alone, computing only the guardrails' metrics: what the
+    watch that alerts the admins runs every few minutes."""
+    if not experiment.guardrails:
+        return []
+    alpha = FAMILY_ALPHA / (len(experiment.arms) - 1)
+    control = [lead for lead in leads if lead.arm == experiment.control.name]
+    breaches: list[Breach] = []
+    for arm in experiment.arms[1:]:
+        treated = [lead for lead in leads if lead.arm == arm.name]
+        found = {
+            guardrail.metric: _difference(guardrail.metric, treated, control, 1 - alpha)
+            for guardrail in experiment.guardrails
+        }
+        breaches += _breaches(experiment.guardrails, arm.name, found, treated, control, alpha)
+    return breaches
+
+
 def _verdict(
     experiment: ExperimentConfig,
     arm: str,

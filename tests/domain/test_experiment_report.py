@@ -17,6 +17,7 @@ from domain.experiment_report import (
     ExperimentLead,
     build_experiment_report,
     experiment_lead,
+    guardrail_breaches,
     verdicts,
 )
 from domain.experiment_stats import (
@@ -174,6 +175,7 @@ def test_the_report_has_every_figure_per_arm_and_flags_a_guardrail_breach() -> N
     assert sla.difference.value == pytest.approx(-15, abs=5)
     [breach] = report.breaches
     assert breach.arm == "B" and "worse than control on contacted within SLA" in breach.text
+    assert guardrail_breaches(config, leads) == report.breaches
 
 
 def test_a_small_drop_within_the_margin_is_no_breach() -> None:

@@ -1,0 +1,91 @@
+"""Experiments as the CLI, Slack and the API use them: the report, stop, promote, and the
+guardrail watch that alerts the admins once per breach.
+
+Stop and promote are configuration changes: saved as new versions under the
+configuration lock, like any admin edit, so history and rollback see them. Promotion
+keeps the report as it stood and links it from the version's note.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from bot.services.base import ApplicationService
+from domain.config import Config
+from domain.experiment_document import to_document
+from domain.experiment_lifecycle import (
+    ExperimentError,
+    promote_arm,
+    stop_experiment,
+    winner,
+)
+from domain.experiment_report import ExperimentReport, build_experiment_report
+from storage.experiment_queries import ExperimentQueries
+
+log = logging.getLogger(__name__)
+
+
+class ExperimentService(ApplicationService):
+    async def _config(self) -> Config:
+        async with self.db.snapshot() as uow:
+            current = await self.configs.current(uow)
+        if current is None:
+            raise ExperimentError("There is no configuration yet, so no experiment.")
+        return current[1]
+
+    async def report(self, name: str) -> ExperimentReport:
+        """The experiment's report on every lead it has taken so far."""
+        config = await self._config()
+        experiment = config.experiment(name)
+        if experiment is None:
+            known = ", ".join(e.name for e in config.experiments or ()) or "none"
+            raise ExperimentError(f"No experiment named {name!r} (configured: {known})")
+        now = self.now()
+        async with self.db.snapshot() as uow:
+            leads = await ExperimentQueries(uow.connection).leads(name, now)
+        return build_experiment_report(experiment, leads)
+
+    async def stop(self, name: str, actor: str) -> int:
+        """End the experiment now; returns the new configuration version."""
+        return await self._save(
+            actor, lambda config: (stop_experiment(config, name), f"experiment {name}: stopped")
+        )
+
+    async def promote(self, name: str, arm: str | None, actor: str) -> tuple[int, str]:
+        """Make the arm (by default the one the report found better) the live routing;
+        returns the new version and its history note, which links the saved report."""
+        report = await self.report(name)
+        chosen = arm or winner(report.verdicts)
+        notes: list[str] = []
+
+        def change(config: Config) -> tuple[Config, str]:
+            promoted, note = promote_arm(config, name, chosen)
+            notes.append(note)
+            return promoted, note
+
+        version = await self._save(actor, change, to_document(report))
+        return version, notes[-1]
+
+    async def _save(
+        self,
+        actor: str,
+        change: Callable[[Config], tuple[Config, str]],
+        report: dict[str, Any] | None = None,
+    ) -> int:
+        """Apply `change` to the newest configuration under the lock and save it as a new
+        version; a report document is saved in the same transaction and linked."""
+        now = self.now()
+        async with self.db.transaction() as uow:
+            await uow.configs.lock()
+            current = await self.configs.current(uow)
+            if current is None:
+                raise ExperimentError("There is no configuration yet, so no experiment.")
+            updated, note = change(current[1])
+            if report is not None:
+                saved = await ExperimentQueries(uow.connection).save_report(
+                    report["experiment"], actor, report, now
+                )
+                note += f"; experiment report #{saved}"
+            return await self.configs.save(uow, updated, actor, now, note)
