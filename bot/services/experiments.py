@@ -47,6 +47,11 @@ class ExperimentService(ApplicationService):
             leads = await ExperimentQueries(uow.connection).leads(name, now)
         return build_experiment_report(experiment, leads)
 
+    async def saved_report(self, report_id: int) -> dict[str, Any] | None:
+        """A report as it stood when its experiment was promoted (linked from history)."""
+        async with self.db.snapshot() as uow:
+            return await ExperimentQueries(uow.connection).report(report_id)
+
     async def stop(self, name: str, actor: str) -> int:
         """End the experiment now; returns the new configuration version."""
         return await self._save(
