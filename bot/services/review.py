@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 from bot.services.base import ApplicationService
 from bot.services.configuration import ConfigService
 from domain.config import Config
+from domain.errors import DomainError
 from domain.review import Review, build_review
 from domain.review_config import ReviewConfig
+from storage.misroutes import MisrouteRepository
 from storage.review_queries import ReviewQueries
 from storage.uow import Database
 
@@ -48,3 +50,17 @@ class ReviewService(ApplicationService):
             users = [rep.user for rep in config.reps if rep.user]
             data = replace(data, slack_status=await self.slack_status(users))
         return config, build_review(config, data)
+
+    async def record_misroute(
+        self, lead_id: str, reporter: str, reason: str, text: str | None
+    ) -> bool:
+        """A rep's "Wrong routing?" report, filed under the rule that routed the lead;
+        False when they had already reported it. Never changes the lead."""
+        async with self.db.transaction() as uow:
+            lead = await uow.leads.get(lead_id)
+            if lead is None:
+                raise DomainError("That lead no longer exists.")
+            rule = lead.decision.get("rule")
+            return await MisrouteRepository(uow.connection).record(
+                lead_id, reporter, self.now(), rule, reason, text
+            )
