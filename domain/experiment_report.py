@@ -292,6 +292,8 @@ def _verdict(
     a, b = _values(treated, metric), _values(baseline, metric)
     if len(a) < 2 or len(b) < 2:
         return Verdict(arm, "no_data", f"{arm}: not enough leads with a known {label} yet")
+    if metric in RATE_METRICS and not any(a) and not any(b):
+        return Verdict(arm, "no_data", f"{arm}: no lead in either arm has reached {label} yet")
     if (
         difference.value is not None
         and difference.p_value is not None

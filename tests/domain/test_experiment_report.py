@@ -140,8 +140,10 @@ def test_a_clear_winner_reads_as_a_plain_sentence() -> None:
     assert verdict.text.endswith("points (p < 0.001)")
 
 
-def test_too_few_leads_is_not_a_verdict() -> None:
+def test_too_few_leads_or_no_outcomes_yet_is_not_a_verdict() -> None:
     assert verdicts(experiment(), [converting("A", True)])[0].outcome == "no_data"
+    [waiting] = verdicts(experiment(), simulated(1, 500, 0.0, 0.0))
+    assert waiting.text == "B: no lead in either arm has reached lead-to-opportunity yet"
 
 
 def test_the_report_has_every_figure_per_arm_and_flags_a_guardrail_breach() -> None:
