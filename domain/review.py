@@ -266,19 +266,24 @@ def stale_reps(config: Config, data: ReviewData, settings: ReviewConfig) -> list
                     Fix("team", teams[0]),
                 )
             )
-        if rep.active and pto_days(rep, start, end) * 100 > settings.pto_share * period_days:
+        away = pto_days(rep, start, end)
+        mostly_away = away * 100 > settings.pto_share * period_days
+        if rep.active and mostly_away:
             findings.append(
                 Finding(
                     "rep_mostly_away",
                     rep.key,
-                    f"{rep.key} was on PTO {pto_days(rep, start, end)} of {period_days} days: "
+                    f"{rep.key} was on PTO {away} of {period_days} days: "
                     "are they still on the team?",
                     Fix("pto", rep.key),
                 )
             )
+        # A rep gone from Slack or away most of the period is already a finding; that they
+        # got no leads follows from it.
+        quiet = not rep.active or status in GONE or mostly_away
         for team in teams:
             leads = data.team_leads.get(team, {})
-            if rep.active and status not in GONE and sum(leads.values()) and not leads.get(rep.key):
+            if not quiet and sum(leads.values()) and not leads.get(rep.key):
                 findings.append(
                     Finding(
                         "rep_no_leads",
@@ -413,8 +418,8 @@ def orphaned_accounts(config: Config, data: ReviewData) -> list[Finding]:
 def gini_trend(
     config: Config, slices: Sequence[tuple[datetime, Mapping[str, int]]]
 ) -> list[tuple[datetime, float]]:
-    """Gini of leads per rep in each part of the period; active team members who got
-    nothing count, since leaving them out would hide the unfairness."""
+    """Gini of leads per rep in each part of the period that had leads; active team
+    members who got nothing count, since leaving them out would hide the unfairness."""
     members = {
         member.user
         for team in config.teams
@@ -422,7 +427,9 @@ def gini_trend(
         if (rep := config.rep(member.user)) is not None and rep.active
     }
     return [
-        (at, gini([counts.get(user, 0) for user in members | set(counts)])) for at, counts in slices
+        (at, gini([counts.get(user, 0) for user in members | set(counts)]))
+        for at, counts in slices
+        if any(counts.values())
     ]
 
 

@@ -6,7 +6,7 @@ quarter. Thresholds say what counts as stale or unfair enough to be a finding.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,11 +34,15 @@ class ReviewConfig(BaseModel):
     """Leads a rule or team needs before its rates are compared with the average."""
 
 
-def quarter_due(settings: ReviewConfig, now: datetime) -> str | None:
+def quarter_due(settings: ReviewConfig, now: datetime, configured_since: datetime) -> str | None:
     """This quarter's review DM key (`2026-Q4`) once its first day's hour has come (a
-    replica down at that hour still sends it later), else None; None when switched off."""
+    replica down at that hour still sends it later), else None. None also when switched
+    off, and for a quarter that began before Leadrouter was configured: a new install has
+    no quarter to review yet."""
     if not settings.dm_admins:
         return None
     quarter = (now.month - 1) // 3
-    due = datetime(now.year, 3 * quarter + 1, 1, settings.hour, tzinfo=UTC)
-    return f"{now.year}-Q{quarter + 1}" if now >= due else None
+    starts = datetime(now.year, 3 * quarter + 1, 1, tzinfo=UTC)
+    if now < starts + timedelta(hours=settings.hour) or configured_since >= starts:
+        return None
+    return f"{now.year}-Q{quarter + 1}"

@@ -13,6 +13,7 @@ import pytest
 from domain.config import validate_config
 from domain.reports import Tally
 from domain.review import Fix, Misroute, Review, ReviewData, build_review, pto_days
+from domain.review_config import ReviewConfig, quarter_due
 from domain.review_text import review_lines
 
 END = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
@@ -231,3 +232,20 @@ def test_the_review_reads_as_a_table_and_numbered_findings() -> None:
         "[fix: Edit team sales]"
     )
     assert review_lines(review())[-1].startswith("Nothing to fix")
+
+
+@pytest.mark.parametrize(
+    ("now", "configured", "due"),
+    [
+        (datetime(2026, 10, 1, 9, 0, tzinfo=UTC), datetime(2026, 1, 5, tzinfo=UTC), "2026-Q4"),
+        (datetime(2026, 12, 20, tzinfo=UTC), datetime(2026, 1, 5, tzinfo=UTC), "2026-Q4"),
+        (datetime(2026, 10, 1, 8, 59, tzinfo=UTC), datetime(2026, 1, 5, tzinfo=UTC), None),
+        (datetime(2026, 12, 20, tzinfo=UTC), datetime(2026, 10, 2, tzinfo=UTC), None),
+        (datetime(2027, 1, 1, 10, 0, tzinfo=UTC), datetime(2026, 10, 2, tzinfo=UTC), "2027-Q1"),
+    ],
+)
+def test_the_quarterly_dm_is_due_from_the_quarters_first_morning_for_configured_installs(
+    now: datetime, configured: datetime, due: str | None
+) -> None:
+    assert quarter_due(ReviewConfig(), now, configured) == due
+    assert quarter_due(ReviewConfig(dm_admins=False), now, configured) is None
