@@ -184,16 +184,23 @@ def _simulate(
     config_path: Path | None,
     show_all: bool,
     open_for: str | None,
+    experiment: str | None = None,
 ) -> int:
     from rich.console import Console
 
     from bot.clock import SystemClock
     from bot.simulate_command import simulate_command
+    from domain.simulation import only_experiment
 
     live = asyncio.run(_live_config(settings))
     candidate = _load_file(config_path) if config_path else live
     if candidate is None:
         raise CliError("no configuration: pass --config FILE or import one first")
+    if experiment is not None:
+        try:
+            candidate = only_experiment(candidate, experiment)
+        except ValueError as error:
+            raise CliError(f"--experiment: {error}") from None
     return simulate_command(
         csv_path,
         candidate,
@@ -240,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long a simulated lead counts against its owner's capacity, e.g. 3d "
         "(default: for the whole run)",
     )
+    simulate.add_argument(
+        "--experiment", metavar="NAME", help="preview this experiment's split (whatever its dates)"
+    )
     evidence_commands.add_commands(commands)
     return parser
 
@@ -261,7 +271,7 @@ def run(argv: list[str]) -> int:
     if args.command == "import":
         return asyncio.run(_import_leads(settings, args.file, args.submitter))
     if args.command == "simulate":
-        return _simulate(settings, args.file, args.config, args.all, args.open_for)
+        return _simulate(settings, args.file, args.config, args.all, args.open_for, args.experiment)
     if args.command in evidence_commands.COMMANDS:
         return evidence_commands.run_command(args, settings)
     if args.config_command == "import":

@@ -21,7 +21,11 @@ from domain.experiment_lifecycle import (
     stop_experiment,
     winner,
 )
-from domain.experiment_report import ExperimentReport, build_experiment_report
+from domain.experiment_report import (
+    ExperimentReport,
+    build_experiment_report,
+    guardrail_breaches,
+)
 from storage.experiment_queries import ExperimentQueries
 
 log = logging.getLogger(__name__)
@@ -46,6 +50,37 @@ class ExperimentService(ApplicationService):
         async with self.db.snapshot() as uow:
             leads = await ExperimentQueries(uow.connection).leads(name, now)
         return build_experiment_report(experiment, leads)
+
+    async def watch_guardrails(self) -> int:
+        """Alert every admin, once per experiment, arm and metric, of a breached
+        guardrail (the outbox keeps one row per key); returns the breaches seen."""
+        config = await self._config()
+        now = self.now()
+        breaches = []
+        for experiment in config.experiments or ():
+            if experiment.state != "running" or not experiment.guardrails:
+                continue
+            async with self.db.snapshot() as uow:
+                leads = await ExperimentQueries(uow.connection).leads(experiment.name, now)
+            breaches += [(experiment.name, b) for b in guardrail_breaches(experiment, leads)]
+        if not breaches or not config.admins:
+            return len(breaches)
+        async with self.db.transaction() as uow:
+            for name, breach in breaches:
+                for admin in config.admins:
+                    await uow.outbox.add(
+                        dedup_key=f"guardrail:{name}:{breach.arm}:{breach.guardrail.metric}:{admin}",
+                        kind="alert",
+                        target=admin,
+                        now=now,
+                        payload={
+                            "text": f"Experiment {name}: {breach.text}. "
+                            f"See `/leadstats experiment {name}`; "
+                            f"`leadrouter experiment stop {name}` ends it."
+                        },
+                    )
+        self.wake_outbox()
+        return len(breaches)
 
     async def saved_report(self, report_id: int) -> dict[str, Any] | None:
         """A report as it stood when its experiment was promoted (linked from history)."""
