@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import replace
 from datetime import datetime
 
+from domain.conditions import Condition
 from domain.config import Config, RuleAction, RuleConfig, TeamConfig
 from domain.experiment_config import ArmConfig, ExperimentConfig
 from domain.lead import LeadInput
@@ -40,23 +41,46 @@ def assign_arm(experiment: ExperimentConfig, lead_id: str) -> ArmConfig:
 
 def in_segment(experiment: ExperimentConfig, lead: LeadInput, config: Config) -> bool:
     """Do the segment's conditions hold for this lead (as a rule's `when` would)?"""
-    conditions = experiment.conditions()
+    return _matches(_segment(config, experiment), lead, config)
+
+
+def _matches(conditions: tuple[Condition, ...], lead: LeadInput, config: Config) -> bool:
     if not conditions:
         return True
     facts = lead.facts()
-    facts["account_owner"] = compile_plan(config).account_for(lead) is not None
+    if any(condition.field == "account_owner" for condition in conditions):
+        facts["account_owner"] = compile_plan(config).account_for(lead) is not None
     return all(condition.matches(facts) for condition in conditions)
+
+
+_SEGMENTS: dict[tuple[int, str], tuple[ExperimentConfig, tuple[Condition, ...]]] = {}
+
+
+def _segment(config: Config, experiment: ExperimentConfig) -> tuple[Condition, ...]:
+    """The segment's conditions, compiled once per experiment object (a configuration
+    is not changed once routed: edits build a new one)."""
+    key = (id(config), experiment.name)
+    cached = _SEGMENTS.get(key)
+    if cached is not None and cached[0] is experiment:
+        return cached[1]
+    if len(_SEGMENTS) >= _MAX_ARM_CONFIGS:
+        del _SEGMENTS[next(iter(_SEGMENTS))]
+    conditions = tuple(experiment.conditions())
+    _SEGMENTS[key] = (experiment, conditions)
+    return conditions
 
 
 def experiment_for(lead: LeadInput, config: Config, now: datetime) -> ExperimentConfig | None:
     """The first running experiment whose segment holds the lead: a lead takes part in
     one experiment at most, so arms of two experiments never mix their effects."""
+    if not config.experiments:
+        return None
     day = now.date()
     return next(
         (
             experiment
-            for experiment in config.experiments or ()
-            if experiment.runs_on(day) and in_segment(experiment, lead, config)
+            for experiment in config.experiments
+            if experiment.runs_on(day) and _matches(_segment(config, experiment), lead, config)
         ),
         None,
     )
