@@ -105,7 +105,7 @@ async def test_arms_outcomes_guardrail_alerts_and_promotion(db_url: str) -> None
                     select(t.config_versions.c.note).where(t.config_versions.c.id == version)
                 )
             ).scalar_one()
-        assert saved.startswith("Promoted arm A of experiment seniors")
+        assert saved.startswith(note) and note.startswith("Promoted arm A of experiment seniors")
         report_id = int(saved.rsplit("#", 1)[1])
         kept = await experiments.saved_report(report_id)
         assert kept is not None and kept["report"]["experiment"] == "seniors"
