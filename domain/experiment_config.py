@@ -55,6 +55,7 @@ METRIC_LABELS = {
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$"
 
 
+# domain.config's Duration, which this module cannot import: domain.config imports it.
 def _duration(value: Any) -> timedelta:
     return value if isinstance(value, timedelta) else parse_duration(value)
 
@@ -97,13 +98,6 @@ class ArmConfig(_Strict):
                 where = format_location((index, *first["loc"]))
                 raise ValueError(f"{where}: {first['msg']}") from None
         return rules
-
-    @property
-    def overrides(self) -> bool:
-        return any(
-            value is not None
-            for value in (self.team, self.method, self.strategy, self.weights, self.rules)
-        )
 
     def describe(self) -> str:
         """`team enterprise, weights U0JANE=3` or `the live rules` for a control."""
