@@ -32,7 +32,7 @@ from domain.reports import (
     Tally,
 )
 from storage import tables as t
-from storage.repositories import _Repository
+from storage.repository import Repository
 
 _L = t.leads.c
 _OPEN = [str(status) for status in OPEN_STATUSES]
@@ -45,7 +45,7 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
 
-class StatsQueries(_Repository):
+class StatsQueries(Repository):
     def _seconds(self, later: Any, earlier: Any) -> ColumnElement[float]:
         """`later - earlier` in seconds, to the millisecond, on either backend."""
         if self.is_postgres:
@@ -79,9 +79,7 @@ class StatsQueries(_Repository):
             return await self._stages(where)
         raise ValueError(f"no stats part {name!r}")
 
-    async def response_histogram(
-        self, scope: Scope, start: datetime, end: datetime
-    ) -> list[int]:
+    async def response_histogram(self, scope: Scope, start: datetime, end: datetime) -> list[int]:
         """How many contacted leads fall in each of RESPONSE_BUCKETS, in order."""
         response = self._seconds(_L.contacted_at, _L.created_at)
         bucket = case(
