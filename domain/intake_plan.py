@@ -74,6 +74,10 @@ def plan_routed(
                 "rule": decision.rule,
                 "team": decision.team,
                 "config_version": decision.config_version,
+                # The timeline names the experiment arm that routed the lead, if any.
+                **(
+                    {"experiment": decision.experiment, "arm": decision.arm} if decision.arm else {}
+                ),
             },
         ),
     ]

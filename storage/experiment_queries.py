@@ -14,12 +14,12 @@ from sqlalchemy import insert, select
 
 from domain.experiment_report import ExperimentLead, experiment_lead
 from storage import tables as t
-from storage.repositories import _Repository
+from storage.repository import Repository
 
 _L = t.leads.c
 
 
-class ExperimentQueries(_Repository):
+class ExperimentQueries(Repository):
     async def leads(self, experiment: str, now: datetime) -> list[ExperimentLead]:
         """Every lead the experiment took, reduced to its outcomes as of `now`."""
         query = select(

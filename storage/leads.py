@@ -71,6 +71,8 @@ class LeadRepository(Repository):
                     "method": str(lead.method),
                     "decision": lead.decision,
                     "rule": lead.decision.get("rule"),
+                    "experiment": lead.decision.get("experiment"),
+                    "arm": lead.decision.get("arm"),
                     "sla_policy": sla_policy,
                     "sla_due_at": lead.sla_due_at,
                     "assigned_at": lead.assigned_at,

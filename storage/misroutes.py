@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from storage import tables as t
-from storage.repositories import _Repository
+from storage.repository import Repository
 
 
-class MisrouteRepository(_Repository):
+class MisrouteRepository(Repository):
     async def record(
         self,
         lead_id: str,

@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from storage import tables as t
-from storage.repositories import _Repository
+from storage.repository import Repository
 
 _L = t.leads.c
 
 
-class WhyQueries(_Repository):
+class WhyQueries(Repository):
     async def recent_decisions(
         self, user: str, teams: Sequence[str], limit: int
     ) -> list[tuple[str, datetime, dict[str, Any]]]:

@@ -20,11 +20,12 @@ from domain import sla
 from domain.config import Config
 from domain.dedup import DedupKeys, first_duplicate
 from domain.errors import FieldError, InvalidInput
+from domain.experiments import route_lead
 from domain.intake_plan import NewEvent, plan_routed
 from domain.lead import LeadInput
 from domain.messages import OutboxMessage
 from domain.records import LeadRecord
-from domain.routing import Decision, RoutingState, route
+from domain.routing import Decision, RoutingState
 from storage.group_commit import GroupCommit
 from storage.uow import UnitOfWork
 
@@ -119,9 +120,11 @@ class IntakeService(ApplicationService):
                 if existing is not None:
                     results.append(IntakeResult(existing, duplicate=True))
                     continue
-                decision = route(request.lead, config, state, now, version)
+                # The id comes first: an experiment's arm is a hash of it (domain.experiments).
+                lead_id = uuid.uuid4().hex
+                decision = route_lead(request.lead, lead_id, config, state, now, version)
                 memory.remember(decision, batch, now)
-                record = self._plan(batch, request, config, decision, now)
+                record = self._plan(batch, request, lead_id, config, decision, now)
                 known.append((key, record))
                 results.append(IntakeResult(record, duplicate=False))
             await self._write_batch(uow, batch, now)
@@ -131,6 +134,7 @@ class IntakeService(ApplicationService):
         self,
         batch: _Batch,
         request: _Request,
+        lead_id: str,
         config: Config,
         decision: Decision,
         now: datetime,
@@ -141,7 +145,6 @@ class IntakeService(ApplicationService):
         team = config.team(decision.team) if decision.team else None
         calendar = team.business_hours.calendar() if team and team.business_hours else None
         steps = sla.plan(policy, now, calendar)
-        lead_id = uuid.uuid4().hex
         routed = plan_routed(lead_id, request.submitter, decision, config.admins, now)
         record = LeadRecord(
             id=lead_id,

@@ -16,8 +16,8 @@ from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
 from domain.config import validate_config
 from domain.lead import parse_lead
+from harness.storage import migrated
 from storage import tables as t
-from tests.storage import migrated
 
 NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
 CONFIG = validate_config(

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from tests.support.app_process import REPO_ROOT, AppProcess
+from harness.app_process import REPO_ROOT, AppProcess
+from harness.slack_signing import block_action_body, slash_command_body
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_signing import block_action_body, slash_command_body
 
 pytestmark = pytest.mark.e2e
 

@@ -10,10 +10,10 @@ from typing import Any
 from domain.lead import LeadStatus
 from domain.records import LeadRecord
 from domain.reports import Tally
+from harness.storage import T0, make_lead, migrated
 from storage.misroutes import MisrouteRepository
 from storage.review_queries import ReviewQueries
 from storage.why_queries import WhyQueries
-from tests.storage import T0, make_lead, migrated
 
 DAY = timedelta(days=1)
 

@@ -3,7 +3,7 @@ reads them by index, not out of the decision JSON), "Wrong routing?" feedback, a
 reports an experiment's promotion links to in the configuration history
 
 Revision ID: 0006_experiments
-Revises: 0005_senders
+Revises: 0006_arch
 Create Date: 2026-12-01
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_experiments"
-down_revision = "0005_senders"
+down_revision = "0006_arch"
 branch_labels = None
 depends_on = None
 
