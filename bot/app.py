@@ -33,15 +33,20 @@ from bot.services.admin import AdminService
 from bot.services.configuration import ConfigService
 from bot.services.dead_letters import DeadLetterService
 from bot.services.directory import is_workspace_admin, resolve_emails
+from bot.services.experiments import ExperimentService
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
 from bot.services.privacy import PrivacyService
+from bot.services.review import ReviewService
 from bot.services.stats import StatsService, TimezoneCache
 from bot.services.timers import TimerSweeper
+from bot.services.user_status import gone_from_slack
 from bot.services.weekly_digest import WeeklyDigestService
+from bot.services.why import WhyService
 from bot.settings import Settings
 from bot.slack.dedupe import DeliveryDedupe
 from bot.slack.deps import SlackDeps
+from bot.slack.evidence_views import review_message
 from bot.slack.registry import register_all
 from bot.slack.stats_views import digest_message
 from bot.worker.alarm import TimerAlarm
@@ -54,6 +59,7 @@ log = logging.getLogger(__name__)
 SLACK_API_URL = "https://slack.com/api/"
 HOUSEKEEPING_EVERY = timedelta(minutes=10)  # retention erasure, old Slack delivery keys
 DIGEST_CHECK_EVERY = timedelta(minutes=1)  # is a team's weekly digest hour here?
+EVIDENCE_CHECK_EVERY = timedelta(minutes=10)  # guardrail breaches; the quarterly review DM
 
 
 class Application:
@@ -114,9 +120,29 @@ class Application:
             lambda user: is_workspace_admin(self.client, user),
             lambda config: resolve_emails(config, self.client),
         )
+        self.experiments = ExperimentService(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake
+        )
+        self.review = ReviewService(
+            self.db,
+            self.configs,
+            self.clock.now,
+            self.dispatcher.wake,
+            lambda users: gone_from_slack(self.client, users),
+            review_message,
+        )
+        self.why = WhyService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         register_all(
             self.bolt,
-            SlackDeps(self.actions, self.stats, self.admin, settings.slack_bot_token),
+            SlackDeps(
+                self.actions,
+                self.stats,
+                self.admin,
+                settings.slack_bot_token,
+                self.experiments,
+                self.review,
+                self.why,
+            ),
         )
         self._tasks: list[asyncio.Task[Any]] = []
         self._socket_handler: Any = None
@@ -150,7 +176,7 @@ class Application:
             Route("/readyz", self.readyz, methods=["GET"]),
             Route("/metrics", self.metrics, methods=["GET"]),
             *IntakeApi(self.settings, self.intake, self.actions, self.privacy).routes(),
-            *StatsApi(self.settings, self.stats).routes(),
+            *StatsApi(self.settings, self.stats, self.experiments).routes(),
         ]
         return Starlette(
             routes=routes,
@@ -178,6 +204,8 @@ class Application:
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
         self.alarm.start()
         self._periodic("weekly-digest", DIGEST_CHECK_EVERY, self.weekly_digests.queue_due)
+        self._periodic("guardrails", EVIDENCE_CHECK_EVERY, self.experiments.watch_guardrails)
+        self._periodic("quarterly-review", EVIDENCE_CHECK_EVERY, self.review.queue_quarterly)
         if self.settings.retention is not None:
             self._periodic(
                 "retention", HOUSEKEEPING_EVERY, self.privacy.erase_expired, self.settings.retention

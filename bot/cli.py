@@ -109,19 +109,28 @@ async def _import_config(settings: Settings, path: Path) -> int:
 
 async def _resolved(settings: Settings, config: Config) -> Config:
     """Look up email-only reps in Slack; needs the bot token only when there are some."""
-    from slack_sdk.web.async_client import AsyncWebClient
 
-    from bot.app import SLACK_API_URL
     from bot.services.directory import needs_resolution, resolve_emails
 
     if not needs_resolution(config):
         return config
-    if not settings.slack_bot_token:
+    client = _slack_client(settings)
+    if client is None:
         raise CliError("some reps have only an email: set SLACK_BOT_TOKEN to resolve them")
-    client = AsyncWebClient(
+    return await resolve_emails(config, client)
+
+
+def _slack_client(settings: Settings) -> Any:
+    """A Web API client when a bot token is set, else None."""
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.app import SLACK_API_URL
+
+    if not settings.slack_bot_token:
+        return None
+    return AsyncWebClient(
         token=settings.slack_bot_token, base_url=settings.slack_api_url or SLACK_API_URL
     )
-    return await resolve_emails(config, client)
 
 
 async def _live_config(settings: Settings) -> Config | None:
@@ -273,7 +282,7 @@ def run(argv: list[str]) -> int:
     if args.command == "simulate":
         return _simulate(settings, args.file, args.config, args.all, args.open_for, args.experiment)
     if args.command in evidence_commands.COMMANDS:
-        return evidence_commands.run_command(args, settings)
+        return evidence_commands.run_command(args, settings, _slack_client(settings))
     if args.config_command == "import":
         return asyncio.run(_import_config(settings, Path(args.file)))
     return _export_config(settings, args.file)

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from bot.settings import Settings
 
 if TYPE_CHECKING:  # imported when a command runs: `leadrouter --help` stays quick
+    from slack_sdk.web.async_client import AsyncWebClient
+
     from bot.services.experiments import ExperimentService
     from storage.uow import Database
 
@@ -40,12 +42,16 @@ def add_commands(commands: Any) -> None:
     review.add_argument("--json", action="store_true", help="print the review as JSON")
 
 
-def run_command(args: argparse.Namespace, settings: Settings) -> int:
+def run_command(
+    args: argparse.Namespace, settings: Settings, slack: AsyncWebClient | None = None
+) -> int:
+    """Run the command; `slack` (when a bot token is set) lets the review ask Slack which
+    reps are gone."""
     if args.command == "review":
         if args.days is not None and not 1 <= args.days <= 730:
             print("leadrouter: --days must be between 1 and 730", file=sys.stderr)
             return 2
-        return asyncio.run(_with_database(settings, lambda db: _review(db, settings, args)))
+        return asyncio.run(_with_database(settings, lambda db: _review(db, slack, args)))
     return asyncio.run(_with_database(settings, lambda db: _experiment(db, args)))
 
 
@@ -102,23 +108,16 @@ async def _report(service: ExperimentService, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _review(db: Database, settings: Settings, args: argparse.Namespace) -> int:
+async def _review(db: Database, slack: AsyncWebClient | None, args: argparse.Namespace) -> int:
     from bot.clock import SystemClock
     from bot.services.configuration import ConfigService
     from bot.services.review import ReviewService, SlackStatus
+    from bot.services.user_status import gone_from_slack
     from domain.review_text import review_document, review_lines
 
     slack_status: SlackStatus | None = None
-    if settings.slack_bot_token:
-        from slack_sdk.web.async_client import AsyncWebClient
-
-        from bot.app import SLACK_API_URL
-        from bot.slack.user_status import gone_from_slack
-
-        client = AsyncWebClient(
-            token=settings.slack_bot_token, base_url=settings.slack_api_url or SLACK_API_URL
-        )
-        slack_status = lambda users: gone_from_slack(client, users)  # noqa: E731
+    if slack is not None:
+        slack_status = lambda users: gone_from_slack(slack, users)  # noqa: E731
     service = ReviewService(db, ConfigService(), SystemClock().now, lambda: None, slack_status)
     _, review = await service.review(args.days)
     if args.json:

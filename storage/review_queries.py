@@ -36,6 +36,10 @@ class ReviewQueries(StatsQueries):
             misroutes=await self._misroutes(start, end),
         )
 
+    async def configured_since(self) -> datetime | None:
+        """When the first configuration was saved: the install's age."""
+        return await self.connection.scalar(select(func.min(t.config_versions.c.created_at)))
+
     async def _team_leads(self, period: list[ColumnElement[bool]]) -> dict[str, dict[str, int]]:
         query = (
             select(_L.team, _L.owner, func.count())

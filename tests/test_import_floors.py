@@ -31,11 +31,19 @@ FLOORS: tuple[tuple[str, int], ...] = (
     ("bot.worker", 4),
     ("bot.import_command", 4),
     ("bot.simulate_command", 4),
+    ("bot.evidence_commands", 4),
     ("bot.app", 5),
     ("bot.cli", 5),
 )
 
-EDGES = ("bot.slack", "bot.api", "bot.worker", "bot.import_command", "bot.simulate_command")
+EDGES = (
+    "bot.slack",
+    "bot.api",
+    "bot.worker",
+    "bot.import_command",
+    "bot.simulate_command",
+    "bot.evidence_commands",
+)
 EDGE_CROSSINGS = {("bot.worker", "bot.slack")}
 """Edges are side by side and do not import each other, except: the outbox worker's
 Slack transport renders with the Slack views."""

@@ -6,8 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.services.admin import AdminService
+from bot.services.experiments import ExperimentService
 from bot.services.leads import LeadActions
+from bot.services.review import ReviewService
 from bot.services.stats import StatsService
+from bot.services.why import WhyService
 
 
 @dataclass(frozen=True)
@@ -16,3 +19,6 @@ class SlackDeps:
     stats: StatsService
     admin: AdminService
     bot_token: str | None
+    experiments: ExperimentService
+    review: ReviewService
+    why: WhyService

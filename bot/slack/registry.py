@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack import listeners, stats_listeners
+from bot.slack import evidence_listeners, listeners, stats_listeners
 from bot.slack.admin import listeners as admin_listeners
 from bot.slack.deps import SlackDeps
 
-LISTENER_MODULES = (listeners, stats_listeners, admin_listeners)
+# evidence_listeners first: its subcommand listeners must be tried before the commands'.
+LISTENER_MODULES = (evidence_listeners, listeners, stats_listeners, admin_listeners)
 
 
 def register_all(app: AsyncApp, deps: SlackDeps) -> None:

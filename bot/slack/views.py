@@ -124,6 +124,8 @@ def _buttons(lead: LeadRecord) -> list[dict[str, Any]]:
     if lead.owner is not None:
         buttons.append(button("Release", ids.RELEASE_LEAD, lead.id))
     buttons.append(button("Reassign", ids.REASSIGN_LEAD, lead.id))
+    if lead.decision.get("rule"):  # feedback on the rule that routed it (the review)
+        buttons.append(button("Wrong routing?", ids.REPORT_MISROUTE, lead.id))
     return buttons
 
 
