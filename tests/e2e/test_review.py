@@ -98,7 +98,10 @@ def seed(app: AppProcess, fake: FakeSlack) -> None:
             "text": {"text": text_input(None)},
         }
         body = view_submission_body(
-            "misroute_report", values, user_id="U0ALICE", private_metadata=lead["id"]
+            "misroute_report",
+            values,
+            user_id="U0ALICE",
+            private_metadata=json.dumps({"lead": lead["id"]}),
         )
         assert app.post_slack(body).status_code == 200, index
 
