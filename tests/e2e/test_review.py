@@ -174,7 +174,7 @@ def test_leads_why_shows_a_rep_their_rules_teams_and_recent_leads(
     (reply,) = fake_slack.wait_for(
         "response_url", predicate=lambda c: c.target == "why", timeout=60
     )
-    text = json.dumps(reply.params["blocks"])
+    text = "\n".join(block["text"]["text"] for block in reply.params["blocks"])
     assert "2. healthcare (when industry = healthcare) → to team healthcare" in text
     assert "healthcare: round robin, you are" in text
     assert "assigned: rule “healthcare”" in text
