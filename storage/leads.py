@@ -51,6 +51,10 @@ class LeadRepository(Repository):
         """Insert leads with their idempotency key and SLA policy snapshot, in one statement."""
         if not leads:
             return
+        # The experiment columns are written only when a lead of the batch took part in
+        # one: otherwise the statement is the one from before experiments (and runs on a
+        # schema older than migration 0006_experiments, as the migration tests need).
+        in_experiment = any(lead.decision.get("arm") for lead, _, _ in leads)
         await self.connection.execute(
             insert(t.leads),
             [
@@ -71,13 +75,19 @@ class LeadRepository(Repository):
                     "method": str(lead.method),
                     "decision": lead.decision,
                     "rule": lead.decision.get("rule"),
-                    "experiment": lead.decision.get("experiment"),
-                    "arm": lead.decision.get("arm"),
                     "sla_policy": sla_policy,
                     "sla_due_at": lead.sla_due_at,
                     "assigned_at": lead.assigned_at,
                     "contacted_at": lead.contacted_at,
                     "version": lead.version,
+                    **(
+                        {
+                            "experiment": lead.decision.get("experiment"),
+                            "arm": lead.decision.get("arm"),
+                        }
+                        if in_experiment
+                        else {}
+                    ),
                 }
                 for lead, idempotency_key, sla_policy in leads
             ],
