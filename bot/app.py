@@ -37,16 +37,21 @@ from bot.services.channel_membership import ChannelMembershipService
 from bot.services.configuration import ConfigService
 from bot.services.dead_letters import DeadLetterService
 from bot.services.directory import is_workspace_admin, resolve_emails
+from bot.services.experiments import ExperimentService
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
 from bot.services.privacy import PrivacyService
 from bot.services.qualification import Qualification
+from bot.services.review import ReviewService
 from bot.services.stats import StatsService, TimezoneCache
 from bot.services.timers import TimerSweeper
+from bot.services.user_status import gone_from_slack
 from bot.services.weekly_digest import WeeklyDigestService
+from bot.services.why import WhyService
 from bot.settings import Settings
 from bot.slack.dedupe import DeliveryDedupe
 from bot.slack.deps import SlackDeps
+from bot.slack.evidence_views import review_message
 from bot.slack.home_tab import HomeTab
 from bot.slack.registry import register_all
 from bot.slack.request_gate import SlackRequestGate
@@ -61,6 +66,7 @@ log = logging.getLogger(__name__)
 SLACK_API_URL = "https://slack.com/api/"
 HOUSEKEEPING_EVERY = timedelta(minutes=10)  # retention erasure, old Slack delivery keys
 DIGEST_CHECK_EVERY = timedelta(minutes=1)  # is a team's weekly digest hour here?
+EVIDENCE_CHECK_EVERY = timedelta(minutes=10)  # guardrail breaches; the quarterly review DM
 
 
 class Application:
@@ -136,6 +142,18 @@ class Application:
         )
         self.home = HomeTab(self.stats, self.client)
         self.dispatcher.cards_changed = self.home.touch
+        self.experiments = ExperimentService(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake
+        )
+        self.review = ReviewService(
+            self.db,
+            self.configs,
+            self.clock.now,
+            self.dispatcher.wake,
+            lambda users: gone_from_slack(self.client, users),
+            review_message,
+        )
+        self.why = WhyService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         register_all(
             self.bolt,
             SlackDeps(
@@ -146,6 +164,9 @@ class Application:
                 self.home,
                 self.membership,
                 self.qualification,
+                self.experiments,
+                self.review,
+                self.why,
             ),
         )
         self._tasks: list[asyncio.Task[Any]] = []
@@ -188,7 +209,7 @@ class Application:
             *IntakeApi(
                 self.settings, self.intake, self.actions, self.privacy, self.activities, key_gate
             ).routes(),
-            *StatsApi(self.settings, self.stats, key_gate).routes(),
+            *StatsApi(self.settings, self.stats, self.experiments, key_gate).routes(),
         ]
         return Starlette(
             routes=routes,
@@ -217,6 +238,8 @@ class Application:
         self.alarm.start()
         self._periodic("weekly-digest", DIGEST_CHECK_EVERY, self.weekly_digests.queue_due)
         self._periodic("channel-membership", HOUSEKEEPING_EVERY, self.membership.ensure_all)
+        self._periodic("guardrails", EVIDENCE_CHECK_EVERY, self.experiments.watch_guardrails)
+        self._periodic("quarterly-review", EVIDENCE_CHECK_EVERY, self.review.queue_quarterly)
         if self.settings.retention is not None:
             self._periodic(
                 "retention", HOUSEKEEPING_EVERY, self.privacy.erase_expired, self.settings.retention

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import scoring_command
+from bot import evidence_commands, scoring_command
 from bot.bounded_files import read_text_limited
 from bot.demo.command import run_demo_command
 from bot.listening import PortInUse, listen
@@ -127,20 +127,30 @@ async def _import_config(settings: Settings, path: Path) -> int:
 async def _resolved(settings: Settings, config: Config) -> Config:
     """People named by email and channels by #name, looked up in Slack; the bot token is
     needed only when there are some."""
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    from bot.app import SLACK_API_URL
     from bot.services.directory import needs_resolution, resolve_emails
 
-    if needs_resolution(config) and not settings.slack_bot_token:
+    if not needs_resolution(config):
+        return config
+    client = _slack_client(settings)
+    if client is None:
         raise CliError(
             "the file names people by email or channels by #name: set SLACK_BOT_TOKEN so "
             "that Slack can give their ids"
         )
-    client = AsyncWebClient(
+    return await resolve_emails(config, client)
+
+
+def _slack_client(settings: Settings) -> Any:
+    """A Web API client when a bot token is set, else None."""
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.app import SLACK_API_URL
+
+    if not settings.slack_bot_token:
+        return None
+    return AsyncWebClient(
         token=settings.slack_bot_token, base_url=settings.slack_api_url or SLACK_API_URL
     )
-    return await resolve_emails(config, client)
 
 
 async def _live_config(settings: Settings) -> Config | None:
@@ -207,16 +217,23 @@ def _simulate(
     config_path: Path | None,
     show_all: bool,
     open_for: str | None,
+    experiment: str | None = None,
 ) -> int:
     from rich.console import Console
 
     from bot.clock import SystemClock
     from bot.simulate_command import simulate_command
+    from domain.simulation import only_experiment
 
     live = asyncio.run(_live_config(settings))
     candidate = _load_file(config_path) if config_path else live
     if candidate is None:
         raise CliError("no configuration: pass --config FILE or import one first")
+    if experiment is not None:
+        try:
+            candidate = only_experiment(candidate, experiment)
+        except ValueError as error:
+            raise CliError(f"--experiment: {error}") from None
     return simulate_command(
         csv_path,
         candidate,
@@ -263,12 +280,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long a simulated lead counts against its owner's capacity, e.g. 3d "
         "(default: for the whole run)",
     )
+    simulate.add_argument(
+        "--experiment", metavar="NAME", help="preview this experiment's split (whatever its dates)"
+    )
     demo = commands.add_parser("demo", help="the bot in a local Slack workspace in your browser")
     demo.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     demo.add_argument(
         "--empty", action="store_true", help="no configuration: try Set up Leadrouter in App Home"
     )
     scoring_command.add_parser(commands)
+    evidence_commands.add_commands(commands)
     return parser
 
 
@@ -291,9 +312,11 @@ def run(argv: list[str]) -> int:
     if args.command == "import":
         return asyncio.run(_import_leads(settings, args.file, args.submitter))
     if args.command == "simulate":
-        return _simulate(settings, args.file, args.config, args.all, args.open_for)
+        return _simulate(settings, args.file, args.config, args.all, args.open_for, args.experiment)
     if args.command == "scoring":
         return asyncio.run(_with_database(settings, scoring_command.runner(args.days)))
+    if args.command in evidence_commands.COMMANDS:
+        return evidence_commands.run_command(args, settings, _slack_client(settings))
     if args.config_command == "import":
         return asyncio.run(_import_config(settings, Path(args.file)))
     return _export_config(settings, args.file)

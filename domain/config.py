@@ -28,7 +28,9 @@ from domain.config_checks import routing_checks
 from domain.config_yaml import parse_yaml
 from domain.durations import Duration, parse_duration
 from domain.errors import FieldError, InvalidInput, format_location
+from domain.experiment_config import ExperimentConfig, experiment_errors
 from domain.lead import BUILTIN_LEAD_TYPES, Method
+from domain.review_config import ReviewConfig
 from domain.scoring_config import ScoringConfig, scoring_errors
 
 MAX_CONFIG_BYTES = 1_000_000
@@ -319,6 +321,9 @@ class Config(_Strict):
     slas: dict[str, SlaConfig] = Field(default_factory=default_slas)
     dedup_window: Duration = timedelta(hours=24)
     scoring: ScoringConfig | None = None
+    # Optional, and absent from an export when unset (see domain.experiment_config).
+    experiments: list[ExperimentConfig] | None = None
+    review: ReviewConfig | None = None
 
     def team(self, name: str) -> TeamConfig | None:
         return next((team for team in self.teams if team.name == name), None)
@@ -333,6 +338,9 @@ class Config(_Strict):
         """The configured SLA, else the documents' default, else the MQL one."""
         defaults = default_slas()
         return self.slas.get(lead_type) or defaults.get(lead_type) or defaults["mql"]
+
+    def experiment(self, name: str) -> ExperimentConfig | None:
+        return next((e for e in self.experiments or () if e.name == name), None)
 
     def account_owner(self, *domains: str | None) -> AccountConfig | None:
         wanted = {domain.lower() for domain in domains if domain}
@@ -462,4 +470,5 @@ def _cross_check(data: dict[str, Any]) -> list[FieldError]:
             errors.append(FieldError(f"{path}.when", "only the last rule may omit `when`"))
     if team_names and not rules:
         errors.append(FieldError("rules", "at least one rule is needed to route leads"))
+    errors.extend(experiment_errors(data, team_names))
     return errors

@@ -36,6 +36,7 @@ class Kind(StrEnum):
     ALERT_DIGEST = "alert_digest"
     WEEKLY_DIGEST = "weekly_digest"
     WEEKLY_DIGEST_CHART = "weekly_digest_chart"
+    ROUTING_REVIEW = "routing_review"
 
 
 LEAD_ROUTES = frozenset({Kind.LEAD_CARD, Kind.DIGEST})
@@ -253,6 +254,28 @@ class DigestPart:
 def weekly_digest_key(team: str, week: str) -> str:
     """A team's digest exists once per week (the service checks it before computing)."""
     return f"weekly_digest:{team}:{week}"
+
+
+@dataclass(frozen=True)
+class RoutingReview(OutboxMessage):
+    """The quarter's routing review to an admin, rendered when queued; one per admin and
+    quarter (`2026-Q4`) however many replicas queue it."""
+
+    kind: ClassVar[Kind] = Kind.ROUTING_REVIEW
+    quarter: str
+    to: str
+    message: dict[str, Any]
+
+    @property
+    def dedup_key(self) -> str:
+        return f"routing_review:{self.quarter}:{self.to}"
+
+    @property
+    def target(self) -> str:
+        return self.to
+
+    def payload(self) -> dict[str, Any]:
+        return self.message
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,10 @@ class LeadRepository(Repository):
         if not leads:
             return
         scored = any(lead.scoring is not None for lead, _, _ in leads)
+        # The experiment columns are written only when a lead of the batch took part in
+        # one: otherwise the statement is the one from before experiments (and runs on a
+        # schema older than migration 0006_experiments, as the migration tests need).
+        in_experiment = any(lead.decision.get("arm") for lead, _, _ in leads)
         rows = [
             {
                 **(scoring_columns(lead.scoring) if scored else {}),
@@ -82,6 +86,14 @@ class LeadRepository(Repository):
                 "assigned_at": lead.assigned_at,
                 "contacted_at": lead.contacted_at,
                 "version": lead.version,
+                **(
+                    {
+                        "experiment": lead.decision.get("experiment"),
+                        "arm": lead.decision.get("arm"),
+                    }
+                    if in_experiment
+                    else {}
+                ),
             }
             for lead, idempotency_key, sla_policy in leads
         ]

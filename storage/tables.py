@@ -104,6 +104,9 @@ leads = Table(
     Column("model_score", Integer, nullable=True),
     Column("mql", Boolean, nullable=True),
     Column("scoring", JSON, nullable=True),
+    # The experiment the lead took part in and its arm (also in `decision`), for reports.
+    Column("experiment", String(80), nullable=True),
+    Column("arm", String(80), nullable=True),
     UniqueConstraint("submitter", "idempotency_key"),
     UniqueConstraint("submitter", "external_id"),
     Index("ix_leads_email_created", "email", "created_at"),
@@ -114,6 +117,7 @@ leads = Table(
     Index("ix_leads_created_at", "created_at"),
     Index("ix_leads_owner_created", "owner", "created_at"),
     Index("ix_leads_erased_created", "erased_at", "created_at"),  # retention's scan
+    Index("ix_leads_experiment_arm", "experiment", "arm", "created_at"),
     # Covers every column a team's stats read, so `/leadstats team X 90d` never visits
     # the (wide) lead rows themselves.
     Index(
@@ -249,4 +253,33 @@ slack_deliveries = Table(
     Column("key", String(200), primary_key=True),
     Column("seen_at", UtcDateTime, nullable=False),
     Index("ix_slack_deliveries_seen_at", "seen_at"),
+)
+
+# "Wrong routing?" from a rep on a lead's card: feedback for the review, one per rep and
+# lead; it never changes the lead.
+misroute_reports = Table(
+    "misroute_reports",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("lead_id", String(32), ForeignKey("leads.id"), nullable=False),
+    Column("reporter", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("rule", String(200), nullable=True),
+    Column("reason", String(40), nullable=False),
+    Column("text", Text, nullable=True),
+    UniqueConstraint("lead_id", "reporter"),
+    Index("ix_misroute_reports_at", "at"),
+)
+
+# An experiment's report as it stood when it was promoted or stopped: the configuration
+# history links to it.
+experiment_reports = Table(
+    "experiment_reports",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("experiment", String(80), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("document", JSON, nullable=False),
+    Index("ix_experiment_reports_experiment", "experiment"),
 )

@@ -32,6 +32,7 @@ FLOORS: tuple[tuple[str, int], ...] = (
     ("bot.import_command", 4),
     ("bot.simulate_command", 4),
     ("bot.scoring_command", 4),
+    ("bot.evidence_commands", 4),
     ("bot.app", 5),
     ("bot.cli", 5),
 )
@@ -43,6 +44,7 @@ EDGES = (
     "bot.import_command",
     "bot.simulate_command",
     "bot.scoring_command",
+    "bot.evidence_commands",
 )
 EDGE_CROSSINGS = {("bot.worker", "bot.slack")}
 """Edges are side by side and do not import each other, except: the outbox worker's

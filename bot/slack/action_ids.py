@@ -22,6 +22,15 @@ RECYCLE_LEAD = "recycle_lead"
 HANDOFF_REASON = "reason"
 HANDOFF_NOTE = "note"
 """The hand-off modals' reason select and note input (block id and action id)."""
+REPORT_MISROUTE = "report_misroute"
+"""The card's "Wrong routing?" button (bot.slack.evidence_listeners)."""
+MISROUTE_REPORT = "misroute_report"
+"""The callback id of the "Wrong routing?" modal."""
+
+# The evidence features (bot.slack.evidence_views and evidence_listeners).
+PROMOTE_EXPERIMENT = "experiment_promote"
+REVIEW_FIX = "review_fix"
+"""A review finding's button: opens the admin modal that fixes it."""
 
 # The admin screens (bot.slack.admin, a module per screen: view, parsing and handlers).
 ADMIN_NEW_TEAM = "admin_new_team"

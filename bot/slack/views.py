@@ -138,7 +138,10 @@ def _buttons(lead: LeadRecord) -> list[dict[str, Any]]:
     if lead.owner is not None:
         buttons.append(button("Release", ids.RELEASE_LEAD, lead.id))
     buttons.append(button("Reassign", ids.REASSIGN_LEAD, lead.id))
-    return buttons + hand_off_buttons(lead)
+    buttons += hand_off_buttons(lead)
+    if lead.decision.get("rule"):  # feedback on the rule that routed it (the review)
+        buttons.append(button("Wrong routing?", ids.REPORT_MISROUTE, lead.id))
+    return buttons
 
 
 def lead_card(lead: LeadRecord, now: datetime) -> dict[str, Any]:
