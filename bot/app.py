@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.api.intake_profile_routes import IntakeProfileApi
 from bot.api.routes import IntakeApi
 from bot.api.stats_routes import StatsApi
 from bot.clock import SystemClock
@@ -34,6 +35,7 @@ from bot.services.configuration import ConfigService
 from bot.services.dead_letters import DeadLetterService
 from bot.services.directory import is_workspace_admin, resolve_emails
 from bot.services.intake import IntakeService
+from bot.services.intake_profiles import IntakeProfileService
 from bot.services.leads import LeadActions
 from bot.services.privacy import PrivacyService
 from bot.services.stats import StatsService, TimezoneCache
@@ -85,6 +87,9 @@ class Application:
         )
         self.dispatcher.give_up = self.dead_letters.give_up
         self.intake = IntakeService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
+        self.intake_profiles = IntakeProfileService(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake
+        )
         self.actions = LeadActions(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.privacy = PrivacyService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.timers = TimerSweeper(self.db, self.configs, self.clock.now, self.dispatcher.wake)
@@ -148,12 +153,14 @@ class Application:
         async def slack_events(request: Request) -> Response:
             return await handler.handle(request)
 
+        intake_api = IntakeApi(self.settings, self.intake, self.actions, self.privacy)
         routes = [
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", self.healthz, methods=["GET"]),
             Route("/readyz", self.readyz, methods=["GET"]),
             Route("/metrics", self.metrics, methods=["GET"]),
-            *IntakeApi(self.settings, self.intake, self.actions, self.privacy).routes(),
+            *intake_api.routes(),
+            *IntakeProfileApi(intake_api, self.intake_profiles).routes(),
             *StatsApi(self.settings, self.stats).routes(),
         ]
         return Starlette(

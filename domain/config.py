@@ -27,6 +27,7 @@ from domain.business_hours import BusinessCalendar
 from domain.conditions import Condition, parse_conditions
 from domain.durations import format_duration, parse_duration
 from domain.errors import FieldError, InvalidInput, format_location
+from domain.intake_profiles import IntakeProfile, check_profiles
 from domain.lead import BUILTIN_LEAD_TYPES, Method
 
 MAX_CONFIG_BYTES = 1_000_000
@@ -287,6 +288,7 @@ class Config(_Strict):
     rules: list[RuleConfig] = Field(default_factory=list)
     slas: dict[str, SlaConfig] = Field(default_factory=default_slas)
     dedup_window: Duration = timedelta(hours=24)
+    intake_profiles: list[IntakeProfile] = Field(default_factory=list)
 
     def team(self, name: str) -> TeamConfig | None:
         return next((team for team in self.teams if team.name == name), None)
@@ -322,6 +324,7 @@ def validate_config(data: Any) -> Config:
             for item in error.errors()
         )
     errors.extend(_cross_check(data))
+    errors.extend(check_profiles(data.get("intake_profiles")))
     if errors or config is None:
         raise InvalidInput(errors)
     return config

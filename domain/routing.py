@@ -106,8 +106,16 @@ def route(
         return _team_decision(rule, team, state, clock, reasons, config_version)
     reasons.append("No rule matched: kept unassigned for an admin to route")
     return Decision(
-        rule=None, team=None, method=Method.PULL, strategy=None, owner=None, channel=None,
-        manager=None, candidates=(), skipped=(), reasons=tuple(reasons),
+        rule=None,
+        team=None,
+        method=Method.PULL,
+        strategy=None,
+        owner=None,
+        channel=None,
+        manager=None,
+        candidates=(),
+        skipped=(),
+        reasons=tuple(reasons),
         config_version=config_version,
     )
 
@@ -272,10 +280,17 @@ def _direct_decision(
     team = plan.home_team.get(owner)
     reasons.append(f"Assigned to {owner}")
     return Decision(
-        rule=rule.name, team=team.name if team else None, method=Method.PUSH, strategy=None,
-        owner=owner, channel=team.channel if team else None,
-        manager=team.manager if team else None, candidates=(owner,), skipped=(),
-        reasons=tuple(reasons), config_version=version,
+        rule=rule.name,
+        team=team.name if team else None,
+        method=Method.PUSH,
+        strategy=None,
+        owner=owner,
+        channel=team.channel if team else None,
+        manager=team.manager if team else None,
+        candidates=(owner,),
+        skipped=(),
+        reasons=tuple(reasons),
+        config_version=version,
     )
 
 
@@ -293,8 +308,13 @@ def _team_decision(
     eligible, skipped = _eligible(team, strategy, state, clock)
     reasons.extend(f"Skipped {skip.user}: {skip.reason}" for skip in skipped)
     base: dict[str, Any] = dict(
-        rule=rule.name, team=config.name, strategy=strategy, channel=config.channel,
-        manager=config.manager, config_version=version, skipped=tuple(skipped),
+        rule=rule.name,
+        team=config.name,
+        strategy=strategy,
+        channel=config.channel,
+        manager=config.manager,
+        config_version=version,
+        skipped=tuple(skipped),
         candidates=tuple(candidate.user for candidate in eligible),
     )
     where = f"#{config.channel}" if config.channel else "the team queue"
