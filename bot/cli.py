@@ -1,4 +1,4 @@
-"""`leadrouter`: serve, migrate, config validate|import|export, import, simulate."""
+"""`leadrouter`: serve, migrate, config validate|import|export, import, simulate, intake test."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.intake_command import add_intake_parser
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from domain.config import Config, dump_config, load_config, validate_config
@@ -204,6 +205,15 @@ def _simulate(
     )
 
 
+def _intake_test(settings: Settings, profile: str, path: Path, config_path: Path | None) -> int:
+    from rich.console import Console
+
+    from bot.intake_command import intake_test_command
+
+    config = _load_file(config_path) if config_path else asyncio.run(_live_config(settings))
+    return intake_test_command(profile, path, config or Config(), Console())
+
+
 def _duration_option(flag: str, value: str | None) -> timedelta | None:
     if value is None:
         return None
@@ -239,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long a simulated lead counts against its owner's capacity, e.g. 3d "
         "(default: for the whole run)",
     )
+    add_intake_parser(commands)
     return parser
 
 
@@ -260,6 +271,8 @@ def run(argv: list[str]) -> int:
         return asyncio.run(_import_leads(settings, args.file, args.submitter))
     if args.command == "simulate":
         return _simulate(settings, args.file, args.config, args.all, args.open_for)
+    if args.command == "intake":
+        return _intake_test(settings, args.profile, args.file, args.config)
     if args.config_command == "import":
         return asyncio.run(_import_config(settings, Path(args.file)))
     return _export_config(settings, args.file)

@@ -202,9 +202,7 @@ def own_figures(report: Report) -> Blocks:
     ]
 
 
-def queue_with_figures(
-    leads: list[LeadRecord], report: Report, now: datetime
-) -> dict[str, Any]:
+def queue_with_figures(leads: list[LeadRecord], report: Report, now: datetime) -> dict[str, Any]:
     """`/leads`: the queue, then the rep's own figures, within one message's 50 blocks."""
     figures = own_figures(report)
     message = queue_view(
