@@ -18,35 +18,22 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     ValidationError,
     field_validator,
 )
 
 from domain.business_hours import BusinessCalendar
 from domain.conditions import Condition, parse_conditions
-from domain.durations import format_duration, parse_duration
+from domain.durations import Duration, parse_duration
 from domain.errors import FieldError, InvalidInput, format_location
 from domain.intake_profiles import IntakeProfile, check_profiles
 from domain.lead import BUILTIN_LEAD_TYPES, Method
+from domain.webhooks import WebhookEndpoint, check_webhooks
 
 MAX_CONFIG_BYTES = 1_000_000
 _SLACK_ID = re.compile(r"^[UWBCGD][A-Z0-9]{2,}$")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK_RANGE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
-
-
-def _as_duration(value: Any) -> timedelta:
-    if isinstance(value, timedelta):
-        return value
-    return parse_duration(value)
-
-
-Duration = Annotated[
-    timedelta,
-    BeforeValidator(_as_duration),
-    PlainSerializer(format_duration, return_type=str),
-]
 
 
 def _slack_id(value: Any) -> str:
@@ -289,6 +276,7 @@ class Config(_Strict):
     slas: dict[str, SlaConfig] = Field(default_factory=default_slas)
     dedup_window: Duration = timedelta(hours=24)
     intake_profiles: list[IntakeProfile] = Field(default_factory=list)
+    webhooks: list[WebhookEndpoint] = Field(default_factory=list)
 
     def team(self, name: str) -> TeamConfig | None:
         return next((team for team in self.teams if team.name == name), None)
@@ -325,6 +313,7 @@ def validate_config(data: Any) -> Config:
         )
     errors.extend(_cross_check(data))
     errors.extend(check_profiles(data.get("intake_profiles")))
+    errors.extend(check_webhooks(data.get("webhooks")))
     if errors or config is None:
         raise InvalidInput(errors)
     return config
