@@ -14,6 +14,7 @@ the configuration is exported and shown in Slack.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from domain.durations import Duration
 from domain.errors import FieldError
+from domain.records import LeadRecord
 
 WEBHOOK_EVENTS = (
     "lead.created",
@@ -155,41 +157,32 @@ def webhook_type(timeline_type: str) -> str | None:
 def webhook_body(
     event_type: str,
     at: datetime,
-    lead: dict[str, Any],
-    event: dict[str, Any],
+    lead: LeadRecord,
+    event: Mapping[str, Any],
     owner_email: str | None,
 ) -> dict[str, Any]:
-    """A delivery's body. `lead` is the lead as stored (id, status, owner, team, method,
-    fields, ...); `event` the timeline event (type, actor, reason, data). An erased lead
-    gives its id and the time of erasure, nothing else."""
-    if lead.get("erased_at") is not None or event_type == "lead.erased":
-        erased_at = lead.get("erased_at") or at
-        return _envelope(event_type, at, {"id": lead["id"], "erased_at": _iso(erased_at)})
-    owner = lead.get("owner")
+    """A delivery's body: the lead as stored after the change, the timeline event
+    (type, actor, reason, data) that caused it, and the owner's Slack id and email so a
+    CRM can set its own owner field. An erased lead gives its id and when, nothing else."""
+    if lead.erased_at is not None or event_type == "lead.erased":
+        erased_at = lead.erased_at or at
+        return _envelope(event_type, at, {"id": lead.id, "erased_at": _iso(erased_at)})
+    fields = lead.fields.model_dump(mode="json", include=set(CONTACT_FIELDS), exclude_none=True)
     data: dict[str, Any] = {
-        "id": lead["id"],
-        "status": lead.get("status"),
-        "team": lead.get("team"),
-        "method": lead.get("method"),
-        "owner": {"slack_id": owner, "email": owner_email} if owner else None,
-        "sla_due_at": _iso(lead.get("sla_due_at")),
-        "created_at": _iso(lead.get("created_at")),
-        "submitter": lead.get("submitter"),
-        "lead": {
-            key: value
-            for key, value in (lead.get("fields") or {}).items()
-            if key in CONTACT_FIELDS and value not in (None, {}, [])
-        },
-        "rule": (lead.get("decision") or {}).get("rule"),
+        "id": lead.id,
+        "status": str(lead.status),
+        "team": lead.team,
+        "method": str(lead.method),
+        "owner": {"slack_id": lead.owner, "email": owner_email} if lead.owner else None,
+        "sla_due_at": _iso(lead.sla_due_at),
+        "created_at": _iso(lead.created_at),
+        "submitter": lead.submitter,
+        "lead": {key: value for key, value in fields.items() if value not in ({}, [])},
+        "rule": lead.decision.get("rule"),
         "event": {
-            key: value
-            for key, value in {
-                "type": event.get("type"),
-                "actor": event.get("actor"),
-                "reason": event.get("reason"),
-                "data": event.get("data"),
-            }.items()
-            if value is not None
+            key: event[key]
+            for key in ("type", "actor", "reason", "data")
+            if event.get(key) is not None
         },
     }
     if event_type == "lead.outcome":

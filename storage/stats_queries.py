@@ -79,9 +79,7 @@ class StatsQueries(_Repository):
             return await self._stages(where)
         raise ValueError(f"no stats part {name!r}")
 
-    async def response_histogram(
-        self, scope: Scope, start: datetime, end: datetime
-    ) -> list[int]:
+    async def response_histogram(self, scope: Scope, start: datetime, end: datetime) -> list[int]:
         """How many contacted leads fall in each of RESPONSE_BUCKETS, in order."""
         response = self._seconds(_L.contacted_at, _L.created_at)
         bucket = case(

@@ -3,6 +3,7 @@ receiver gets (and what an erased lead's say), and the retry budget."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,23 +13,26 @@ from hypothesis import strategies as st
 
 from domain.config import dump_config, load_config, validate_config
 from domain.errors import InvalidInput
+from domain.lead import LeadInput, LeadStatus, Method
+from domain.records import LeadRecord
 from domain.webhooks import WEBHOOK_EVENTS, WebhookEndpoint, webhook_body, webhook_type
 
 AT = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
-LEAD: dict[str, Any] = {
-    "id": "a" * 32,
-    "status": "assigned",
-    "team": "inbound",
-    "method": "push",
-    "owner": "U0ALICE",
-    "sla_due_at": AT + timedelta(minutes=5),
-    "created_at": AT,
-    "submitter": "hubspot",
-    "fields": {"email": "ada@acme.com", "first_name": "Ada", "external_id": "3234574",
-               "attributes": {}, "phone": None},
-    "decision": {"rule": "everyone else", "reasons": ["..."]},
-    "erased_at": None,
-}  # fmt: skip
+LEAD = LeadRecord(
+    id="a" * 32,
+    created_at=AT,
+    submitter="hubspot",
+    fields=LeadInput(email="ada@acme.com", first_name="Ada", external_id="3234574"),
+    status=LeadStatus.ASSIGNED,
+    owner="U0ALICE",
+    team="inbound",
+    method=Method.PUSH,
+    decision={"rule": "everyone else", "reasons": ["..."]},
+    sla_due_at=AT + timedelta(minutes=5),
+    assigned_at=AT,
+    contacted_at=None,
+    version=2,
+)
 
 
 def test_every_contract_event_is_known_and_each_timeline_type_maps_to_one() -> None:
@@ -47,7 +51,13 @@ def test_a_body_carries_the_owner_email_and_slack_id_and_the_lead_as_it_was() ->
     assert body["timestamp"] == "2026-12-01T10:00:00Z"
     data = body["data"]
     assert data["owner"] == {"slack_id": "U0ALICE", "email": "alice@example.com"}
-    assert data["lead"] == {"email": "ada@acme.com", "first_name": "Ada", "external_id": "3234574"}
+    assert data["lead"] == {
+        "email": "ada@acme.com",
+        "first_name": "Ada",
+        "external_id": "3234574",
+        "lead_type": "mql",
+    }
+    assert (data["status"], data["method"], data["rule"]) == ("assigned", "push", "everyone else")
     assert data["sla_due_at"] == "2026-12-01T10:05:00Z"
     assert data["event"] == {"type": "assigned", "actor": "leadrouter", "reason": "round robin"}
 
@@ -59,9 +69,9 @@ def test_an_outcome_names_itself() -> None:
 
 @pytest.mark.parametrize("event_type", ["lead.erased", "lead.assigned"])
 def test_an_erased_lead_gives_only_its_id(event_type: str) -> None:
-    erased = {**LEAD, "erased_at": AT}
+    erased = replace(LEAD, erased_at=AT)
     body = webhook_body(event_type, AT, erased, {"type": "assigned"}, "alice@example.com")
-    assert body["data"] == {"id": LEAD["id"], "erased_at": "2026-12-01T10:00:00Z"}
+    assert body["data"] == {"id": LEAD.id, "erased_at": "2026-12-01T10:00:00Z"}
 
 
 def test_endpoints_round_trip_through_the_yaml() -> None:
