@@ -247,16 +247,13 @@ async def test_an_empty_scope_gives_no_data_rather_than_zeros(db_url: str) -> No
     assert all(stage.reached == 0 and stage.mean_seconds is None for stage in report.stages)
 
 
-
 async def test_migration_0004_backfills_stage_times_from_the_events(db_url: str) -> None:
     """Leads stored before 0004 get their stage times from their events."""
     leads, events = month()
     db = Database(db_url)
     try:
         async with db.engine.begin() as connection:
-            await connection.run_sync(
-                lambda sync: command.upgrade(_alembic_config(sync), "0003")
-            )
+            await connection.run_sync(lambda sync: command.upgrade(_alembic_config(sync), "0003"))
         async with db.transaction() as uow:
             await uow.leads.add_many([(lead, None, None) for lead in leads])
             await uow.events.add_many([{**e, "reason": None, "data": None} for e in events])

@@ -478,9 +478,7 @@ async def _digests(engine: AsyncEngine) -> dict[str, str]:
     if digest_id is None:
         return {}
     digest = t.outbox.alias("digest")
-    query = select(t.outbox.c.dedup_key, digest.c.dedup_key).join(
-        digest, digest.c.id == digest_id
-    )
+    query = select(t.outbox.c.dedup_key, digest.c.dedup_key).join(digest, digest.c.id == digest_id)
     folded: dict[str, str] = {}
     async with engine.connect() as connection:
         for card, announced_by in await connection.execute(query):
