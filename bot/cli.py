@@ -1,4 +1,5 @@
-"""`leadrouter`: serve, migrate, config validate|import|export, import, simulate, intake test."""
+"""`leadrouter`: serve, migrate, config validate|import|export, import, simulate, intake test,
+webhooks replay|test."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 from bot.intake_command import add_intake_parser
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
+from bot.webhooks_command import add_webhooks_parser
 from domain.config import Config, dump_config, load_config, validate_config
 from domain.durations import parse_duration
 from domain.errors import InvalidInput
@@ -214,6 +216,26 @@ def _intake_test(settings: Settings, profile: str, path: Path, config_path: Path
     return intake_test_command(profile, path, config or Config(), Console())
 
 
+async def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from bot.services.configuration import ConfigService
+    from bot.webhooks_command import CommandError, replay_command, test_command
+
+    async def run_command(db: Any) -> int:
+        async with db.snapshot() as uow:
+            current = await ConfigService().current(uow)
+        config = current[1] if current else Config()
+        now = SystemClock().now()
+        if args.webhooks_command == "test":
+            return await test_command(config, args.name, now)
+        return await replay_command(db, config, args.since, args.endpoint, now)
+
+    try:
+        return await _with_database(settings, run_command)
+    except CommandError as error:
+        raise CliError(str(error)) from None
+
+
 def _duration_option(flag: str, value: str | None) -> timedelta | None:
     if value is None:
         return None
@@ -250,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: for the whole run)",
     )
     add_intake_parser(commands)
+    add_webhooks_parser(commands)
     return parser
 
 
@@ -273,6 +296,8 @@ def run(argv: list[str]) -> int:
         return _simulate(settings, args.file, args.config, args.all, args.open_for)
     if args.command == "intake":
         return _intake_test(settings, args.profile, args.file, args.config)
+    if args.command == "webhooks":
+        return asyncio.run(_webhooks(settings, args))
     if args.config_command == "import":
         return asyncio.run(_import_config(settings, Path(args.file)))
     return _export_config(settings, args.file)
