@@ -16,10 +16,17 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, and_, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.config import Config, validate_config
 from domain.webhooks import WebhookEndpoint, webhook_body, webhook_type
 from storage import tables as t
-from storage.repositories import LeadRepository, OutboxRepository, _Repository
+from storage.repositories import (
+    ConfigRepository,
+    LeadRepository,
+    OutboxRepository,
+    _Repository,
+)
 
 WEBHOOK_KIND = "webhook"
 SENT, PENDING, DEAD = "sent", "pending", "dead"
@@ -193,3 +200,47 @@ class WebhookRepository(_Repository):
                 .values(state=PENDING, attempts=0, next_attempt_at=now, error=None, sent_at=None)
             )
         return len(ids)
+
+
+class EndpointCache:
+    """The configured endpoints and reps' emails, parsed once per configuration version
+    (one per Database, so a replica reads a new version on its next transaction)."""
+
+    def __init__(self) -> None:
+        self._version: int | None = None
+        self._parsed: tuple[list[WebhookEndpoint], dict[str, str]] = ([], {})
+
+    async def current(
+        self, connection: AsyncConnection
+    ) -> tuple[list[WebhookEndpoint], dict[str, str]]:
+        configs = ConfigRepository(connection)
+        version = await configs.latest_id()
+        if version != self._version:
+            latest = await configs.latest()
+            config = validate_config(latest[1]) if latest else Config()
+            emails = {rep.user: rep.email for rep in config.reps if rep.user and rep.email}
+            self._version, self._parsed = version, (list(config.webhooks), emails)
+        return self._parsed
+
+
+class TimelineWebhooks:
+    """Timeline events written in one transaction, turned into deliveries just before it
+    commits: the deliveries commit (or roll back) with their cause, and each body shows
+    the lead as the whole transaction left it."""
+
+    def __init__(self, connection: AsyncConnection, endpoints: EndpointCache):
+        self.connection = connection
+        self.endpoints = endpoints
+        self.events: list[Mapping[str, Any]] = []
+
+    def note(self, events: Iterable[Mapping[str, Any]]) -> None:
+        self.events.extend(events)
+
+    async def flush(self) -> int:
+        if not self.events:
+            return 0
+        events, self.events = self.events, []
+        endpoints, emails = await self.endpoints.current(self.connection)
+        if not endpoints:
+            return 0
+        return await WebhookRepository(self.connection).queue(events, endpoints, emails)
