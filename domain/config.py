@@ -26,7 +26,7 @@ from domain.business_hours import BusinessCalendar
 from domain.conditions import Condition, parse_conditions
 from domain.durations import Duration, parse_duration
 from domain.errors import FieldError, InvalidInput, format_location
-from domain.intake_profiles import IntakeProfile, check_profiles
+from domain.intake_profiles import IntakeProfile, check_profiles, expand_profiles
 from domain.lead import BUILTIN_LEAD_TYPES, Method
 from domain.webhooks import WebhookEndpoint, check_webhooks
 
@@ -277,6 +277,11 @@ class Config(_Strict):
     dedup_window: Duration = timedelta(hours=24)
     intake_profiles: list[IntakeProfile] = Field(default_factory=list)
     webhooks: list[WebhookEndpoint] = Field(default_factory=list)
+
+    @field_validator("intake_profiles")
+    @classmethod
+    def _expanded(cls, profiles: list[IntakeProfile]) -> list[IntakeProfile]:
+        return expand_profiles(profiles)
 
     def team(self, name: str) -> TeamConfig | None:
         return next((team for team in self.teams if team.name == name), None)

@@ -33,13 +33,22 @@ class MappedRecord:
 
 def map_payload(profile: IntakeProfile, payload: Any) -> list[MappedRecord]:
     """Every record in the payload, mapped. A payload without records raises InvalidInput."""
+    return map_records(profile, records_of(profile, payload))
+
+
+def map_records(profile: IntakeProfile, records: list[Any]) -> list[MappedRecord]:
+    return [map_record(profile, record, index) for index, record in enumerate(records)]
+
+
+def records_of(profile: IntakeProfile, payload: Any) -> list[Any]:
+    """The records of a payload; InvalidInput when there are none or too many."""
     records = _records(profile, payload)
     if not records:
         where = f"at {' or '.join(profile.records)}" if profile.records else "in the body"
         raise InvalidInput([FieldError("body", f"no records found {where}")])
     if len(records) > MAX_RECORDS:
         raise InvalidInput([FieldError("body", f"at most {MAX_RECORDS} records per request")])
-    return [map_record(profile, record, index) for index, record in enumerate(records)]
+    return records
 
 
 def map_record(profile: IntakeProfile, record: Any, index: int = 0) -> MappedRecord:

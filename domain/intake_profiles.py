@@ -117,6 +117,33 @@ class AuthConfig(_Strict):
         return self.scheme != "bearer"
 
 
+class RetrieveConfig(_Strict):
+    """Fetch each record's full data from the sender's API before mapping, for senders
+    whose notification names a lead without its answers (Meta's `leadgen_id`). `url`
+    may name the record's top-level values in braces; the token (from `token_env`) goes
+    in `Authorization: Bearer`. Records that already have the key `unless` are mapped
+    as they are."""
+
+    url: str
+    token_env: str
+    unless: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("expected an http(s) URL")
+        return value
+
+    @field_validator("token_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not _ENV_NAME.match(value):
+            raise ValueError(f"expected an environment variable name like MY_TOKEN, got {value!r}")
+        return value
+
+
 class IntakeProfile(_Strict):
     name: str
     extends: str | None = None
@@ -125,6 +152,7 @@ class IntakeProfile(_Strict):
     records: list[PathText] = Field(default_factory=list)
     auth: AuthConfig = Field(default_factory=AuthConfig)
     submitter: str | None = None
+    retrieve: RetrieveConfig | None = None
     fields: dict[str, Annotated[list[FieldSource], BeforeValidator(_field_sources)]] = Field(
         default_factory=dict
     )
@@ -173,33 +201,39 @@ def builtin_profiles() -> dict[str, IntakeProfile]:
 
 
 def resolve_profile(name: str, custom: list[IntakeProfile]) -> IntakeProfile:
-    """The profile called `name`: a custom one (with `extends` applied) before a built-in.
-    Raises KeyError for an unknown name."""
-    by_name = {profile.name: profile for profile in custom}
-    return _resolved(name, by_name, seen=())
+    """The profile called `name`: a configured one before a built-in. Raises KeyError."""
+    for profile in custom:
+        if profile.name == name:
+            return profile
+    return builtin_profiles()[name]
 
 
 def known_profiles(custom: list[IntakeProfile]) -> list[str]:
     return sorted(set(BUILTIN_PROFILES) | {profile.name for profile in custom})
 
 
+def expand_profiles(profiles: list[IntakeProfile]) -> list[IntakeProfile]:
+    """Each profile with its `extends` applied: the base's settings and fields, then the
+    ones this profile sets. Done when the configuration is read, so the stored (and
+    exported) profile is whole and reading it back gives the same profile."""
+    by_name = {profile.name: profile for profile in profiles}
+    return [_resolved(profile.name, by_name, ()) for profile in profiles]
+
+
 def _resolved(name: str, custom: dict[str, IntakeProfile], seen: tuple[str, ...]) -> IntakeProfile:
     profile = custom.get(name)
     if profile is None:
         return builtin_profiles()[name]
-    if profile.extends is None:
-        return profile
-    if profile.extends in (*seen, name):
-        raise KeyError(f"profiles extend each other in a loop: {' -> '.join((*seen, name))}")
-    base = (
-        builtin_profiles()[profile.extends]
-        if profile.extends == name
-        else _resolved(profile.extends, custom, (*seen, name))
-    )
-    overrides = profile.model_dump(exclude_unset=True, exclude={"fields", "extends"})
-    return base.model_copy(
-        update={**overrides, "name": name, "fields": {**base.fields, **profile.fields}}
-    )
+    if profile.extends is None or profile.extends not in {*custom, *BUILTIN_PROFILES}:
+        return profile  # an unknown base is reported by check_profiles
+    if profile.extends == name:  # a built-in adjusted under its own name
+        base = builtin_profiles()[name]
+    elif profile.extends in seen:
+        raise ValueError(f"profiles extend each other in a loop: {' -> '.join((*seen, name))}")
+    else:
+        base = _resolved(profile.extends, custom, (*seen, name))
+    overrides = {key: getattr(profile, key) for key in profile.model_fields_set - {"fields"}}
+    return base.model_copy(update={**overrides, "fields": {**base.fields, **profile.fields}})
 
 
 def check_profiles(data: Any) -> list[FieldError]:

@@ -5,7 +5,9 @@ Order matters: the sender is verified on the raw body before anything is parsed;
 body without records or with mapping problems gets 422 listing every problem and
 stores nothing of that record. A payload with several records (Meta batches, Salesforce
 sends up to 100) is answered like `POST /api/leads/batch`: per-record results in order.
-`GET` answers the subscription handshake of senders that need one (Meta).
+`GET` answers the subscription handshake of senders that need one (Meta). A profile
+with `retrieve` fetches each record's answers from the sender's API first (Meta's
+notification names the lead only).
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.api.intake_signatures import NotConfigured, Rejected, meta_handshake, verify_sender
+from bot.api.lead_retrieval import MissingToken, RetrievalFailed, retrieve_records
 from bot.api.routes import (
     IntakeApi,
     TooLarge,
@@ -31,7 +35,7 @@ from bot.api.routes import (
 from bot.services.intake_profiles import IntakeProfileService, UnknownProfile
 from domain.errors import FieldError, InvalidInput
 from domain.intake_formats import SALESFORCE_ACK, decode_body
-from domain.intake_mapping import MappedRecord, map_payload
+from domain.intake_mapping import MappedRecord, map_records, records_of
 from domain.intake_profiles import IntakeProfile
 
 log = logging.getLogger(__name__)
@@ -75,9 +79,18 @@ class IntakeProfileApi:
             return limited
         try:
             decoded = decode_body(body, request.headers.get("content-type", ""), profile.format)
-            records = map_payload(profile, decoded.document)
+            found = records_of(profile, decoded.document)
+            if profile.retrieve is not None:
+                async with aiohttp.ClientSession() as session:
+                    found = await retrieve_records(profile.retrieve, found, session, self.environ)
         except InvalidInput as error:
             return errors_response(error.errors)
+        except MissingToken as error:
+            return problem(f"intake profile {profile.name} is not set up: {error}", 503)
+        except RetrievalFailed as error:
+            log.warning("intake profile %s: %s", profile.name, error)
+            return problem(f"{profile.name}: {error}; nothing was stored, send it again", 502)
+        records = map_records(profile, found)
         key = request.headers.get("idempotency-key")
         if len(records) == 1:
             return await self._one(records[0], submitter, key, decoded.soap)

@@ -13,9 +13,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from starlette.applications import Starlette
 
 from bot.api.intake_profile_routes import IntakeProfileApi
@@ -34,6 +37,7 @@ ENVIRON = {
     "LEADROUTER_META_APP_SECRET": "meta-app-secret",
     "LEADROUTER_META_VERIFY_TOKEN": "meta-verify-token",
     "LEADROUTER_TYPEFORM_SECRET": "typeform-secret",
+    "LEADROUTER_META_PAGE_TOKEN": "meta-page-token",
 }
 KEYS = "zapier:zapier-secret-1,salesforce:salesforce-secret-1"
 
@@ -138,13 +142,67 @@ async def test_meta_good_bad_and_missing_signature(api: Api) -> None:
     assert (await api.post("meta", body)).status_code == 401
 
 
-async def test_meta_notification_without_contact_fields_is_422_and_names_the_problem(
-    api: Api,
+@pytest.fixture
+async def graph_api() -> AsyncIterator[tuple[TestServer, list[Any]]]:
+    """A stand-in for Meta's Graph API: GET /{leadgen_id} gives the lead's field_data."""
+    lead = json.loads(fixture("meta_lead.json"))
+    calls: list[Any] = []
+    answers: list[int] = []
+
+    async def get_lead(request: web.Request) -> web.Response:
+        calls.append((request.match_info["leadgen_id"], request.headers.get("Authorization")))
+        status = answers.pop(0) if answers else 200
+        return web.json_response(lead, status=status)
+
+    app = web.Application()
+    app.router.add_get("/v21.0/{leadgen_id}", get_lead)
+    async with TestServer(app) as server:
+        yield server, [calls, answers]
+
+
+async def use_graph_api(api: Api, server: TestServer) -> None:
+    config = load_config(f"""
+intake_profiles:
+  - name: meta
+    extends: meta
+    retrieve: {{url: "http://{server.host}:{server.port}/v21.0/{{leadgen_id}}",
+               token_env: LEADROUTER_META_PAGE_TOKEN, unless: field_data}}
+""")  # fmt: skip
+    async with api.leads.intake.db.transaction() as uow:
+        await ConfigService().save(uow, config, "test", api.clock[0], "test")
+    api.clock[0] += timedelta(seconds=5)  # past the profile cache
+
+
+async def test_meta_notification_fetches_the_lead_from_the_graph_api(
+    api: Api, graph_api: tuple[TestServer, list[Any]]
 ) -> None:
+    server, (calls, answers) = graph_api
+    await use_graph_api(api, server)
     body = fixture("meta_leadgen_webhook.json")
-    answer = await api.post("meta", body, **{"X-Hub-Signature-256": meta_signature(body)})
-    assert answer.status_code == 422
-    assert answer.json()["errors"] == [{"field": "body", "message": "email or phone is required"}]
+    signed = {"X-Hub-Signature-256": meta_signature(body)}
+    answers.append(500)
+    failed = await api.post("meta", body, **signed)
+    assert failed.status_code == 502, failed.text  # Meta retries its webhook; nothing stored
+    answer = await api.post("meta", body, **signed)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["lead"]["email"] == "katherine@nasa.example"
+    assert answer.json()["lead"]["external_id"] == "1034590872219921"
+    assert calls == [("1034590872219921", "Bearer meta-page-token")] * 2
+    again = await api.post("meta", body, **signed)
+    assert again.json()["duplicate"] is True
+
+
+async def test_meta_notification_without_a_page_token_says_so(api: Api) -> None:
+    body = fixture("meta_leadgen_webhook.json")
+    without = IntakeProfileApi(
+        api.leads, api.profiles, {**ENVIRON, "LEADROUTER_META_PAGE_TOKEN": ""}
+    )
+    async with client_for(without) as client:
+        answer = await client.post(
+            "/api/intake/meta", content=body, headers={"X-Hub-Signature-256": meta_signature(body)}
+        )
+    assert answer.status_code == 503
+    assert "LEADROUTER_META_PAGE_TOKEN" in answer.json()["error"]
 
 
 async def test_meta_subscription_handshake(api: Api) -> None:

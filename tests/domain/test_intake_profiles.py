@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from domain.config import validate_config
+from domain.config import dump_config, load_config, validate_config
 from domain.errors import InvalidInput
 from domain.intake_formats import SALESFORCE_ACK, decode_body
 from domain.intake_mapping import map_payload, split_name, to_number
@@ -284,3 +284,17 @@ def test_split_name(text: str, first: str, last: str | None) -> None:
 )
 def test_numbers_from_forms(raw: Any, number: int | None) -> None:
     assert to_number(raw) == number
+
+
+def test_an_extended_profile_survives_export_and_import() -> None:
+    config = validate_config(yaml.safe_load(CUSTOM))
+    again = load_config(dump_config(config))
+    assert again.intake_profiles == config.intake_profiles
+    extended = resolve_profile("typeform-custom", again.intake_profiles)
+    assert extended.auth.scheme == "typeform"  # not the default a dump would spell out
+
+
+def test_profiles_extending_each_other_in_a_loop_are_refused() -> None:
+    loop = [{"name": "a", "extends": "b"}, {"name": "b", "extends": "a"}]
+    with pytest.raises(InvalidInput, match="loop"):
+        validate_config({"intake_profiles": loop})
