@@ -52,6 +52,7 @@ from bot.slack.stats_listeners import register_stats
 from bot.worker.alarm import TimerAlarm
 from bot.worker.outbox import OutboxDispatcher
 from bot.worker.timers import TimerSweeper
+from bot.worker.webhook_dispatcher import WebhookDispatcher
 from domain.config import load_config
 from storage.migrate import upgrade_to_head
 from storage.uow import Database
@@ -82,6 +83,10 @@ class Application:
             f"{socket.gethostname()}:{settings.port}",
             settings.slack_rate_scale,
         )
+        self.webhooks = WebhookDispatcher(
+            self.db, self.configs, self.clock.now, f"{socket.gethostname()}:{settings.port}"
+        )
+        self.db.on_webhooks = self.webhooks.wake
         self.dead_letters = DeadLetterService(
             self.db, self.configs, self.clock.now, self.dispatcher.wake
         )
@@ -187,6 +192,7 @@ class Application:
             timeout=aiohttp.ClientTimeout(total=self.client.timeout)
         )
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
+        self._tasks.append(asyncio.create_task(self.webhooks.run(), name="webhooks"))
         self.alarm.start()
         self._periodic("weekly-digest", DIGEST_CHECK_EVERY, self.weekly_digests.queue_due)
         if self.settings.retention is not None:
@@ -221,6 +227,7 @@ class Application:
     async def stop_workers(self) -> None:
         self.alarm.stop()
         self.dispatcher.stop()
+        self.webhooks.stop()
         if self._socket_handler is not None:
             await self._socket_handler.close_async()
         for task in self._tasks:

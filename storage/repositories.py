@@ -3,7 +3,7 @@ transaction (see storage.uow); none commits on its own."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -231,6 +231,17 @@ class LeadRepository(_Repository):
 
 
 class EventRepository(_Repository):
+    """The timeline. Every event written is also noted for outbound webhooks (the unit of
+    work turns them into deliveries just before it commits)."""
+
+    def __init__(
+        self,
+        connection: AsyncConnection,
+        note: Callable[[list[dict[str, Any]]], None] = lambda events: None,
+    ):
+        super().__init__(connection)
+        self.note = note
+
     async def add(
         self,
         lead_id: str,
@@ -240,16 +251,22 @@ class EventRepository(_Repository):
         reason: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> None:
-        await self.connection.execute(
-            insert(t.lead_events).values(
-                lead_id=lead_id, at=at, type=type_, actor=actor, reason=reason, data=data
-            )
-        )
+        event = {
+            "lead_id": lead_id,
+            "at": at,
+            "type": type_,
+            "actor": actor,
+            "reason": reason,
+            "data": data,
+        }
+        await self.connection.execute(insert(t.lead_events).values(**event))
+        self.note([event])
 
     async def add_many(self, events: list[dict[str, Any]]) -> None:
         """Bulk insert of `lead_id, at, type, actor, reason, data` rows."""
         if events:
             await self.connection.execute(insert(t.lead_events), events)
+            self.note(events)
 
     async def missed_by(self, lead_ids: Iterable[str]) -> dict[str, str]:
         """Who owned each lead when its SLA breached (recorded by the breach step)."""
@@ -473,6 +490,7 @@ class OutboxRepository(_Repository):
         Rows matching `hold` are left where they are (cards a digest will take)."""
         due = and_(
             t.outbox.c.state == "pending",
+            t.outbox.c.kind != "webhook",  # delivered by bot.worker.webhook_dispatcher
             t.outbox.c.next_attempt_at <= now,
             or_(t.outbox.c.lease_until.is_(None), t.outbox.c.lease_until < now),
             *([not_(hold)] if hold is not None else []),
