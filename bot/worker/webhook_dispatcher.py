@@ -22,6 +22,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.metrics import WEBHOOK_DELIVERIES
 from bot.services.configuration import ConfigService
 from bot.worker.webhook_transport import Answer, deliver
 from domain.config import Config
@@ -131,6 +132,7 @@ class WebhookDispatcher:
             )
             for row, answer in results:
                 if answer.delivered:
+                    WEBHOOK_DELIVERIES.labels(row.target, "delivered").inc()
                     continue
                 endpoint = endpoints.get(row.target)
                 wait = (
@@ -139,7 +141,9 @@ class WebhookDispatcher:
                 if wait is not None:
                     at = now + max(wait, answer.retry_after or timedelta(0))
                     await repository.retry(row.id, self.worker_id, at, answer.detail)
+                    WEBHOOK_DELIVERIES.labels(row.target, "retry").inc()
                     continue
+                WEBHOOK_DELIVERIES.labels(row.target, "dead").inc()
                 log.warning(
                     "webhook %s to %s dead: %s", row.payload["id"], row.target, answer.detail
                 )
