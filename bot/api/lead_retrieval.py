@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from string import Formatter
 from typing import Any
 from urllib.parse import quote
 
@@ -53,7 +54,12 @@ async def retrieve_records(
 
 
 def _needs(retrieve: RetrieveConfig, record: Any) -> bool:
-    return isinstance(record, dict) and (retrieve.unless is None or retrieve.unless not in record)
+    """A record is fetched when it has what the URL names and not what `unless` names;
+    any other record is mapped as it came (a sender's full record, a custom body)."""
+    if not isinstance(record, dict) or (retrieve.unless and retrieve.unless in record):
+        return False
+    named = {name for _, name, _, _ in Formatter().parse(retrieve.url) if name}
+    return named <= record.keys()
 
 
 def _url(template: str, record: dict[str, Any]) -> str:

@@ -38,6 +38,7 @@ ENVIRON = {
     "LEADROUTER_META_VERIFY_TOKEN": "meta-verify-token",
     "LEADROUTER_TYPEFORM_SECRET": "typeform-secret",
     "LEADROUTER_META_PAGE_TOKEN": "meta-page-token",
+    "LEADROUTER_HUBSPOT_TOKEN": "hubspot-private-app-token",
 }
 KEYS = "zapier:zapier-secret-1,salesforce:salesforce-secret-1"
 
@@ -144,29 +145,38 @@ async def test_meta_good_bad_and_missing_signature(api: Api) -> None:
 
 @pytest.fixture
 async def graph_api() -> AsyncIterator[tuple[TestServer, list[Any]]]:
-    """A stand-in for Meta's Graph API: GET /{leadgen_id} gives the lead's field_data."""
+    """Stand-ins for Meta's Graph API (GET /{leadgen_id}: the lead's field_data) and
+    HubSpot's CRM API (GET /crm/v3/objects/contacts/{id}: the contact's properties)."""
     lead = json.loads(fixture("meta_lead.json"))
+    contact = json.loads(fixture("hubspot_crm_object.json"))
     calls: list[Any] = []
     answers: list[int] = []
 
-    async def get_lead(request: web.Request) -> web.Response:
-        calls.append((request.match_info["leadgen_id"], request.headers.get("Authorization")))
+    async def get(request: web.Request) -> web.Response:
+        calls.append((request.match_info["id"], request.headers.get("Authorization")))
         status = answers.pop(0) if answers else 200
-        return web.json_response(lead, status=status)
+        found = contact if request.path.startswith("/crm/") else lead
+        return web.json_response(found, status=status)
 
     app = web.Application()
-    app.router.add_get("/v21.0/{leadgen_id}", get_lead)
+    app.router.add_get("/v21.0/{id}", get)
+    app.router.add_get("/crm/v3/objects/contacts/{id}", get)
     async with TestServer(app) as server:
         yield server, [calls, answers]
 
 
 async def use_graph_api(api: Api, server: TestServer) -> None:
+    root = f"http://{server.host}:{server.port}"
     config = load_config(f"""
 intake_profiles:
   - name: meta
     extends: meta
-    retrieve: {{url: "http://{server.host}:{server.port}/v21.0/{{leadgen_id}}",
+    retrieve: {{url: "{root}/v21.0/{{leadgen_id}}",
                token_env: LEADROUTER_META_PAGE_TOKEN, unless: field_data}}
+  - name: hubspot
+    extends: hubspot
+    retrieve: {{url: "{root}/crm/v3/objects/contacts/{{objectId}}?properties=email",
+               token_env: LEADROUTER_HUBSPOT_TOKEN, unless: properties}}
 """)  # fmt: skip
     async with api.leads.intake.db.transaction() as uow:
         await ConfigService().save(uow, config, "test", api.clock[0], "test")
@@ -190,6 +200,24 @@ async def test_meta_notification_fetches_the_lead_from_the_graph_api(
     assert calls == [("1034590872219921", "Bearer meta-page-token")] * 2
     again = await api.post("meta", body, **signed)
     assert again.json()["duplicate"] is True
+
+
+async def test_hubspot_webhook_events_fetch_the_contact_from_the_crm_api(
+    api: Api, graph_api: tuple[TestServer, list[Any]]
+) -> None:
+    server, (calls, _answers) = graph_api
+    await use_graph_api(api, server)
+    body = fixture("hubspot_webhook_events.json")
+    answer = await api.post("hubspot", body, **hubspot_headers(body, now_ms(api)))
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["lead"]["email"] == "grace@example.org"
+    assert answer.json()["lead"]["external_id"] == "512"
+    assert calls == [("512", "Bearer hubspot-private-app-token")]
+    workflow = fixture("hubspot_workflow_contact.json")  # has its properties: not fetched
+    assert (
+        await api.post("hubspot", workflow, **hubspot_headers(workflow, now_ms(api)))
+    ).status_code == 201
+    assert len(calls) == 1
 
 
 async def test_meta_notification_without_a_page_token_says_so(api: Api) -> None:
