@@ -55,6 +55,12 @@ def intake_test_command(profile_name: str, path: Path, config: Config, console: 
         f"Profile [bold]{profile.name}[/bold] ({profile.auth.scheme} sender): "
         f"{len(records)} record(s) in {path}; nothing stored, nobody notified."
     )
+    if profile.retrieve is not None:
+        console.print(
+            f"(When serving, records without `{profile.retrieve.unless}` are first fetched "
+            f"from {profile.retrieve.url}; here each is mapped as the file has it.)",
+            highlight=False,
+        )
     failed = 0
     for record in records:
         problems = record.problems + _unknown_type(record, config)
