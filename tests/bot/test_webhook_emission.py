@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from bot.services.configuration import ConfigService
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
 from bot.services.privacy import PrivacyService
+from bot.worker.timers import TimerSweeper
 from domain.config import load_config
 from domain.lead import LeadInput
 from storage import tables as t
@@ -25,7 +26,11 @@ from tests.storage import migrated
 CONFIG = load_config("""
 admins: [U0ADMIN]
 reps: [{user: U0ALICE, email: alice@example.com}]
-teams: [{name: inbound, members: [{user: U0ALICE}]}]
+teams: [{name: inbound, manager: U0MANAGER, members: [{user: U0ALICE}]}]
+slas:
+  demo_request:
+    respond_within: 5m
+    escalation: [{after: 0m, do: notify_manager}]
 rules: [{name: all, then: {team: inbound}}]
 webhooks:
   - {name: crm, url: "https://crm.test/hook", secret_env: CRM_SECRET}
@@ -41,6 +46,8 @@ class Services:
     intake: IntakeService
     actions: LeadActions
     privacy: PrivacyService
+    timers: TimerSweeper
+    clock: list[datetime]
     woken: list[int]
 
     async def deliveries(self, endpoint: str) -> list[Any]:
@@ -61,8 +68,12 @@ async def services(db_url: str) -> AsyncIterator[Services]:
             await configs.save(uow, CONFIG, "test", NOW, "test")
         woken: list[int] = []
         db.on_webhooks = lambda: woken.append(1)
-        args = (db, configs, lambda: NOW, lambda: None)
-        yield Services(db, IntakeService(*args), LeadActions(*args), PrivacyService(*args), woken)
+        clock = [NOW]
+        args = (db, configs, lambda: clock[0], lambda: None)
+        yield Services(
+            db, IntakeService(*args), LeadActions(*args), PrivacyService(*args),
+            TimerSweeper(*args), clock, woken,
+        )  # fmt: skip
 
 
 async def test_intake_and_the_closed_loop_queue_their_events_in_order(services: Services) -> None:
@@ -82,6 +93,15 @@ async def test_intake_and_the_closed_loop_queue_their_events_in_order(services: 
     ]
     assert len({row.payload["id"] for row in crm}) == 5
     assert services.woken  # the dispatcher is told after the commit
+
+
+async def test_timers_queue_the_breach_and_the_escalation(services: Services) -> None:
+    lead = LeadInput(email="ada@acme.com", lead_type="demo_request")
+    await services.intake.submit("hubspot", lead, None)
+    services.clock[0] = NOW + timedelta(minutes=6)
+    await services.timers.sweep()
+    types = [row.payload["body"]["type"] for row in await services.deliveries("crm")]
+    assert types[3:] == ["lead.sla_breached", "lead.escalated"]
 
 
 async def test_a_rolled_back_change_queues_nothing(services: Services) -> None:
