@@ -80,6 +80,20 @@ class WebhookRepository(_Repository):
             await OutboxRepository(self.connection).add_many(rows, max(e["at"] for e, _ in wanted))
         return len(rows)
 
+    async def any_due(self, now: datetime) -> bool:
+        """Whether a delivery may be due: a read, so an idle dispatcher never takes
+        SQLite's write lock from intake."""
+        query = (
+            select(t.outbox.c.id)
+            .where(
+                t.outbox.c.state == PENDING,
+                t.outbox.c.next_attempt_at <= now,
+                t.outbox.c.kind == WEBHOOK_KIND,
+            )
+            .limit(1)
+        )
+        return (await self.connection.execute(query)).first() is not None
+
     async def claim(
         self, owner: str, now: datetime, lease_until: datetime, limit: int
     ) -> list[Row[Any]]:

@@ -92,9 +92,12 @@ class WebhookDispatcher:
     async def drain(self) -> int:
         """One batch: lease, post in parallel, record the answers. Returns how many."""
         now = self.now()
-        async with self.db.transaction() as uow:
+        async with self.db.snapshot() as uow:
+            if not await WebhookRepository(uow.connection).any_due(now):
+                return 0
             config = await _config(self.configs, uow)
-            endpoints = {endpoint.name: endpoint for endpoint in config.webhooks}
+        endpoints = {endpoint.name: endpoint for endpoint in config.webhooks}
+        async with self.db.transaction() as uow:
             longest = max((e.timeout for e in endpoints.values()), default=timedelta(seconds=10))
             lease = longest * math.ceil(BATCH / SENDERS) + LEASE_MARGIN
             rows = await WebhookRepository(uow.connection).claim(
