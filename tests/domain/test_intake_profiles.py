@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.config import dump_config, load_config, validate_config
 from domain.errors import InvalidInput
@@ -298,3 +300,27 @@ def test_profiles_extending_each_other_in_a_loop_are_refused() -> None:
     loop = [{"name": "a", "extends": "b"}, {"name": "b", "extends": "a"}]
     with pytest.raises(InvalidInput, match="loop"):
         validate_config({"intake_profiles": loop})
+
+
+json_values = st.recursive(
+    st.one_of(
+        st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8)
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=5)
+    ),
+    max_leaves=25,
+)
+
+
+@given(st.sampled_from(BUILTIN_PROFILES), json_values)
+def test_any_payload_maps_or_is_refused_with_problems_never_a_crash(
+    profile: str, payload: Any
+) -> None:
+    try:
+        records = map_payload(builtin_profiles()[profile], payload)
+    except InvalidInput as error:
+        assert error.errors
+        return
+    for record in records:
+        assert (record.lead is None) == bool(record.problems)
