@@ -39,19 +39,15 @@ from bot.services.intake_profiles import IntakeProfileService
 from bot.services.leads import LeadActions
 from bot.services.privacy import PrivacyService
 from bot.services.stats import StatsService, TimezoneCache
+from bot.services.timers import TimerSweeper
 from bot.services.weekly_digest import WeeklyDigestService
 from bot.settings import Settings
-from bot.slack.admin_listeners import AdminListeners
 from bot.slack.dedupe import DeliveryDedupe
-from bot.slack.listeners import (
-    register_lead_buttons,
-    register_queue_command,
-    register_reassign,
-)
-from bot.slack.stats_listeners import register_stats
+from bot.slack.deps import SlackDeps
+from bot.slack.registry import register_all
+from bot.slack.stats_views import digest_message
 from bot.worker.alarm import TimerAlarm
 from bot.worker.outbox import OutboxDispatcher
-from bot.worker.timers import TimerSweeper
 from bot.worker.webhook_dispatcher import WebhookDispatcher
 from domain.config import load_config
 from storage.migrate import upgrade_to_head
@@ -110,6 +106,7 @@ class Application:
             self.dispatcher.wake,
             self.stats,
             self.timezones.zone,
+            digest_message,
         )
         self.bolt = AsyncApp(
             client=self.client,
@@ -119,10 +116,6 @@ class Application:
         self.dedupe = DeliveryDedupe(self.db, self.clock.now)
         if settings.socket_mode:
             self.bolt.use(self.dedupe.middleware)
-        register_lead_buttons(self.bolt, self.actions)
-        register_reassign(self.bolt, self.actions)
-        register_queue_command(self.bolt, self.actions, self.stats)
-        register_stats(self.bolt, self.stats)
         self.admin = AdminService(
             self.db,
             self.configs,
@@ -131,7 +124,10 @@ class Application:
             lambda user: is_workspace_admin(self.client, user),
             lambda config: resolve_emails(config, self.client),
         )
-        AdminListeners(self.admin, settings.slack_bot_token).register(self.bolt)
+        register_all(
+            self.bolt,
+            SlackDeps(self.actions, self.stats, self.admin, settings.slack_bot_token),
+        )
         self._tasks: list[asyncio.Task[Any]] = []
         self._socket_handler: Any = None
 

@@ -19,16 +19,15 @@ from sqlalchemy import Row, and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.config import Config, validate_config
+from domain.messages import Kind, WebhookDelivery
 from domain.webhooks import WebhookEndpoint, webhook_body, webhook_type
 from storage import tables as t
-from storage.repositories import (
-    ConfigRepository,
-    LeadRepository,
-    OutboxRepository,
-    _Repository,
-)
+from storage.configs import ConfigRepository
+from storage.leads import LeadRepository
+from storage.outbox import OutboxRepository
+from storage.repository import Repository
 
-WEBHOOK_KIND = "webhook"
+WEBHOOK_KIND = Kind.WEBHOOK
 SENT, PENDING, DEAD = "sent", "pending", "dead"
 
 
@@ -37,7 +36,7 @@ def message_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
 
 
-class WebhookRepository(_Repository):
+class WebhookRepository(Repository):
     async def queue(
         self,
         events: Sequence[Mapping[str, Any]],
@@ -57,28 +56,22 @@ class WebhookRepository(_Repository):
         leads = await LeadRepository(self.connection).get_many(
             {event["lead_id"] for event, _ in wanted}
         )
-        rows = []
+        deliveries = []
         for event, kind in wanted:
             lead = leads.get(event["lead_id"])
             if lead is None:
                 continue
             email = owner_emails.get(lead.owner) if lead.owner else None
             body = webhook_body(kind, event["at"], lead, dict(event), email)
-            for endpoint in endpoints:
-                if endpoint.wants(kind):
-                    msg = message_id()
-                    rows.append(
-                        {
-                            "dedup_key": f"{WEBHOOK_KIND}:{endpoint.name}:{msg}",
-                            "kind": WEBHOOK_KIND,
-                            "target": endpoint.name,
-                            "lead_id": lead.id,
-                            "payload": {"id": msg, "body": body},
-                        }
-                    )
-        if rows:
-            await OutboxRepository(self.connection).add_many(rows, max(e["at"] for e, _ in wanted))
-        return len(rows)
+            deliveries += [
+                WebhookDelivery(endpoint.name, message_id(), lead.id, body)
+                for endpoint in endpoints
+                if endpoint.wants(kind)
+            ]
+        if deliveries:
+            now = max(event["at"] for event, _ in wanted)
+            await OutboxRepository(self.connection).queue(deliveries, now)
+        return len(deliveries)
 
     async def any_due(self, now: datetime) -> bool:
         """Whether a delivery may be due: a read, so an idle dispatcher never takes

@@ -20,7 +20,9 @@ from domain import sla
 from domain.config import Config
 from domain.dedup import DedupKeys, first_duplicate
 from domain.errors import FieldError, InvalidInput
-from domain.lead import LeadInput, LeadStatus
+from domain.intake_plan import NewEvent, plan_routed
+from domain.lead import LeadInput
+from domain.messages import OutboxMessage
 from domain.records import LeadRecord
 from domain.routing import Decision, RoutingState, route
 from storage.group_commit import GroupCommit
@@ -29,7 +31,6 @@ from storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 DEFAULT_DEDUP_WINDOW = timedelta(hours=24)
-SYSTEM_ACTOR = "leadrouter"
 MAX_BATCH = 64
 
 
@@ -51,49 +52,11 @@ class _Batch:
     """Everything one intake transaction writes, gathered while routing in memory."""
 
     leads: list[tuple[LeadRecord, str | None, dict[str, Any]]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[NewEvent] = field(default_factory=list)
     plans: list[tuple[str, list[sla.PlannedStep]]] = field(default_factory=list)
-    outbox: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[OutboxMessage] = field(default_factory=list)
     credits: dict[str, dict[str, int]] = field(default_factory=dict)
     assigned: list[str] = field(default_factory=list)
-
-    def event(
-        self,
-        lead_id: str,
-        at: datetime,
-        type_: str,
-        actor: str,
-        reason: str,
-        data: dict[str, Any] | None = None,
-    ) -> None:
-        self.events.append(
-            {
-                "lead_id": lead_id,
-                "at": at,
-                "type": type_,
-                "actor": actor,
-                "reason": reason,
-                "data": data,
-            }
-        )
-
-    def message(
-        self,
-        dedup_key: str,
-        kind: str,
-        target: str,
-        lead_id: str,
-        payload: dict[str, Any] | None = None,
-    ) -> None:
-        self.outbox.append(
-            {
-                "dedup_key": dedup_key,
-                "kind": kind,
-                "target": target,
-                "lead_id": lead_id,
-                "payload": payload or {},
-            }
-        )
 
 
 @dataclass
@@ -178,18 +141,14 @@ class IntakeService(ApplicationService):
         team = config.team(decision.team) if decision.team else None
         calendar = team.business_hours.calendar() if team and team.business_hours else None
         steps = sla.plan(policy, now, calendar)
-        if decision.owner:
-            status = LeadStatus.ASSIGNED
-        elif decision.team:
-            status = LeadStatus.QUEUED
-        else:
-            status = LeadStatus.NEW
+        lead_id = uuid.uuid4().hex
+        routed = plan_routed(lead_id, request.submitter, decision, config.admins, now)
         record = LeadRecord(
-            id=uuid.uuid4().hex,
+            id=lead_id,
             created_at=now,
             submitter=request.submitter,
             fields=lead,
-            status=status,
+            status=routed.status,
             owner=decision.owner,
             team=decision.team,
             method=decision.method,
@@ -202,47 +161,15 @@ class IntakeService(ApplicationService):
         snapshot = policy.model_dump(mode="json", exclude_none=True)
         batch.leads.append((record, request.idempotency_key, snapshot))
         batch.plans.append((record.id, steps))
-        batch.event(
-            record.id, now, "created", request.submitter, f"received from {request.submitter}"
-        )
-        batch.event(
-            record.id,
-            now,
-            "routed",
-            SYSTEM_ACTOR,
-            " · ".join(decision.reasons),
-            {
-                "rule": decision.rule,
-                "team": decision.team,
-                "config_version": decision.config_version,
-            },
-        )
-        if decision.owner:
-            batch.event(
-                record.id,
-                now,
-                "assigned",
-                SYSTEM_ACTOR,
-                decision.reasons[-1],
-                {"owner": decision.owner},
-            )
-        elif decision.channel:
-            batch.event(
-                record.id,
-                now,
-                "offered",
-                SYSTEM_ACTOR,
-                f"posted to {decision.channel} for claiming",
-                {"channel": decision.channel},
-            )
-        _queue_messages(batch, record, decision, config)
+        batch.events.extend(routed.events)
+        batch.outbox.extend(routed.messages)
         return record
 
     async def _write_batch(self, uow: UnitOfWork, batch: _Batch, now: datetime) -> None:
         await uow.leads.add_many(batch.leads)
-        await uow.events.add_many(batch.events)
+        await uow.events.add_many([event.row() for event in batch.events])
         await uow.deadlines.add_plans(batch.plans)
-        await uow.outbox.add_many(batch.outbox, now)
+        await uow.outbox.queue(batch.outbox, now)
         for team, credits in batch.credits.items():
             await uow.routing.save_credits(team, credits)
         await uow.routing.record_assignments(batch.assigned, now)
@@ -261,27 +188,3 @@ def _keys(request: _Request, now: datetime) -> DedupKeys:
         request.lead.email,
         now,
     )
-
-
-def _queue_messages(batch: _Batch, lead: LeadRecord, decision: Decision, config: Config) -> None:
-    target = decision.owner or decision.channel
-    if target:
-        batch.message(f"lead_card:{lead.id}:{target}", "lead_card", target, lead.id)
-    if decision.nobody_eligible and decision.manager:
-        skipped = "; ".join(f"{skip.user} {skip.reason}" for skip in decision.skipped)
-        batch.message(
-            f"alert:{lead.id}:nobody_eligible",
-            "alert",
-            decision.manager,
-            lead.id,
-            {"text": f"Nobody in the team could take this lead: {skipped}"},
-        )
-    if decision.team is None:
-        for admin in config.admins:
-            batch.message(
-                f"alert:{lead.id}:unrouted:{admin}",
-                "alert",
-                admin,
-                lead.id,
-                {"text": "No routing rule matched this lead; route it by hand."},
-            )

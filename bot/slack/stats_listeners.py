@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.stats import StatsService
 from bot.slack import stats_views
+from bot.slack.deps import SlackDeps
 from bot.slack.listeners import reply_privately
 from domain.errors import DomainError
 from domain.reports import parse_stats_args
@@ -21,7 +22,12 @@ from domain.reports import parse_stats_args
 log = logging.getLogger(__name__)
 
 
-def register_stats(app: AsyncApp, stats: StatsService) -> None:
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    """`/leadstats` and the App Home tab."""
+    _register_stats(app, deps.stats)
+
+
+def _register_stats(app: AsyncApp, stats: StatsService) -> None:
     @app.command("/leadstats")
     async def leadstats_command(
         ack: Callable[[], Awaitable[None]], command: dict[str, Any], client: AsyncWebClient

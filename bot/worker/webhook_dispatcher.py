@@ -27,6 +27,7 @@ from bot.services.configuration import ConfigService
 from bot.worker.webhook_transport import Answer, deliver
 from domain.config import Config
 from domain.durations import humanize
+from domain.messages import Alert
 from domain.webhooks import WebhookEndpoint
 from storage.uow import Database, UnitOfWork
 from storage.webhook_outbox import WebhookRepository
@@ -181,11 +182,7 @@ async def _alert_admins(
         f"letters after {row.attempts + 1} attempts over {humanize(now - row.created_at)}. "
         f"Nothing is lost: once it answers, run `leadrouter webhooks replay --since {since}`."
     )
-    for admin in admins:
-        await uow.outbox.add(
-            dedup_key=f"alert:webhook_dead:{endpoint}:{row.id}:{admin}",
-            kind="alert",
-            target=admin,
-            now=now,
-            payload={"text": text},
-        )
+    alerts = [
+        Alert(f"alert:webhook_dead:{endpoint}:{row.id}:{admin}", admin, text) for admin in admins
+    ]
+    await uow.outbox.queue(alerts, now)

@@ -14,7 +14,7 @@ import httpx
 
 from bot.worker.webhook_transport import signed_request
 from domain.webhooks import WebhookEndpoint
-from tests.support.app_process import free_port
+from harness.app_process import free_port
 from tests.support.webhook_receiver import SECRET
 
 DOCS = Path(__file__).parents[2] / "docs" / "connectors.md"

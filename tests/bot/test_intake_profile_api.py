@@ -29,7 +29,7 @@ from bot.services.intake import IntakeService
 from bot.services.intake_profiles import IntakeProfileService
 from bot.settings import Settings
 from domain.config import load_config
-from tests.storage import migrated
+from harness.storage import migrated
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "intake"
 ENVIRON = {

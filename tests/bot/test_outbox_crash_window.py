@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.worker.outbox import OutboxDispatcher, _tagged
+from bot.worker.outbox import OutboxDispatcher
+from bot.worker.slack_transport import tagged as _tagged
 from domain.lead import LeadInput, LeadStatus, Method
 from domain.records import LeadRecord
 from storage.migrate import upgrade_to_head

@@ -17,10 +17,10 @@ from sqlalchemy import select
 from bot.services.configuration import ConfigService
 from bot.worker.webhook_dispatcher import WebhookDispatcher
 from domain.config import Config, load_config
+from harness.storage import make_lead, migrated
 from storage import tables as t
 from storage.uow import Database
 from storage.webhook_outbox import WebhookRepository
-from tests.storage import make_lead, migrated
 from tests.support.webhook_receiver import SECRET, WebhookReceiver
 
 ENV = {"CRM_SECRET": SECRET}

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from tests.support.app_process import AppProcess
+from harness.app_process import AppProcess
+from harness.slack_signing import block_action_body
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_signing import block_action_body
 
 pytestmark = pytest.mark.e2e
 

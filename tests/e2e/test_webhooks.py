@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.app_process import REPO_ROOT, AppProcess
+from harness.app_process import REPO_ROOT, AppProcess
 from tests.support.fake_slack import FakeSlack
 from tests.support.webhook_receiver import SECRET, Chaos, WebhookReceiver
 

@@ -17,10 +17,10 @@ from domain.lead import LeadInput, LeadStatus, Method
 from domain.lifecycle import stage_reached
 from domain.records import LeadRecord
 from domain.reports import Report, Scope, build_report
+from harness.storage import migrated
 from storage import tables as t
 from storage.migrate import _alembic_config, upgrade_to_head
 from storage.uow import Database
-from tests.storage import migrated
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 END = datetime(2026, 12, 1, tzinfo=UTC)

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from domain.webhooks import WebhookEndpoint
+from harness.storage import T0, make_lead, migrated
 from storage import tables as t
 from storage.uow import Database
 from storage.webhook_outbox import WebhookRepository
-from tests.storage import T0, make_lead, migrated
 
 CRM = WebhookEndpoint(name="crm", url="https://crm.test/hook", secret_env="CRM_SECRET")
 DIALER = WebhookEndpoint(

@@ -2,7 +2,7 @@
 is failing, so a dead endpoint alerts once and not once per delivery
 
 Revision ID: 0006_connectors
-Revises: 0005_senders
+Revises: 0006_arch
 Create Date: 2026-12-01
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_connectors"
-down_revision = "0005_senders"
+down_revision = "0006_arch"  # the lead re-chains branches at merge time
 branch_labels = None
 depends_on = None
 
