@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.api.access import KeyGate
+from bot.api.intake_profile_routes import IntakeProfileApi
 from bot.api.routes import IntakeApi
 from bot.api.stats_routes import StatsApi
 from bot.bounded_files import read_text_limited
@@ -39,6 +40,7 @@ from bot.services.dead_letters import DeadLetterService
 from bot.services.directory import is_workspace_admin, resolve_emails
 from bot.services.experiments import ExperimentService
 from bot.services.intake import IntakeService
+from bot.services.intake_profiles import IntakeProfileService
 from bot.services.leads import LeadActions
 from bot.services.privacy import PrivacyService
 from bot.services.qualification import Qualification
@@ -58,6 +60,7 @@ from bot.slack.request_gate import SlackRequestGate
 from bot.slack.stats_views import digest_message
 from bot.worker.alarm import TimerAlarm
 from bot.worker.outbox import OutboxDispatcher
+from bot.worker.webhook_dispatcher import WebhookDispatcher
 from domain.config import MAX_CONFIG_BYTES, load_config
 from storage.migrate import upgrade_to_head
 from storage.uow import Database
@@ -93,11 +96,18 @@ class Application:
             f"{socket.gethostname()}:{settings.port}",
             settings.slack_rate_scale,
         )
+        self.webhooks = WebhookDispatcher(
+            self.db, self.configs, self.clock.now, f"{socket.gethostname()}:{settings.port}"
+        )
+        self.db.on_webhooks = self.webhooks.wake
         self.dead_letters = DeadLetterService(
             self.db, self.configs, self.clock.now, self.dispatcher.wake
         )
         self.dispatcher.give_up = self.dead_letters.give_up
         self.intake = IntakeService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
+        self.intake_profiles = IntakeProfileService(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake
+        )
         self.actions = LeadActions(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.qualification = Qualification(
             self.db, self.configs, self.clock.now, self.dispatcher.wake
@@ -201,14 +211,16 @@ class Application:
             return refusal or await handler.handle(request)
 
         key_gate = KeyGate(self.settings)  # one count of wrong keys for every API route
+        intake_api = IntakeApi(
+            self.settings, self.intake, self.actions, self.privacy, self.activities, key_gate
+        )
         routes = [
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", self.healthz, methods=["GET"]),
             Route("/readyz", self.readyz, methods=["GET"]),
             Route("/metrics", self.metrics, methods=["GET"]),
-            *IntakeApi(
-                self.settings, self.intake, self.actions, self.privacy, self.activities, key_gate
-            ).routes(),
+            *intake_api.routes(),
+            *IntakeProfileApi(intake_api, self.intake_profiles).routes(),
             *StatsApi(self.settings, self.stats, self.experiments, key_gate).routes(),
         ]
         return Starlette(
@@ -235,6 +247,7 @@ class Application:
             timeout=aiohttp.ClientTimeout(total=self.client.timeout)
         )
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
+        self._tasks.append(asyncio.create_task(self.webhooks.run(), name="webhooks"))
         self.alarm.start()
         self._periodic("weekly-digest", DIGEST_CHECK_EVERY, self.weekly_digests.queue_due)
         self._periodic("channel-membership", HOUSEKEEPING_EVERY, self.membership.ensure_all)
@@ -274,6 +287,7 @@ class Application:
         self.alarm.stop()
         self.dispatcher.stop()
         await self.home.close()
+        self.webhooks.stop()
         if self._socket_handler is not None:
             await self._socket_handler.close_async()
         for task in self._tasks:

@@ -1,5 +1,5 @@
 """`leadrouter`: serve, migrate, config validate|import|export, import, simulate,
-scoring report, demo.
+scoring report, experiment, review, intake test, webhooks replay|test, demo.
 
 Exit codes: 0 done; 1 input refused (an invalid configuration, or refused CSV rows: the
 good rows are stored); 2 the command could not run (a bad setting, argument or file, a
@@ -23,10 +23,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import evidence_commands, scoring_command
 from bot.bounded_files import read_text_limited
 from bot.demo.command import run_demo_command
+from bot.intake_command import add_intake_parser
 from bot.listening import PortInUse, listen
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from bot.startup_checks import StartupError, describe_database, start_up
+from bot.webhooks_command import add_webhooks_parser
 from domain.config import MAX_CONFIG_BYTES, Config, dump_config, load_config, validate_config
 from domain.durations import parse_duration
 from domain.errors import InvalidInput
@@ -245,6 +247,35 @@ def _simulate(
     )
 
 
+def _intake_test(settings: Settings, profile: str, path: Path, config_path: Path | None) -> int:
+    from rich.console import Console
+
+    from bot.intake_command import intake_test_command
+
+    config = _load_file(config_path) if config_path else asyncio.run(_live_config(settings))
+    return intake_test_command(profile, path, config or Config(), Console())
+
+
+async def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from bot.services.configuration import ConfigService
+    from bot.webhooks_command import CommandError, replay_command, test_command
+
+    async def run_command(db: Any) -> int:
+        async with db.snapshot() as uow:
+            current = await ConfigService().current(uow)
+        config = current[1] if current else Config()
+        now = SystemClock().now()
+        if args.webhooks_command == "test":
+            return await test_command(config, args.name, now)
+        return await replay_command(db, config, args.since, args.endpoint, now)
+
+    try:
+        return await _with_database(settings, run_command)
+    except CommandError as error:
+        raise CliError(str(error)) from None
+
+
 def _duration_option(flag: str, value: str | None) -> timedelta | None:
     if value is None:
         return None
@@ -290,6 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scoring_command.add_parser(commands)
     evidence_commands.add_commands(commands)
+    add_intake_parser(commands)
+    add_webhooks_parser(commands)
     return parser
 
 
@@ -317,6 +350,10 @@ def run(argv: list[str]) -> int:
         return asyncio.run(_with_database(settings, scoring_command.runner(args.days)))
     if args.command in evidence_commands.COMMANDS:
         return evidence_commands.run_command(args, settings, _slack_client(settings))
+    if args.command == "intake":
+        return _intake_test(settings, args.profile, args.file, args.config)
+    if args.command == "webhooks":
+        return asyncio.run(_webhooks(settings, args))
     if args.config_command == "import":
         return asyncio.run(_import_config(settings, Path(args.file)))
     return _export_config(settings, args.file)

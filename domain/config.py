@@ -29,9 +29,11 @@ from domain.config_yaml import parse_yaml
 from domain.durations import Duration, parse_duration
 from domain.errors import FieldError, InvalidInput, format_location
 from domain.experiment_config import ExperimentConfig, experiment_errors
+from domain.intake_profiles import IntakeProfile, check_profiles, expand_profiles
 from domain.lead import BUILTIN_LEAD_TYPES, Method
 from domain.review_config import ReviewConfig
 from domain.scoring_config import ScoringConfig, scoring_errors
+from domain.webhooks import WebhookEndpoint, check_webhooks
 
 MAX_CONFIG_BYTES = 1_000_000
 _SLACK_ID = re.compile(r"^[UWBCGD][A-Z0-9]{2,}$")
@@ -324,6 +326,13 @@ class Config(_Strict):
     # Optional, and absent from an export when unset (see domain.experiment_config).
     experiments: list[ExperimentConfig] | None = None
     review: ReviewConfig | None = None
+    intake_profiles: list[IntakeProfile] = Field(default_factory=list)
+    webhooks: list[WebhookEndpoint] = Field(default_factory=list)
+
+    @field_validator("intake_profiles")
+    @classmethod
+    def _expanded(cls, profiles: list[IntakeProfile]) -> list[IntakeProfile]:
+        return expand_profiles(profiles)
 
     def team(self, name: str) -> TeamConfig | None:
         return next((team for team in self.teams if team.name == name), None)
@@ -364,6 +373,8 @@ def validate_config(data: Any) -> Config:
     errors.extend(_cross_check(data))
     errors.extend(routing_checks(data))
     errors.extend(scoring_errors(data))
+    errors.extend(check_profiles(data.get("intake_profiles")))
+    errors.extend(check_webhooks(data.get("webhooks")))
     if errors or config is None:
         raise InvalidInput(errors)
     return config

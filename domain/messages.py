@@ -37,6 +37,7 @@ class Kind(StrEnum):
     WEEKLY_DIGEST = "weekly_digest"
     WEEKLY_DIGEST_CHART = "weekly_digest_chart"
     ROUTING_REVIEW = "routing_review"
+    WEBHOOK = "webhook"
 
 
 LEAD_ROUTES = frozenset({Kind.LEAD_CARD, Kind.DIGEST})
@@ -325,6 +326,34 @@ class WeeklyDigestChart(OutboxMessage):
             "title": f"{self.team}: leads per rep and response times, {self.week}",
             "content_base64": self.content_base64,
         }
+
+
+@dataclass(frozen=True)
+class WebhookDelivery(OutboxMessage):
+    """One outbound webhook event for one endpoint (bot.worker.webhook_dispatcher sends
+    it). `message_id` is its Standard Webhooks `webhook-id`: kept by every retry and
+    replay, so the key is unique per delivery; `body` is what the receiver gets."""
+
+    kind: ClassVar[Kind] = Kind.WEBHOOK
+    endpoint: str
+    message_id: str
+    lead: str
+    body: dict[str, Any]
+
+    @property
+    def dedup_key(self) -> str:
+        return f"webhook:{self.endpoint}:{self.message_id}"
+
+    @property
+    def target(self) -> str:
+        return self.endpoint
+
+    @property
+    def lead_id(self) -> str | None:
+        return self.lead
+
+    def payload(self) -> dict[str, Any]:
+        return {"id": self.message_id, "body": self.body}
 
 
 def routing_messages(

@@ -223,6 +223,16 @@ outbox_senders = Table(
     Column("seen_at", UtcDateTime, nullable=False),
 )
 
+# Outbound webhook endpoints whose admins were told they are failing (alert once; a
+# delivery that goes through clears it).
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("alerted_at", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+)
+
 lead_messages = Table(
     "lead_messages",
     metadata,

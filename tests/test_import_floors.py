@@ -33,6 +33,8 @@ FLOORS: tuple[tuple[str, int], ...] = (
     ("bot.simulate_command", 4),
     ("bot.scoring_command", 4),
     ("bot.evidence_commands", 4),
+    ("bot.intake_command", 4),
+    ("bot.webhooks_command", 5),  # a CLI command: the webhook transport and storage together
     ("bot.app", 5),
     ("bot.cli", 5),
 )
@@ -45,6 +47,7 @@ EDGES = (
     "bot.simulate_command",
     "bot.scoring_command",
     "bot.evidence_commands",
+    "bot.intake_command",
 )
 EDGE_CROSSINGS = {("bot.worker", "bot.slack")}
 """Edges are side by side and do not import each other, except: the outbox worker's
