@@ -37,6 +37,8 @@ FLOORS: tuple[tuple[str, int], ...] = (
     ("bot.webhooks_command", 5),  # a CLI command: the webhook transport and storage together
     ("bot.app", 5),
     ("bot.cli", 5),
+    ("bot.demo", 5),  # `leadrouter demo`: a composition root of its own (the app + localslack)
+    ("bot.startup_checks", 5),  # checks the assembled Application at start
 )
 
 EDGES = (
