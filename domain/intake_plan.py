@@ -93,6 +93,10 @@ def plan_handover(
                 "rule": decision.rule,
                 "team": decision.team,
                 "config_version": decision.config_version,
+                # The timeline names the experiment arm that routed the lead, if any.
+                **(
+                    {"experiment": decision.experiment, "arm": decision.arm} if decision.arm else {}
+                ),
             },
         ),
     ]

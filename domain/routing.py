@@ -61,6 +61,9 @@ class Decision:
     config_version: int
     credits: dict[str, int] | None = None
     nobody_eligible: bool = False
+    experiment: str | None = None
+    """The experiment this lead takes part in, and its arm (domain.experiments)."""
+    arm: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         """JSON-ready form for storage and the API. Rotation credits are not shown, and
@@ -68,6 +71,8 @@ class Decision:
         to drop them, which was 4% of intake's CPU."""
         record = {part.name: getattr(self, part.name) for part in fields(self)}
         del record["credits"]
+        if self.experiment is None:
+            del record["experiment"], record["arm"]
         record["method"] = str(self.method)
         record["skipped"] = tuple(asdict(skip) for skip in self.skipped)
         return record

@@ -27,6 +27,8 @@ def lead_json(lead: LeadRecord, now: datetime, *, timeline: bool = False) -> dic
             "config_version": decision.get("config_version"),
             "candidates": list(decision.get("candidates", [])),
             "skipped": list(decision.get("skipped", [])),
+            # Only for a lead that took part in an experiment (docs/experiments.md).
+            **{key: decision[key] for key in ("experiment", "arm") if decision.get(key)},
         },
         "sla_due_at": iso(lead.sla_due_at),
         "created_at": iso(lead.created_at),

@@ -20,6 +20,7 @@ from domain import sla
 from domain.config import Config
 from domain.dedup import DedupKeys, first_duplicate
 from domain.errors import FieldError, InvalidInput
+from domain.experiments import route_lead
 from domain.intake_plan import NewEvent, plan_routed, received_event
 from domain.lead import LeadInput, LeadStatus
 from domain.messages import OutboxMessage
@@ -31,7 +32,7 @@ from domain.qualification import (
     sla_steps,
 )
 from domain.records import SYSTEM_ACTOR, LeadRecord
-from domain.routing import Decision, RoutingState, route
+from domain.routing import Decision, RoutingState
 from domain.scoring import Scoring
 from storage.group_commit import GroupCommit
 from storage.uow import UnitOfWork
@@ -127,16 +128,20 @@ class IntakeService(ApplicationService):
                 if existing is not None:
                     results.append(IntakeResult(existing, duplicate=True))
                     continue
+                # The id comes first: an experiment's arm is a hash of it (domain.experiments).
+                lead_id = uuid.uuid4().hex
                 scoring = score_new_lead(config, request.lead, now)
                 if goes_to_nurture(config, request.lead, scoring):
                     assert scoring is not None
                     decision = nurture_decision(config, scoring, version)
-                    record = self._nurture(batch, request, config, decision, scoring, now)
+                    record = self._nurture(batch, request, lead_id, config, decision, scoring, now)
                 else:
                     scores = scoring.facts() if scoring else None
-                    decision = route(request.lead, config, state, now, version, scores)
+                    decision = route_lead(
+                        request.lead, lead_id, config, state, now, version, scores
+                    )
                     memory.remember(decision, batch, now)
-                    record = self._plan(batch, request, config, decision, scoring, now)
+                    record = self._plan(batch, request, lead_id, config, decision, scoring, now)
                 known.append((key, record))
                 results.append(IntakeResult(record, duplicate=False))
             await self._write_batch(uow, batch, now)
@@ -146,6 +151,7 @@ class IntakeService(ApplicationService):
         self,
         batch: _Batch,
         request: _Request,
+        lead_id: str,
         config: Config,
         decision: Decision,
         scoring: Scoring | None,
@@ -154,7 +160,6 @@ class IntakeService(ApplicationService):
         """The lead, its events, its SLA steps and its Slack messages, added to the batch."""
         lead = request.lead
         policy, steps = sla_steps(config, lead.lead_type, decision.team, now)
-        lead_id = uuid.uuid4().hex
         routed = plan_routed(lead_id, request.submitter, decision, config.admins, now)
         record = LeadRecord(
             id=lead_id,
@@ -183,6 +188,7 @@ class IntakeService(ApplicationService):
         self,
         batch: _Batch,
         request: _Request,
+        lead_id: str,
         config: Config,
         decision: Decision,
         scoring: Scoring,
@@ -191,7 +197,7 @@ class IntakeService(ApplicationService):
         """A lead below the MQL line: stored for marketing, with no owner, no SLA clock
         and no message (it pages nobody)."""
         record = LeadRecord(
-            id=uuid.uuid4().hex,
+            id=lead_id,
             created_at=now,
             submitter=request.submitter,
             fields=scored_fields(config, request.lead, scoring),
@@ -235,4 +241,5 @@ def _keys(request: _Request, now: datetime) -> DedupKeys:
         request.lead.external_id,
         request.lead.email,
         now,
+        request.lead.phone_key,
     )

@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.base import ApplicationService
 from bot.services.configuration import ConfigService
+from domain.command_args import find_team, parse_argument
 from domain.config import Config
 from domain.errors import DomainError
 from domain.records import WORKLOAD_STATUSES, LeadRecord
@@ -87,9 +88,11 @@ class StatsService(ApplicationService):
             weights = None
             config = await self.configs.config(uow)
             if scope.kind == "team":
-                team = config.team(scope.value) if config else None
+                named = parse_argument(scope.value)
+                team = find_team(config.teams, named) if config else None
                 if team is None:
                     raise UnknownScope(f"There is no team named “{scope.value}”.")
+                scope = Scope("team", team.name)  # as typed: any case, or its channel
                 weights = {member.user: member.weight for member in team.members}
         now = self.now()
 

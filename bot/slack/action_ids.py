@@ -22,6 +22,15 @@ RECYCLE_LEAD = "recycle_lead"
 HANDOFF_REASON = "reason"
 HANDOFF_NOTE = "note"
 """The hand-off modals' reason select and note input (block id and action id)."""
+REPORT_MISROUTE = "report_misroute"
+"""The card's "Wrong routing?" button (bot.slack.evidence_listeners)."""
+MISROUTE_REPORT = "misroute_report"
+"""The callback id of the "Wrong routing?" modal."""
+
+# The evidence features (bot.slack.evidence_views and evidence_listeners).
+PROMOTE_EXPERIMENT = "experiment_promote"
+REVIEW_FIX = "review_fix"
+"""A review finding's button: opens the admin modal that fixes it."""
 
 # The admin screens (bot.slack.admin, a module per screen: view, parsing and handlers).
 ADMIN_NEW_TEAM = "admin_new_team"
@@ -40,6 +49,8 @@ ADMIN_IMPORT = "admin_import"
 ADMIN_SCORING = "admin_scoring"
 """The menu's button, and the callback id of the scoring model modal."""
 OPEN_PTO = "open_pto"
+SET_UP_LEADROUTER = "setup_leadrouter"
+"""The first-run Home tab's button (bot.slack.first_run): opens the New team modal."""
 TEAM_MEMBERS = "members"
 """The team modal's member picker (its block id and action id): redraws the weights."""
 

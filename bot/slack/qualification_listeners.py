@@ -31,7 +31,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         ack: Callable[[], Awaitable[None]], body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        await run_button(body, client, qualify)
+        await run_button(body, client, qualify, deps)
 
     for action_id in (ids.DISQUALIFY_LEAD, ids.RECYCLE_LEAD):
         action = scoring_views.ACTIONS[action_id]

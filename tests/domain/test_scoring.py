@@ -254,7 +254,7 @@ def test_scoring_errors_name_their_paths() -> None:
 
 
 def test_rules_may_test_scores_only_when_something_scores() -> None:
-    teams = [{"name": "sales"}]
+    teams = [{"name": "sales", "members": [{"user": "U0REP"}]}]
     rules = [
         {
             "name": "hot",
@@ -263,9 +263,10 @@ def test_rules_may_test_scores_only_when_something_scores() -> None:
         },
         {"name": "rest", "then": {"team": "sales"}},
     ]
-    validate_config({"teams": teams, "rules": rules, "scoring": MODEL})
+    reps = [{"user": "U0REP"}]
+    validate_config({"reps": reps, "teams": teams, "rules": rules, "scoring": MODEL})
     with pytest.raises(InvalidInput) as caught:
-        validate_config({"teams": teams, "rules": rules})
+        validate_config({"reps": reps, "teams": teams, "rules": rules})
     assert {e.path for e in caught.value.errors} == {"rules[0].when.grade", "rules[0].when.mql"}
 
 

@@ -19,7 +19,7 @@ from bot.slack.deps import SlackDeps
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     """`/leadrouter` and every admin screen's buttons, menus and modals."""
-    AdminListeners(deps.admin, deps.bot_token).attach(app)
+    AdminListeners(deps.admin, deps.bot_token, deps.membership).attach(app)
 
 
 class AdminListeners(

@@ -22,7 +22,8 @@ from bot.slack.admin.forms import (
     text_input,
 )
 from bot.slack.blocks import View
-from domain.config import Config, NoAliasLoader
+from domain.config import Config
+from domain.config_yaml import parse_yaml
 
 MODEL_BLOCK = "scoring_yaml"
 MAX_YAML = 3000
@@ -62,7 +63,7 @@ def parse_scoring_form(values: Values) -> dict[str, Any] | None:
     if not text:
         return None
     try:
-        section = yaml.load(text, Loader=NoAliasLoader)  # a SafeLoader: no tags, no code
+        section = parse_yaml(text)  # the configuration's own strict, safe loader
     except yaml.YAMLError as error:
         raise FormError({MODEL_BLOCK: f"not valid YAML: {error}"[:300]}) from None
     if not isinstance(section, dict):
