@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.localslack import LocalSlack, Person
-from tests.support.app_process import AppProcess
+from harness.app_process import AppProcess
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.localslack import LocalSlack, Person
-from tests.support.app_process import AppProcess
+from harness.app_process import AppProcess
 
 pytestmark = pytest.mark.e2e
 
