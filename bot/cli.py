@@ -1,4 +1,5 @@
-"""`leadrouter`: serve, migrate, config validate|import|export, import, simulate.
+"""`leadrouter`: serve, migrate, config validate|import|export, import, simulate,
+scoring report, experiment, review, intake test, webhooks replay|test, demo.
 
 Exit codes: 0 done; 1 input refused (an invalid configuration, or refused CSV rows: the
 good rows are stored); 2 the command could not run (a bad setting, argument or file, a
@@ -19,12 +20,16 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import evidence_commands, scoring_command
+from bot.bounded_files import read_text_limited
 from bot.demo.command import run_demo_command
+from bot.intake_command import add_intake_parser
 from bot.listening import PortInUse, listen
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from bot.startup_checks import StartupError, describe_database, start_up
-from domain.config import Config, dump_config, load_config, validate_config
+from bot.webhooks_command import add_webhooks_parser
+from domain.config import MAX_CONFIG_BYTES, Config, dump_config, load_config, validate_config
 from domain.durations import parse_duration
 from domain.errors import InvalidInput
 
@@ -37,7 +42,7 @@ class CliError(Exception):
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_text_limited(path, MAX_CONFIG_BYTES)
     except OSError as error:
         raise CliError(f"cannot read {path}: {error.strerror}") from None
     except UnicodeDecodeError:
@@ -124,20 +129,30 @@ async def _import_config(settings: Settings, path: Path) -> int:
 async def _resolved(settings: Settings, config: Config) -> Config:
     """People named by email and channels by #name, looked up in Slack; the bot token is
     needed only when there are some."""
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    from bot.app import SLACK_API_URL
     from bot.services.directory import needs_resolution, resolve_emails
 
-    if needs_resolution(config) and not settings.slack_bot_token:
+    if not needs_resolution(config):
+        return config
+    client = _slack_client(settings)
+    if client is None:
         raise CliError(
             "the file names people by email or channels by #name: set SLACK_BOT_TOKEN so "
             "that Slack can give their ids"
         )
-    client = AsyncWebClient(
+    return await resolve_emails(config, client)
+
+
+def _slack_client(settings: Settings) -> Any:
+    """A Web API client when a bot token is set, else None."""
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.app import SLACK_API_URL
+
+    if not settings.slack_bot_token:
+        return None
+    return AsyncWebClient(
         token=settings.slack_bot_token, base_url=settings.slack_api_url or SLACK_API_URL
     )
-    return await resolve_emails(config, client)
 
 
 async def _live_config(settings: Settings) -> Config | None:
@@ -204,16 +219,23 @@ def _simulate(
     config_path: Path | None,
     show_all: bool,
     open_for: str | None,
+    experiment: str | None = None,
 ) -> int:
     from rich.console import Console
 
     from bot.clock import SystemClock
     from bot.simulate_command import simulate_command
+    from domain.simulation import only_experiment
 
     live = asyncio.run(_live_config(settings))
     candidate = _load_file(config_path) if config_path else live
     if candidate is None:
         raise CliError("no configuration: pass --config FILE or import one first")
+    if experiment is not None:
+        try:
+            candidate = only_experiment(candidate, experiment)
+        except ValueError as error:
+            raise CliError(f"--experiment: {error}") from None
     return simulate_command(
         csv_path,
         candidate,
@@ -223,6 +245,35 @@ def _simulate(
         show_all=show_all,
         open_for=_duration_option("--open-for", open_for),
     )
+
+
+def _intake_test(settings: Settings, profile: str, path: Path, config_path: Path | None) -> int:
+    from rich.console import Console
+
+    from bot.intake_command import intake_test_command
+
+    config = _load_file(config_path) if config_path else asyncio.run(_live_config(settings))
+    return intake_test_command(profile, path, config or Config(), Console())
+
+
+async def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from bot.services.configuration import ConfigService
+    from bot.webhooks_command import CommandError, replay_command, test_command
+
+    async def run_command(db: Any) -> int:
+        async with db.snapshot() as uow:
+            current = await ConfigService().current(uow)
+        config = current[1] if current else Config()
+        now = SystemClock().now()
+        if args.webhooks_command == "test":
+            return await test_command(config, args.name, now)
+        return await replay_command(db, config, args.since, args.endpoint, now)
+
+    try:
+        return await _with_database(settings, run_command)
+    except CommandError as error:
+        raise CliError(str(error)) from None
 
 
 def _duration_option(flag: str, value: str | None) -> timedelta | None:
@@ -260,11 +311,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long a simulated lead counts against its owner's capacity, e.g. 3d "
         "(default: for the whole run)",
     )
+    simulate.add_argument(
+        "--experiment", metavar="NAME", help="preview this experiment's split (whatever its dates)"
+    )
     demo = commands.add_parser("demo", help="the bot in a local Slack workspace in your browser")
     demo.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     demo.add_argument(
         "--empty", action="store_true", help="no configuration: try Set up Leadrouter in App Home"
     )
+    scoring_command.add_parser(commands)
+    evidence_commands.add_commands(commands)
+    add_intake_parser(commands)
+    add_webhooks_parser(commands)
     return parser
 
 
@@ -287,7 +345,15 @@ def run(argv: list[str]) -> int:
     if args.command == "import":
         return asyncio.run(_import_leads(settings, args.file, args.submitter))
     if args.command == "simulate":
-        return _simulate(settings, args.file, args.config, args.all, args.open_for)
+        return _simulate(settings, args.file, args.config, args.all, args.open_for, args.experiment)
+    if args.command == "scoring":
+        return asyncio.run(_with_database(settings, scoring_command.runner(args.days)))
+    if args.command in evidence_commands.COMMANDS:
+        return evidence_commands.run_command(args, settings, _slack_client(settings))
+    if args.command == "intake":
+        return _intake_test(settings, args.profile, args.file, args.config)
+    if args.command == "webhooks":
+        return asyncio.run(_webhooks(settings, args))
     if args.config_command == "import":
         return asyncio.run(_import_config(settings, Path(args.file)))
     return _export_config(settings, args.file)
