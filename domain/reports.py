@@ -12,11 +12,15 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from domain.command_args import parse_argument, split_keyword
 from domain.errors import DomainError
 from domain.stats import gini
+
+if TYPE_CHECKING:  # domain.scoring_report builds on this module's rates
+    from domain.scoring_report import ScoringReport
 
 PERIODS = {"7d": 7, "30d": 30, "90d": 90}
 DEFAULT_PERIOD = "30d"
@@ -269,6 +273,8 @@ class Report:
     rules: list[Line]
     queues: list[QueueLine]
     stages: list[StageLine]
+    scoring: ScoringReport | None = None
+    """Conversion by grade and band, lead quality by source: with a scoring model only."""
 
 
 UNKNOWN = "(none)"

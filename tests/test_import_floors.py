@@ -31,11 +31,26 @@ FLOORS: tuple[tuple[str, int], ...] = (
     ("bot.worker", 4),
     ("bot.import_command", 4),
     ("bot.simulate_command", 4),
+    ("bot.scoring_command", 4),
+    ("bot.evidence_commands", 4),
+    ("bot.intake_command", 4),
+    ("bot.webhooks_command", 5),  # a CLI command: the webhook transport and storage together
     ("bot.app", 5),
     ("bot.cli", 5),
+    ("bot.demo", 5),  # `leadrouter demo`: a composition root of its own (the app + localslack)
+    ("bot.startup_checks", 5),  # checks the assembled Application at start
 )
 
-EDGES = ("bot.slack", "bot.api", "bot.worker", "bot.import_command", "bot.simulate_command")
+EDGES = (
+    "bot.slack",
+    "bot.api",
+    "bot.worker",
+    "bot.import_command",
+    "bot.simulate_command",
+    "bot.scoring_command",
+    "bot.evidence_commands",
+    "bot.intake_command",
+)
 EDGE_CROSSINGS = {("bot.worker", "bot.slack")}
 """Edges are side by side and do not import each other, except: the outbox worker's
 Slack transport renders with the Slack views."""

@@ -36,6 +36,8 @@ METHOD_SCOPES: dict[str, str | dict[str, str]] = {
     "conversations.history": {"C": "channels:history", "G": "groups:history", "D": "im:history"},
     "conversations.info": {"C": "channels:read", "G": "groups:read", "D": "im:read"},
     "conversations.members": {"C": "channels:read", "G": "groups:read", "D": "im:read"},
+    # (by the kinds of channel listed: the app lists public and private ones)
+    "conversations.list": {"C": "channels:read", "G": "groups:read"},
     "users.info": "users:read",
     "users.list": "users:read",
     "users.lookupByEmail": "users:read.email",

@@ -182,6 +182,22 @@ class WebApi:
             return _error("channel_not_found")
         return {"ok": True, "channel": self.workspace.channel(channel).describe()}
 
+    def m_conversations_list(self, p: dict[str, Any]) -> Answer:
+        """Channels of the asked `types` (default public), as the bot sees them: a private
+        channel only when the bot is in it. One page holds them all (no cursor)."""
+        types = set(str(p.get("types") or "public_channel").split(","))
+        skip_archived = str(p.get("exclude_archived", "")).lower() in ("1", "true")
+        with self.workspace.lock:
+            channels = [
+                c.describe()
+                for c in self.workspace.channels.values()
+                if not c.is_im
+                and ("private_channel" if c.is_private else "public_channel") in types
+                and (not c.is_private or BOT_USER_ID in c.members)
+                and not (skip_archived and c.is_archived)
+            ]
+        return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
+
     # ------------------------------------------------------------------ chat
 
     def m_chat_postMessage(self, p: dict[str, Any]) -> Answer:

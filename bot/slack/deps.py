@@ -7,8 +7,12 @@ from dataclasses import dataclass
 
 from bot.services.admin import AdminService
 from bot.services.channel_membership import ChannelMembershipService
+from bot.services.experiments import ExperimentService
 from bot.services.leads import LeadActions
+from bot.services.qualification import Qualification
+from bot.services.review import ReviewService
 from bot.services.stats import StatsService
+from bot.services.why import WhyService
 from bot.slack.home_tab import HomeTab
 
 
@@ -20,3 +24,7 @@ class SlackDeps:
     bot_token: str | None
     home: HomeTab
     membership: ChannelMembershipService
+    qualification: Qualification
+    experiments: ExperimentService
+    review: ReviewService
+    why: WhyService

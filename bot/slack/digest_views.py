@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.blocks import escape
+from bot.slack.blocks import escape, section
 from domain.messages import DigestPart
 from domain.slack_limits import and_more
 
@@ -43,7 +43,7 @@ def digest(parts: list[DigestPart], to_channel: bool) -> dict[str, Any]:
     what = _kinds(parts)
     teams = sorted({part.team for part in parts if part.team})
     if to_channel:
-        commands = [f"`/leads team {escape(team)}`" for team in teams]
+        commands = [f"`/leads team {escape(team, code=True)}`" for team in teams]
         where = _listed(commands, SHOWN_TEAMS, "teams", " and ") or "`/leads team`"
         text = f"{what} added to the pool at once — see and claim them with {where}."
     else:
@@ -52,3 +52,21 @@ def digest(parts: list[DigestPart], to_channel: bool) -> dict[str, Any]:
         "text": text,
         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f":inbox_tray: {text}"}}],
     }
+
+
+def alert_digest(parts: list[DigestPart]) -> dict[str, Any]:
+    """The alerts folded for one manager or admin within a window (a form flooding a
+    full team): how many leads, and where they wait. Names no lead, so erasing one
+    leaves nothing here to redraw."""
+    what = _kinds(parts)
+    teams = sorted({part.team for part in parts if part.team})
+    where = " and ".join(f"`/leads team {escape(team, code=True)}`" for team in teams)
+    unrouted = any(part.team is None for part in parts)
+    text = (
+        f"{what} needed a human in the last few minutes: "
+        + (f"nobody could take them; they wait in {where}" if where else "")
+        + ("; " if where and unrouted else "")
+        + ("some matched no rule and wait to be routed by hand" if unrouted else "")
+        + "."
+    )
+    return {"text": text, "blocks": [section(f":warning: {text}")]}

@@ -42,7 +42,7 @@ LISTING = "leads:"
 with, so a button pressed in the list can redraw it."""
 
 
-async def _run_button(
+async def run_button(
     body: dict[str, Any],
     client: AsyncWebClient,
     action: Callable[[str, str], Awaitable[Outcome]],
@@ -195,6 +195,6 @@ def _button_listener(
         ack: Callable[[], Awaitable[None]], body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        await _run_button(body, client, action, deps)
+        await run_button(body, client, action, deps)
 
     return listener

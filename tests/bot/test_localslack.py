@@ -71,8 +71,8 @@ async def test_membership_join_and_scopes(slack: LocalSlack) -> None:
     ] == "method_not_supported_for_channel_type"
     slack.invite("G0SECRET")
     assert (await client.chat_postMessage(channel="G0SECRET", text="hi"))["ok"]
-    missing = await _error(client.conversations_info(channel="C0PUBLIC"))
-    assert missing["error"] == "missing_scope" and missing["needed"] == "channels:read"
+    missing = await _error(client.conversations_info(channel="DU0ALICE"))  # im:read: not granted
+    assert missing["error"] == "missing_scope" and missing["needed"] == "im:read"
 
 
 async def test_a_manifest_without_the_public_scope_keeps_the_bot_out() -> None:

@@ -132,15 +132,25 @@ def test_changes_against_the_previous_week() -> None:
 
 
 def test_team_config_takes_an_optional_digest_schedule() -> None:
-    team = {"name": "a", "manager": "U0MGR", "digest": {"day": "fri", "hour": 16}}
-    rules = [{"name": "all", "then": {"team": "a"}}]
-    config = validate_config({"version": 1, "teams": [team], "rules": rules})
+    members = [{"user": "U0REP"}]
+    team = {
+        "name": "a",
+        "manager": "U0MGR",
+        "members": members,
+        "digest": {"day": "fri", "hour": 16},
+    }
+    base = {
+        "version": 1,
+        "reps": [{"user": "U0REP"}],
+        "rules": [{"name": "all", "then": {"team": "a"}}],
+    }
+    config = validate_config({**base, "teams": [team]})
     assert config.teams[0].digest == DigestSchedule(day="fri", hour=16)
-    plain = validate_config({"version": 1, "teams": [{"name": "a"}], "rules": rules})
+    plain = validate_config({**base, "teams": [{"name": "a", "members": members}]})
     assert plain.teams[0].digest is None
     late = {**team, "digest": {"day": "fri", "hour": 24}}
     with pytest.raises(InvalidInput) as refused:
-        validate_config({"version": 1, "teams": [late], "rules": rules})
+        validate_config({**base, "teams": [late]})
     assert "teams[0].digest.hour" in str(refused.value.errors[0].path)
 
 

@@ -141,7 +141,7 @@ def errors_for_blocks(
 def changes_text(saved: Saved, what: str) -> str:
     if not saved.changes:
         return f"{what}: nothing changed."
-    lines = "\n".join(escape(line) for line in saved.changes[:30])
+    lines = "\n".join(escape(line, code=True) for line in saved.changes[:30])
     return f"{what}: saved as configuration version {saved.version}.\n```{lines}```"
 
 
@@ -160,7 +160,7 @@ def saved_view(title: str, saved: Saved, notices: list[str] | None = None) -> Vi
     if not saved.changes:
         text = "Nothing changed: the configuration already says this."
     else:
-        lines = "\n".join(escape(line) for line in saved.changes)
+        lines = "\n".join(escape(line, code=True) for line in saved.changes)
         text = f"Saved as configuration version {saved.version}.\n```{lines}```"
     blocks = [{"type": "section", "text": mrkdwn(text)}]
     blocks += [note(f":warning: {escape(notice)}") for notice in notices or []]

@@ -48,7 +48,7 @@ def _rule_line(position: int, rule: RuleConfig) -> str:
     action = rule.then
     target = f"team *{escape(action.team)}*" if action.team else escape(action.route_to or "")
     extra = f" ({action.method.value})" if action.method else ""
-    when = f"when `{escape(show(rule.when))}`" if rule.when else "everything else"
+    when = f"when `{escape(show(rule.when), code=True)}`" if rule.when else "everything else"
     return f"*{position}. {escape(rule.name)}*: {when} → {target}{extra}"
 
 
