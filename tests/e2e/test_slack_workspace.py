@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.localslack import LocalSlack, Person
+from bot.localslack import LocalSlack, Person, payloads
 from harness.app_process import AppProcess
 
 pytestmark = pytest.mark.e2e
@@ -63,6 +63,7 @@ def _start(slack: LocalSlack, tmp_path: Path, config: str | None) -> AppProcess:
 
 @pytest.fixture
 def app(fake_slack: LocalSlack, tmp_path: Path) -> Iterator[AppProcess]:
+    fake_slack.invite("G0SECRET")  # the start-up check refuses a private channel without it
     with _start(fake_slack, tmp_path, CONFIG) as process:
         yield process
 
@@ -92,13 +93,30 @@ def _eventually(check: Any, timeout: float = 20.0) -> Any:
 def test_the_bot_joins_public_team_channels_and_asks_to_be_invited_to_private_ones(
     app: AppProcess, fake_slack: LocalSlack
 ) -> None:
+    """Public team channels are joined at start; a team saved with a private channel the
+    bot is not in says so in the modal and in a DM to the admins."""
     fake_slack.wait_for("conversations.join", predicate=_in("C0NA"), timeout=20)
+    admin = _person(fake_slack, app, "U0ADMIN")
+    admin.command("/leadrouter")
+    fake_slack.wait_for("views.open", timeout=20)
+    (menu,) = fake_slack.modals("U0ADMIN")
+    admin.click("admin_new_team", view=menu)
+    fake_slack.wait_for("views.push", timeout=20)
+    form = fake_slack.modals("U0ADMIN")[-1]
+    values = {
+        "name": {"name": payloads.text_input("Hidden Team")},
+        "channel": {"channel": {"type": "conversations_select", "selected_conversation": "G0NEW"}},
+        "method": {"method": payloads.static_select("pull")},
+        "members": {"members": payloads.multi_users_select(["U0ANA"])},
+    }
+    saved = admin.submit(form, values).json()
+    assert saved["response_action"] == "update" and "/invite" in json.dumps(saved["view"])
     asked = fake_slack.wait_for(
         "chat.postMessage",
         predicate=lambda c: c.params["channel"] == "DU0ADMIN" and "/invite" in c.params["text"],
         timeout=20,
     )
-    assert "Secret Squad" in asked[0].params["text"]
+    assert "Hidden Team" in asked[0].params["text"]
 
 
 def test_a_lost_answer_posts_the_card_once(app: AppProcess, fake_slack: LocalSlack) -> None:
