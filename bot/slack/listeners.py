@@ -52,7 +52,10 @@ async def _run_button(
         )
 
 
-USAGE = "Usage: `/leads` (your open leads) or `/leads team [NAME]` (unclaimed team leads)."
+USAGE = (
+    "Usage: `/leads` (your open leads), `/leads team [NAME]` (unclaimed team leads) or "
+    "`/leads why` (the rules that route leads to you)."
+)
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
