@@ -10,8 +10,10 @@ experiment and arm in its fields and its first reason.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from domain.conditions import Condition
 from domain.config import Config, RuleAction, RuleConfig, TeamConfig
@@ -93,13 +95,16 @@ def route_lead(
     state: RoutingState,
     now: datetime,
     config_version: int = 0,
+    scores: Mapping[str, Any] | None = None,
 ) -> Decision:
-    """`route`, with the lead's experiment arm applied when it takes part in one."""
+    """`route`, with the lead's experiment arm applied when it takes part in one.
+    `scores` are the scoring model's facts, as `route` takes them."""
     experiment = experiment_for(lead, config, now)
     if experiment is None:
-        return route(lead, config, state, now, config_version)
+        return route(lead, config, state, now, config_version, scores)
     arm = assign_arm(experiment, lead_id)
-    decision = route(lead, arm_config(config, experiment, arm), state, now, config_version)
+    arm_routing = arm_config(config, experiment, arm)
+    decision = route(lead, arm_routing, state, now, config_version, scores)
     share = experiment.shares()[experiment.arms.index(arm)]
     role = "control" if arm is experiment.control else arm.describe()
     why = f"Experiment “{experiment.name}”: arm {arm.name} ({share:g}% of the segment; {role})"

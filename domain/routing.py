@@ -84,14 +84,16 @@ def route(
     state: RoutingState,
     now: datetime,
     config_version: int = 0,
+    scores: Mapping[str, Any] | None = None,
 ) -> Decision:
     """Decide one lead. Pure: the same lead, configuration, state and time give the same
-    decision. `now` must be timezone-aware."""
+    decision. `now` must be timezone-aware. `scores` are the scoring model's facts
+    (`Scoring.facts()`: grade, fit_score, ...) for rules that test them."""
     plan = compile_plan(config)
     clock = LocalClock(now)
     account = plan.account_for(lead)
     reasons: list[str] = []
-    for rule in plan.matching_rules(lead, account):
+    for rule in plan.matching_rules(lead, account, scores):
         reasons.append(f"Rule “{rule.name}” matched ({rule.matched})")
         action = rule.config.then
         team_name = action.team
@@ -183,11 +185,18 @@ class RoutingPlan:
         for index, account in enumerate(config.accounts):
             self._accounts.setdefault(account.domain, (index, account))
 
-    def matching_rules(self, lead: LeadInput, account: AccountConfig | None) -> Iterator[_Rule]:
+    def matching_rules(
+        self,
+        lead: LeadInput,
+        account: AccountConfig | None,
+        scores: Mapping[str, Any] | None = None,
+    ) -> Iterator[_Rule]:
         """The rules whose conditions hold for this lead, in order. The hottest loop of
         routing: 50 rules are tested per lead, so tests are plain (field, function) pairs."""
         facts = lead.facts()
         facts["account_owner"] = account is not None
+        if scores:
+            facts.update(scores)
         get = facts.get
         for rule in self.rules:
             for name, test in rule.tests:

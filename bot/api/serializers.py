@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.api.scoring_json import lead_scoring_json
 from domain.records import LeadRecord
 
 
@@ -33,6 +34,7 @@ def lead_json(lead: LeadRecord, now: datetime, *, timeline: bool = False) -> dic
         "created_at": iso(lead.created_at),
         "submitter": lead.submitter,
         "lead": lead.fields.model_dump(mode="json", exclude_none=True),
+        **lead_scoring_json(lead),
     }
     if lead.erased_at is not None:
         body["erased_at"] = iso(lead.erased_at)

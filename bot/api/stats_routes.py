@@ -11,7 +11,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.api.routes import authenticate
+from bot.api.access import KeyGate
+from bot.api.scoring_json import scoring_report_json
+from bot.api_keys import Scope as KeyScope
 from bot.services.experiments import ExperimentService
 from bot.services.stats import StatsService, UnknownScope
 from bot.settings import Settings
@@ -21,19 +23,25 @@ from domain.reports import DEFAULT_PERIOD, PERIODS, Line, Report, Scope, Tally
 
 
 class StatsApi:
-    def __init__(self, settings: Settings, stats: StatsService, experiments: ExperimentService):
+    def __init__(
+        self,
+        settings: Settings,
+        stats: StatsService,
+        experiments: ExperimentService,
+        gate: KeyGate | None = None,
+    ):
         self.settings = settings
         self.stats = stats
         self.experiments = experiments
+        self.gate = gate or KeyGate(settings)
 
     def routes(self) -> list[Route]:
         return [Route("/api/stats", self.get_stats, methods=["GET"])]
 
     async def get_stats(self, request: Request) -> Response:
-        if authenticate(self.settings, request) is None:
-            return JSONResponse(
-                {"error": "missing or invalid API key (Authorization: Bearer <secret>)"}, 401
-            )
+        admitted = self.gate.admit(request, KeyScope.READ)
+        if isinstance(admitted, Response):
+            return admitted
         params = request.query_params
         if "experiment" in params:
             return await self._experiment(params["experiment"])
@@ -110,4 +118,5 @@ def report_json(report: Report) -> dict[str, Any]:
             for q in report.queues
         ],
         "stages": [asdict(stage) for stage in report.stages],
+        "scoring": scoring_report_json(report.scoring),
     }

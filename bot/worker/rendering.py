@@ -31,6 +31,7 @@ class Delivery(Enum):
 DELIVERIES: dict[str, Delivery] = {
     Kind.LEAD_CARD: Delivery.POST,
     Kind.DIGEST: Delivery.POST,
+    Kind.ALERT_DIGEST: Delivery.POST,
     Kind.ALERT: Delivery.POST,
     Kind.DEAD_LETTER_ALERT: Delivery.POST,
     Kind.WEEKLY_DIGEST: Delivery.POST,
@@ -75,6 +76,13 @@ async def _digest(
     return digest_views.digest(parts, to_channel=row.target[0] in "CG")
 
 
+async def _alert_digest(
+    row: QueuedMessage, lead: LeadRecord | None, context: RenderContext
+) -> dict | None:
+    parts = await context.digest_parts(row.id)
+    return digest_views.alert_digest(parts) if parts else None
+
+
 async def _alert(
     row: QueuedMessage, lead: LeadRecord | None, context: RenderContext
 ) -> dict | None:
@@ -92,6 +100,7 @@ async def _stored(
 RENDERERS: dict[str, Renderer] = {
     Kind.LEAD_CARD: _lead_card,
     Kind.DIGEST: _digest,
+    Kind.ALERT_DIGEST: _alert_digest,
     Kind.ALERT: _alert,
     Kind.DEAD_LETTER_ALERT: _alert,
     Kind.WEEKLY_DIGEST: _stored,

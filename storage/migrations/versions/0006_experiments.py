@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_experiments"
-down_revision = "0006_arch"
+down_revision = "0006_scoring"
 branch_labels = None
 depends_on = None
 
