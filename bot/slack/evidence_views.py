@@ -22,7 +22,7 @@ from bot.slack.admin.forms import (
     text_input,
 )
 from bot.slack.blocks import SECTION_LIMIT, Blocks, View, button, clip, escape, mrkdwn, plain_text
-from domain.config import NoAliasLoader
+from domain.config_yaml import parse_yaml
 from domain.experiment_config import ExperimentConfig
 from domain.experiment_document import summary_lines
 from domain.experiment_report import ExperimentReport
@@ -166,7 +166,7 @@ def dump_experiment(experiment: ExperimentConfig) -> str:
 def parse_experiment(values: Values) -> dict[str, Any]:
     """The experiment mapping typed in the modal, loaded as the file is (safe YAML)."""
     try:
-        found = yaml.load(string_of(values, "experiment") or "", Loader=NoAliasLoader)
+        found = parse_yaml(string_of(values, "experiment") or "")
     except yaml.YAMLError as error:
         problem = getattr(error, "problem", None) or str(error)
         raise FormError({"experiment": f"not valid YAML: {problem}"}) from None
