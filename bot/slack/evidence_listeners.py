@@ -100,7 +100,7 @@ class EvidenceListeners(AdminBase):
     """AdminBase gives the admin forms' submission handling (errors next to fields)."""
 
     def __init__(self, deps: SlackDeps):
-        super().__init__(deps.admin, deps.bot_token)
+        super().__init__(deps.admin, deps.bot_token, deps.membership)
         self.experiments = deps.experiments
         self.reviews = deps.review
         self.explainer = deps.why
