@@ -171,6 +171,21 @@ def _empty(condition: Mapping[str, Any]) -> bool:
     return low > high or (low == high and not closed)
 
 
+def upsert_experiment(document: dict[str, Any], experiment: dict[str, Any]) -> str:
+    """Add an experiment to a configuration document, or replace the one of the same
+    name (the admin modal's edit); returns its path for validation errors."""
+    experiments: list[dict[str, Any]] = document.get("experiments") or []
+    document["experiments"] = experiments
+    name = experiment.get("name")
+    position = next((i for i, e in enumerate(experiments) if e.get("name") == name), None)
+    if position is None:
+        experiments.append(experiment)
+        position = len(experiments) - 1
+    else:
+        experiments[position] = experiment
+    return f"experiments[{position}]"
+
+
 def _validated(config: Config) -> Config:
     """Through the one validation every saved configuration passes."""
     return validate_config(config.model_dump(mode="json", by_alias=True, exclude_none=True))

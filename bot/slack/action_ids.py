@@ -31,6 +31,8 @@ MISROUTE_REPORT = "misroute_report"
 PROMOTE_EXPERIMENT = "experiment_promote"
 REVIEW_FIX = "review_fix"
 """A review finding's button: opens the admin modal that fixes it."""
+EXPERIMENT_EDIT = "experiment_edit"
+"""The callback id of `/leadrouter experiment`'s modal (declare or change one)."""
 
 # The admin screens (bot.slack.admin, a module per screen: view, parsing and handlers).
 ADMIN_NEW_TEAM = "admin_new_team"

@@ -19,7 +19,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.services.admin import Saved
 from bot.slack import action_ids as ids
+from bot.slack.admin.base import AdminBase
 from bot.slack.admin.forms import FormError, info_modal, metadata, note
 from bot.slack.admin.rep import pto_modal, rep_modal
 from bot.slack.admin.rules import rule_modal, rules_modal
@@ -27,8 +29,11 @@ from bot.slack.admin.team import team_modal
 from bot.slack.admin.yaml_io import import_modal
 from bot.slack.deps import SlackDeps
 from bot.slack.evidence_views import (
+    dump_experiment,
     experiment_message,
+    experiment_modal,
     misroute_modal,
+    parse_experiment,
     parse_misroute,
     review_message,
     why_message,
@@ -36,6 +41,7 @@ from bot.slack.evidence_views import (
 from bot.slack.listeners import reply_privately
 from domain.config import Config
 from domain.errors import DomainError
+from domain.experiment_lifecycle import upsert_experiment
 from domain.why import why_lines
 
 log = logging.getLogger(__name__)
@@ -55,6 +61,8 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     }
     for (command, word), answer in subcommands.items():
         app.command(command, matchers=[_first_word(word)])(_answering(answer))
+    app.command("/leadrouter", matchers=[_first_word("experiment")])(listeners.open_experiment)
+    app.view(ids.EXPERIMENT_EDIT)(listeners.submit_experiment)
     app.action(ids.PROMOTE_EXPERIMENT)(listeners.promote)
     app.action(ids.REVIEW_FIX)(listeners.open_fix)
     app.action(ids.REPORT_MISROUTE)(listeners.open_misroute)
@@ -88,9 +96,11 @@ def _answering(
     return listener
 
 
-class EvidenceListeners:
+class EvidenceListeners(AdminBase):
+    """AdminBase gives the admin forms' submission handling (errors next to fields)."""
+
     def __init__(self, deps: SlackDeps):
-        self.admin = deps.admin
+        super().__init__(deps.admin, deps.bot_token, deps.membership)
         self.experiments = deps.experiments
         self.reviews = deps.review
         self.explainer = deps.why
@@ -125,6 +135,34 @@ class EvidenceListeners:
         return review_message(review)
 
     # ------------------------------------------------------------ buttons and modals
+
+    async def open_experiment(
+        self, ack: Ack, command: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """`/leadrouter experiment [NAME]`: the modal, with NAME's YAML to change it."""
+        await ack()
+        words = str(command.get("text") or "").split()
+        try:
+            _, config = await self.admin.open_admin(command["user_id"])
+            existing = config.experiment(words[1]) if config and len(words) == 2 else None
+            view = experiment_modal(dump_experiment(existing)) if existing else experiment_modal()
+        except DomainError as error:
+            await reply_privately(client, command.get("response_url"), text=str(error))
+            return
+        await client.views_open(trigger_id=command["trigger_id"], view=view)
+
+    async def submit_experiment(self, ack: Ack, body: dict[str, Any]) -> None:
+        """Validated with the whole configuration, like the file; saved as a version."""
+        user = body["user"]["id"]
+
+        async def work() -> Saved:
+            experiment = parse_experiment(body["view"]["state"]["values"])
+            name = experiment.get("name")
+            return await self.admin.change(
+                user, lambda document: upsert_experiment(document, experiment), f"experiment {name}"
+            )
+
+        await self._submit(ack, "Experiment saved", work, {}, "experiment")
 
     async def promote(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import yaml
+
 from bot.slack import action_ids as ids
 from bot.slack.admin.forms import (
     FormError,
@@ -20,6 +22,8 @@ from bot.slack.admin.forms import (
     text_input,
 )
 from bot.slack.blocks import SECTION_LIMIT, Blocks, View, button, clip, escape, mrkdwn, plain_text
+from domain.config_yaml import parse_yaml
+from domain.experiment_config import ExperimentConfig
 from domain.experiment_document import summary_lines
 from domain.experiment_report import ExperimentReport
 from domain.review import Review
@@ -124,6 +128,51 @@ def misroute_modal(lead_id: str) -> View:
         input_block("text", "Anything to add", text_input(multiline=True), optional=True),
     ]
     return modal(ids.MISROUTE_REPORT, "Wrong routing?", blocks, {"lead": lead_id}, "Send")
+
+
+EXPERIMENT_TEMPLATE = """name: my-experiment
+segment: {employees: {gte: 50, lt: 500}}
+arms: [{name: A}, {name: B, team: TEAM}]
+split: [50, 50]
+metric: lead_to_opportunity
+min_effect: 5
+guardrails: [{metric: contacted_within_sla, max_drop: 5}]
+end: 2027-03-31
+"""
+
+
+def experiment_modal(yaml_text: str = EXPERIMENT_TEMPLATE) -> View:
+    """Declare an experiment (or replace one of the same name) as the file's YAML."""
+    blocks: Blocks = [
+        _text(
+            "One experiment as in the configuration file (see docs/experiments.md). "
+            "Saving one with an existing name replaces it."
+        ),
+        input_block(
+            "experiment",
+            "Experiment",
+            {**text_input(yaml_text, multiline=True), "max_length": 3000},
+        ),
+    ]
+    return modal(ids.EXPERIMENT_EDIT, "Experiment", blocks, {}, "Save")
+
+
+def dump_experiment(experiment: ExperimentConfig) -> str:
+    """An experiment as the modal shows it: its part of the canonical file."""
+    data = experiment.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def parse_experiment(values: Values) -> dict[str, Any]:
+    """The experiment mapping typed in the modal, loaded as the file is (safe YAML)."""
+    try:
+        found = parse_yaml(string_of(values, "experiment") or "")
+    except yaml.YAMLError as error:
+        problem = getattr(error, "problem", None) or str(error)
+        raise FormError({"experiment": f"not valid YAML: {problem}"}) from None
+    if not isinstance(found, dict):
+        raise FormError({"experiment": "expected one experiment: name, arms, end, ..."})
+    return found
 
 
 def parse_misroute(values: Values) -> tuple[str, str | None]:

@@ -93,7 +93,10 @@ def _listing_of(body: dict[str, Any]) -> str | None:
     return block_id.removeprefix(LISTING) if block_id.startswith(LISTING) else None
 
 
-USAGE = "Usage: `/leads` (your open leads) or `/leads team [NAME]` (unclaimed team leads)."
+USAGE = (
+    "Usage: `/leads` (your open leads), `/leads team [NAME]` (unclaimed team leads) or "
+    "`/leads why` (the rules that route leads to you)."
+)
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:

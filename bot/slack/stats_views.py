@@ -26,7 +26,8 @@ _SECTION = 3000
 USAGE = (
     "Usage: `/leadstats [me | team NAME | rep @user | source NAME] [7d | 30d | 90d]`\n"
     "For example `/leadstats team enterprise 30d`, `/leadstats rep @jane 7d` or "
-    "`/leadstats source paid_ads`. Without arguments: your own last 30 days."
+    "`/leadstats source paid_ads`. Without arguments: your own last 30 days. "
+    "An experiment's report: `/leadstats experiment NAME`."
 )
 
 

@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 
 from domain.config import load_config
-from domain.experiment_lifecycle import ExperimentError, promote_arm, stop_experiment, winner
+from domain.experiment_lifecycle import (
+    ExperimentError,
+    promote_arm,
+    stop_experiment,
+    upsert_experiment,
+    winner,
+)
 from domain.experiment_report import Verdict
 from domain.experiments import assign_arm, experiment_for, route_lead
 from domain.routing import RoutingState, route
@@ -83,3 +89,11 @@ def test_bounds_merge_to_the_tighter_and_impossible_rules_are_left_out() -> None
     promoted, _ = promote_arm(config, "mid-market", "B")
     assert promoted.rules[0].when == {"employees": {"gte": 100, "lt": 500}}
     assert [rule.name for rule in promoted.rules] == ["tight", "big", "everyone else"]
+
+
+def test_the_modal_adds_an_experiment_or_replaces_the_one_of_that_name() -> None:
+    document: dict[str, Any] = {}
+    assert upsert_experiment(document, {"name": "a", "end": "2027-01-01"}) == "experiments[0]"
+    assert upsert_experiment(document, {"name": "b"}) == "experiments[1]"
+    assert upsert_experiment(document, {"name": "a", "end": "2027-02-01"}) == "experiments[0]"
+    assert document["experiments"] == [{"name": "a", "end": "2027-02-01"}, {"name": "b"}]

@@ -15,7 +15,12 @@ from typing import Any
 import pytest
 
 from harness.app_process import REPO_ROOT, AppProcess
-from harness.slack_signing import block_action_body, slash_command_body
+from harness.slack_signing import (
+    block_action_body,
+    slash_command_body,
+    text_input,
+    view_submission_body,
+)
 from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.e2e
@@ -151,3 +156,26 @@ def test_arm_b_converting_better_is_found_reported_everywhere_and_promoted(
     assert after["decision"]["rule"] == "seniors-midmarket (promoted)"
     again = cli(app, "experiment", "promote", "seniors-midmarket")
     assert again.returncode == 2 and "already promoted" in again.stderr
+
+
+def test_an_admin_declares_an_experiment_in_a_modal(app: AppProcess, fake_slack: FakeSlack) -> None:
+    body = slash_command_body("/leadrouter", "experiment", user_id="U0ADMIN", trigger_id="T1")
+    assert app.post_slack(body).status_code == 200
+    (opened,) = fake_slack.wait_for("views.open", timeout=60)
+    assert opened.params["view"]["callback_id"] == "experiment_edit"
+
+    def submit(text: str) -> Any:
+        values = {"experiment": {"experiment": text_input(text)}}
+        return app.post_slack(view_submission_body("experiment_edit", values, user_id="U0ADMIN"))
+
+    bad = submit("name: weights\narms: [{name: A}, {name: B, team: nowhere}]\nend: 2999-01-01")
+    assert bad.json()["response_action"] == "errors"
+    assert "no team named 'nowhere'" in bad.json()["errors"]["experiment"]
+    good = submit(
+        "name: weights\narms: [{name: A}, {name: B, weights: {U0ALICE: 3}}]\nend: 2999-01-01"
+    )
+    assert good.json()["response_action"] == "update", good.text
+    lead = app.post_lead({"email": "w@x.io", "employees": 10}).json()
+    assert lead["decision"]["experiment"] == "weights"  # no segment: every new lead
+    shown = slash(app, fake_slack, "experiment weights", "U0ADMIN", "shown")
+    assert "Experiment weights (running" in json.dumps(shown["blocks"])

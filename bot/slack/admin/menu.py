@@ -127,7 +127,9 @@ def team_options(teams: list[str], typed: str) -> list[dict[str, Any]]:
 USAGE = (
     "Usage: `/leadrouter` (the admin menu) · `/leadrouter pto YYYY-MM-DD YYYY-MM-DD [@user]` "
     "(time off) · `/leadrouter history` (latest changes, roll back) · `/leadrouter export` "
-    "(the YAML file to your DMs) · `/leadrouter import` (upload a YAML file)"
+    "(the YAML file to your DMs) · `/leadrouter import` (upload a YAML file) · "
+    "`/leadrouter review` (what has gone stale in the routing) · "
+    "`/leadrouter experiment [NAME]` (declare or change an experiment)"
 )
 
 
