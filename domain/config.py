@@ -18,14 +18,21 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     ValidationError,
     field_validator,
 )
 
+from domain.availability_config import (
+    AcceptWithin,
+    AvailabilitySettings,
+    PeriodCaps,
+    TeamAvailability,
+    TeamCaps,
+    check_team_availability,
+)
 from domain.business_hours import BusinessCalendar
 from domain.conditions import Condition, parse_conditions
-from domain.durations import format_duration, parse_duration
+from domain.durations import Duration, parse_duration
 from domain.errors import FieldError, InvalidInput, format_location
 from domain.lead import BUILTIN_LEAD_TYPES, Method
 
@@ -33,19 +40,6 @@ MAX_CONFIG_BYTES = 1_000_000
 _SLACK_ID = re.compile(r"^[UWBCGD][A-Z0-9]{2,}$")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK_RANGE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
-
-
-def _as_duration(value: Any) -> timedelta:
-    if isinstance(value, timedelta):
-        return value
-    return parse_duration(value)
-
-
-Duration = Annotated[
-    timedelta,
-    BeforeValidator(_as_duration),
-    PlainSerializer(format_duration, return_type=str),
-]
 
 
 def _slack_id(value: Any) -> str:
@@ -94,6 +88,7 @@ class RepConfig(_Strict):
     capacity: int | None = Field(default=None, ge=0)
     pto: list[PtoRange] = Field(default_factory=list)
     active: bool = True
+    caps: PeriodCaps | None = None  # leads per day / week across every team
 
     @field_validator("timezone")
     @classmethod
@@ -202,6 +197,10 @@ class TeamConfig(_Strict):
     claim_when_unavailable: Literal["refuse", "allow"] = "refuse"
     # Optional: a weekly stats digest DM to the manager (absent: none).
     digest: DigestSchedule | None = None
+    # Optional (domain.availability_config): Slack signals, accept window, caps.
+    availability: TeamAvailability | None = None
+    accept_within: AcceptWithin | None = None
+    caps: TeamCaps | None = None
 
 
 class AccountConfig(_Strict):
@@ -287,6 +286,12 @@ class Config(_Strict):
     rules: list[RuleConfig] = Field(default_factory=list)
     slas: dict[str, SlaConfig] = Field(default_factory=default_slas)
     dedup_window: Duration = timedelta(hours=24)
+    availability: AvailabilitySettings | None = None
+
+    @property
+    def availability_settings(self) -> AvailabilitySettings:
+        """The `availability:` section, or its defaults when the file has none."""
+        return self.availability or _DEFAULT_AVAILABILITY
 
     def team(self, name: str) -> TeamConfig | None:
         return next((team for team in self.teams if team.name == name), None)
@@ -305,6 +310,9 @@ class Config(_Strict):
     def account_owner(self, *domains: str | None) -> AccountConfig | None:
         wanted = {domain.lower() for domain in domains if domain}
         return next((account for account in self.accounts if account.domain in wanted), None)
+
+
+_DEFAULT_AVAILABILITY = AvailabilitySettings()
 
 
 def validate_config(data: Any) -> Config:
@@ -405,6 +413,7 @@ def _cross_check(data: dict[str, Any]) -> list[FieldError]:
         method = team.get("method")
         if method in ("pull", "pool") and not team.get("channel"):
             errors.append(FieldError(f"teams[{index}].channel", f"a {method} team needs a channel"))
+        errors.extend(check_team_availability(team, f"teams[{index}]"))
         members = team.get("members")
         seen: set[str] = set()
         for position, member in enumerate(members if isinstance(members, list) else []):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer
 
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _PATTERN = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
@@ -36,3 +39,15 @@ def humanize(value: timedelta) -> str:
     parts = [(days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")]
     shown = [f"{amount}{unit}" for amount, unit in parts if amount][:2]
     return " ".join(shown) or "0s"
+
+
+def _as_duration(value: Any) -> timedelta:
+    return value if isinstance(value, timedelta) else parse_duration(value)
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_as_duration),
+    PlainSerializer(format_duration, return_type=str),
+]
+"""A configuration field written as `5m` and exported the same way."""
