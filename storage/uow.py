@@ -9,7 +9,9 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.availability import AvailabilityRepository
 from storage.config_history import ConfigHistoryRepository
+from storage.counters import CounterRepository
 from storage.deliveries import DeliveryRepository
 from storage.engine import READ_ONLY, create_engine, is_sqlite
 from storage.outbox_digests import DigestRepository
@@ -45,6 +47,8 @@ class UnitOfWork:
         self.digests = DigestRepository(connection)
         self.config_history = ConfigHistoryRepository(connection)
         self.stats = StatsQueries(connection)
+        self.availability = AvailabilityRepository(connection)
+        self.counters = CounterRepository(connection)
 
 
 class Database:

@@ -1,0 +1,102 @@
+"""The availability facts kept in the database: what Slack said about each rep (the
+refresher writes, routing reads) and each rep's own away toggle."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, select
+
+from domain.signals import AwayToggle, RepSignals, SlackSnapshot
+from storage import tables as t
+from storage.repositories import _Repository
+
+
+class AvailabilityRepository(_Repository):
+    async def signals(self, fresh_since: datetime) -> dict[str, RepSignals]:
+        """Every rep's away toggle and Slack facts fetched since `fresh_since` (older
+        ones are not read: routing would ignore them anyway)."""
+        presence = t.slack_presence
+        found: dict[str, RepSignals] = {}
+        rows = await self.connection.execute(
+            select(presence).where(presence.c.fetched_at >= fresh_since)
+        )
+        for row in rows:
+            found[row.user] = RepSignals(
+                slack=SlackSnapshot(
+                    fetched_at=row.fetched_at,
+                    status_text=row.status_text,
+                    status_emoji=row.status_emoji,
+                    status_expires_at=row.status_expires_at,
+                    dnd_start=row.dnd_start,
+                    dnd_end=row.dnd_end,
+                    snooze_until=row.snooze_until,
+                    presence=row.presence,
+                )
+            )
+        for user, away in (await self.away_toggles()).items():
+            found[user] = RepSignals(slack=found.get(user, RepSignals()).slack, away=away)
+        return found
+
+    async def away_toggles(self) -> dict[str, AwayToggle]:
+        rows = await self.connection.execute(select(t.rep_away))
+        return {row.user: AwayToggle(since=row.since, until=row.until) for row in rows}
+
+    async def save_snapshots(self, snapshots: Iterable[tuple[str, SlackSnapshot]]) -> None:
+        rows = [
+            {
+                "user": user,
+                "fetched_at": snap.fetched_at,
+                "status_text": snap.status_text[:200],
+                "status_emoji": snap.status_emoji[:100],
+                "status_expires_at": snap.status_expires_at,
+                "dnd_start": snap.dnd_start,
+                "dnd_end": snap.dnd_end,
+                "snooze_until": snap.snooze_until,
+                "presence": snap.presence,
+            }
+            for user, snap in snapshots
+        ]
+        if not rows:
+            return
+        statement = self._upsert(t.slack_presence)
+        columns = [name for name in rows[0] if name != "user"]
+        await self.connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["user"],
+                set_={name: getattr(statement.excluded, name) for name in columns},
+            ),
+            rows,
+        )
+
+    async def fetched_at(self) -> dict[str, datetime]:
+        """When Slack was last asked about each rep (the refresher asks the oldest first)."""
+        rows = await self.connection.execute(
+            select(t.slack_presence.c.user, t.slack_presence.c.fetched_at)
+        )
+        return {user: at for user, at in rows.all()}
+
+    async def set_away(self, user: str, since: datetime, until: datetime | None) -> None:
+        statement = self._upsert(t.rep_away).values(user=user, since=since, until=until)
+        await self.connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["user"], set_={"since": since, "until": until}
+            )
+        )
+
+    async def clear_away(self, user: str) -> bool:
+        """End the rep's away toggle; False if they were not away."""
+        result = await self.connection.execute(delete(t.rep_away).where(t.rep_away.c.user == user))
+        return result.rowcount > 0
+
+    async def forget_expired_away(self, now: datetime) -> list[str]:
+        """Remove toggles whose time is over; return whose (they are back: backfill)."""
+        table = t.rep_away
+        rows = await self.connection.execute(
+            select(table.c.user).where(table.c.until.is_not(None), table.c.until <= now)
+        )
+        users = [user for (user,) in rows.all()]
+        if users:
+            await self.connection.execute(delete(table).where(table.c.user.in_(users)))
+        return users
