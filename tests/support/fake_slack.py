@@ -310,6 +310,9 @@ class FakeSlack:
             self._home_views: dict[str, str] = {}
             self._users: dict[str, dict[str, Any]] = {}
             self._files: dict[str, tuple[dict[str, Any], bytes]] = {}
+            self._statuses: dict[str, dict[str, Any]] = {}
+            self._dnd: dict[str, dict[str, Any]] = {}
+            self._presence: dict[str, str] = {}
             self._cond.notify_all()
 
     def start(self) -> Self:
@@ -599,6 +602,31 @@ class FakeSlack:
                 "team": TEAM_ID,
             },
         }
+
+    def set_status(self, user_id: str, text: str, emoji: str = "", expiration: int = 0) -> None:
+        """A user's custom status, as ``users.profile.get`` reports it (expiration: epoch
+        seconds, 0 = never)."""
+        with self._cond:
+            self._statuses[user_id] = {
+                "status_text": text,
+                "status_emoji": emoji,
+                "status_expiration": expiration,
+            }
+
+    def set_dnd(self, user_id: str, start_ts: int, end_ts: int) -> None:
+        """A user's do-not-disturb window, as ``dnd.info`` reports it."""
+        with self._cond:
+            self._dnd[user_id] = {
+                "dnd_enabled": True,
+                "next_dnd_start_ts": start_ts,
+                "next_dnd_end_ts": end_ts,
+                "snooze_enabled": False,
+            }
+
+    def set_presence(self, user_id: str, presence: str) -> None:
+        """``active`` or ``away``, as ``users.getPresence`` reports it for other users."""
+        with self._cond:
+            self._presence[user_id] = presence
 
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """The message as it stands now (after ``chat.update``), or None."""
@@ -1231,6 +1259,25 @@ class FakeSlack:
         if not user_id:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": self._user(user_id)}
+
+    def _m_users_profile_get(self, p: dict[str, Any]) -> dict[str, Any]:
+        user_id = str(p.get("user") or "")
+        if not user_id:
+            return {"ok": False, "error": "user_not_found"}
+        with self._cond:
+            status = self._statuses.get(user_id, {})
+        empty = {"status_text": "", "status_emoji": "", "status_expiration": 0}
+        return {"ok": True, "profile": {**self._user(user_id)["profile"], **empty, **status}}
+
+    def _m_dnd_info(self, p: dict[str, Any]) -> dict[str, Any]:
+        with self._cond:
+            dnd = self._dnd.get(str(p.get("user") or ""))
+        return {"ok": True, **(dnd or {"dnd_enabled": False, "snooze_enabled": False})}
+
+    def _m_users_getPresence(self, p: dict[str, Any]) -> dict[str, Any]:
+        with self._cond:
+            presence = self._presence.get(str(p.get("user") or ""), "active")
+        return {"ok": True, "presence": presence}
 
     def _m_users_lookupByEmail(self, p: dict[str, Any]) -> dict[str, Any]:
         email = str(p.get("email") or "").strip().lower()
