@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from domain.availability_config import AcceptWindow
 from domain.config import Config
@@ -137,3 +138,40 @@ def end_offer(
         credits=credits,
         notify=team.manager,
     )
+
+
+OFFER_EVENT = "offer_made"
+"""The timeline event of each offer: data `{"to", "offer", "expires_at"}`."""
+
+
+@dataclass(frozen=True)
+class PendingOffer:
+    number: int
+    user: str
+    expires_at: datetime
+
+
+def offer_event(number: int, user: str, expires_at: datetime) -> tuple[str, str, dict[str, Any]]:
+    """The (type, reason, data) of the timeline event recording an offer."""
+    return (
+        OFFER_EVENT,
+        f"offered to {user} (offer {number}); accept by {expires_at:%H:%M} UTC",
+        {"to": user, "offer": number, "expires_at": expires_at.isoformat()},
+    )
+
+
+def pending_offer(lead: LeadRecord) -> PendingOffer | None:
+    """The offer the owner has not accepted yet, read from the lead's timeline; None once
+    accepted, contacted, or if the lead is no longer with the offered rep."""
+    if lead.status is not LeadStatus.ASSIGNED or lead.owner is None:
+        return None
+    found: PendingOffer | None = None
+    for event in lead.events:
+        data = event.data or {}
+        if event.type == OFFER_EVENT and "to" in data:
+            found = PendingOffer(
+                int(data["offer"]), str(data["to"]), datetime.fromisoformat(data["expires_at"])
+            )
+        elif event.type in ("accepted", "declined", "offer_timeout", "contacted"):
+            found = None
+    return found if found is not None and found.user == lead.owner else None

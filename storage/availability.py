@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
+from domain.offers import OFFER_ACTION
 from domain.signals import AwayToggle, RepSignals, SlackSnapshot
 from storage import tables as t
 from storage.repositories import _Repository
@@ -89,6 +90,22 @@ class AvailabilityRepository(_Repository):
         """End the rep's away toggle; False if they were not away."""
         result = await self.connection.execute(delete(t.rep_away).where(t.rep_away.c.user == user))
         return result.rowcount > 0
+
+    async def cancel_offer(self, lead_id: str, user: str, now: datetime) -> int:
+        """Cancel the pending offer deadline of `lead_id` to `user` (Accept, Decline);
+        0 when there is none (it fired already, or was never theirs)."""
+        table = t.deadlines
+        result = await self.connection.execute(
+            update(table)
+            .where(
+                table.c.lead_id == lead_id,
+                table.c.state == "pending",
+                table.c.action == OFFER_ACTION,
+                table.c.step.like(f"offer:%:{user}"),
+            )
+            .values(state="cancelled", fired_at=now)
+        )
+        return result.rowcount
 
     async def forget_expired_away(self, now: datetime) -> list[str]:
         """Remove toggles whose time is over; return whose (they are back: backfill)."""
