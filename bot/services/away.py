@@ -67,7 +67,7 @@ class AwayService(ApplicationService):
             current = await self.configs.current(uow)
             if current is None:
                 return []
-            version, config = current
+            config = current[1]
             teams = [
                 team.name
                 for team in config.teams
@@ -75,6 +75,7 @@ class AwayService(ApplicationService):
             ]
             if not teams:
                 return []
+            await uow.routing.lock()  # replicas hand each lead out once, in turn
             queued = [
                 lead
                 for lead in await uow.leads.unclaimed(teams, BACKFILL_BATCH)
@@ -82,7 +83,6 @@ class AwayService(ApplicationService):
             ]
             if not queued:
                 return []
-            await uow.routing.lock()
             memory = RoutingMemory(await read_routing_state(uow, config, now))
             handed = backfill(queued, config, memory, now)
             done = []
