@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from domain.caps import AssignmentKey
-from domain.records import WORKLOAD_STATUSES
+from domain.records import WORKLOAD_STATUSES, LeadRecord
 
 _WORKLOAD = frozenset(str(status) for status in WORKLOAD_STATUSES)
 
@@ -29,6 +29,12 @@ class Counted:
     team: str | None
     lead_type: str
     assigned_day: date | None
+
+    @classmethod
+    def of(cls, lead: LeadRecord) -> Counted:
+        return cls(
+            lead.owner, str(lead.status), lead.team, lead.fields.lead_type, lead.assigned_day
+        )
 
     @property
     def open_for(self) -> str | None:

@@ -4,16 +4,20 @@ each change of a lead, rebuilt and compared by `check`."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.caps import AssignmentCounts, AssignmentKey
 from domain.counters import CountDeltas, Counted
 from domain.records import WORKLOAD_STATUSES
 from storage import tables as t
-from storage.repositories import _Repository
 
 COUNTED_COLUMNS = (
     t.leads.c.owner,
@@ -29,7 +33,35 @@ def counted(row: Any) -> Counted:
     return Counted(row.owner, row.status, row.team, row.lead_type, row.assigned_day)
 
 
-class CounterRepository(_Repository):
+COUNTED_FIELDS = frozenset({"owner", "status", "team", "lead_type", "assigned_day"})
+
+
+class CounterRepository:
+    """Stands alone (not a storage.repositories class): the lead repository moves the
+    counters in its own writes, so it imports this module."""
+
+    def __init__(self, connection: AsyncConnection):
+        self.connection = connection
+
+    def _upsert(self, table: Any) -> Any:
+        postgres = self.connection.dialect.name == "postgresql"
+        return (pg_insert if postgres else sqlite_insert)(table)
+
+    async def changed(self, before: Counted, changes: dict[str, Any]) -> None:
+        """Move the counters for a lead changed from `before` by `changes`."""
+        moved = {key: value for key, value in changes.items() if key in COUNTED_FIELDS}
+        if "status" in moved:
+            moved["status"] = str(moved["status"])
+        deltas = CountDeltas()
+        deltas.add(before, replace(before, **moved))
+        await self.apply(deltas)
+
+    async def added(self, leads: list[Counted]) -> None:
+        deltas = CountDeltas()
+        for lead in leads:
+            deltas.add(None, lead)
+        await self.apply(deltas)
+
     async def apply(self, deltas: CountDeltas) -> None:
         """Move the counters; a few statements whatever the number of leads changed."""
         deltas = deltas.nonzero()
@@ -58,14 +90,13 @@ class CounterRepository(_Repository):
             rows,
         )
 
-    async def open_leads(self) -> dict[str, int]:
+    async def open_leads(self, users: Iterable[str] | None = None) -> dict[str, int]:
         """Open leads per rep (what capacity and least-loaded routing look at)."""
-        rows = await self.connection.execute(
-            select(t.open_lead_counts.c.user, t.open_lead_counts.c.count).where(
-                t.open_lead_counts.c.count != 0
-            )
-        )
-        return {user: count for user, count in rows.all()}
+        table = t.open_lead_counts
+        query = select(table.c.user, table.c.count).where(table.c.count != 0)
+        if users is not None:
+            query = query.where(table.c.user.in_(list(users)))
+        return {user: count for user, count in (await self.connection.execute(query)).all()}
 
     async def assignments(self, since: date) -> dict[str, AssignmentCounts]:
         """Per rep: leads held per (team, lead type, local day) from `since` on."""

@@ -25,10 +25,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.counters import Counted
 from domain.dedup import DedupKeys
 from domain.lead import LeadInput, LeadStatus, Method
-from domain.records import WORKLOAD_STATUSES, LeadEvent, LeadRecord
+from domain.records import LeadEvent, LeadRecord
 from storage import tables as t
+from storage.counters import COUNTED_FIELDS, CounterRepository
 
 _ROUTING_LOCK = 0x1EAD0001  # PostgreSQL advisory lock id serialising routing decisions
 _CONFIG_LOCK = 0x1EAD0002  # ... and configuration changes (admin saves, the first load)
@@ -103,9 +105,11 @@ class LeadRepository(_Repository):
     async def add_many(
         self, leads: Sequence[tuple[LeadRecord, str | None, dict[str, Any] | None]]
     ) -> None:
-        """Insert leads with their idempotency key and SLA policy snapshot, in one statement."""
+        """Insert leads with their idempotency key and SLA policy snapshot, in one statement
+        (and move the counters routing reads, in the same transaction)."""
         if not leads:
             return
+        await CounterRepository(self.connection).added([Counted.of(lead) for lead, _, _ in leads])
         await self.connection.execute(
             insert(t.leads),
             [
@@ -131,6 +135,7 @@ class LeadRepository(_Repository):
                     "assigned_at": lead.assigned_at,
                     "contacted_at": lead.contacted_at,
                     "version": lead.version,
+                    "assigned_day": lead.assigned_day,
                 }
                 for lead, idempotency_key, sla_policy in leads
             ],
@@ -179,7 +184,19 @@ class LeadRepository(_Repository):
         """Apply `changes` only if nobody changed the lead since we read it.
 
         One row updated: ours. Zero: someone else won; the caller re-reads and decides.
+        A change of what the counters count (owner, status) moves them in this same
+        transaction; a new owner needs `assigned_day`, their local day (for caps).
         """
+        if changes.get("owner") is not None and "assigned_day" not in changes:
+            raise ValueError("a new owner needs `assigned_day`, their local day, for caps")
+        if changes.get("owner", 0) is None:
+            changes.setdefault("assigned_day", None)
+        counters = CounterRepository(self.connection)
+        before = None
+        if COUNTED_FIELDS.intersection(changes):
+            before = await counters.counted(lead_id, expected_version)
+            if before is None:
+                return False
         values = {
             key: str(value) if isinstance(value, LeadStatus | Method) else value
             for key, value in changes.items()
@@ -189,7 +206,11 @@ class LeadRepository(_Repository):
             .where(t.leads.c.id == lead_id, t.leads.c.version == expected_version)
             .values(version=expected_version + 1, updated_at=now, **values)
         )
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        if before is not None:
+            await counters.changed(before, changes)
+        return True
 
     async def owned_by(self, owner: str, statuses: Iterable[str], limit: int) -> list[LeadRecord]:
         """A rep's queue: most urgent first (not yet contacted, earliest SLA due)."""
@@ -218,16 +239,9 @@ class LeadRepository(_Repository):
         return [_lead_record(row) for row in rows]
 
     async def workload(self, users: Iterable[str] | None = None) -> dict[str, int]:
-        """Open leads per rep: what capacity and least-loaded routing look at."""
-        query = (
-            select(t.leads.c.owner, func.count())
-            .where(t.leads.c.status.in_([str(status) for status in WORKLOAD_STATUSES]))
-            .where(t.leads.c.owner.is_not(None))
-            .group_by(t.leads.c.owner)
-        )
-        if users is not None:
-            query = query.where(t.leads.c.owner.in_(list(users)))
-        return {owner: count for owner, count in (await self.connection.execute(query)).all()}
+        """Open leads per rep: what capacity and least-loaded routing look at. Read from
+        the counters kept with every change (storage.counters), never counted here."""
+        return await CounterRepository(self.connection).open_leads(users)
 
 
 class EventRepository(_Repository):
@@ -679,6 +693,7 @@ def _lead_record(row: Row[Any]) -> LeadRecord:
         contacted_at=row.contacted_at,
         version=row.version,
         erased_at=row.erased_at,
+        assigned_day=row.assigned_day,
     )
 
 

@@ -71,7 +71,7 @@ class DeadLetterService(ApplicationService):
             outcome = undeliverable(lead, row.target, error, config, open_leads, now, unreachable)
             if not outcome.fired:
                 continue
-            if await apply_owner_change(uow, lead, outcome, open_leads, now) is None:
+            if await apply_owner_change(uow, lead, outcome, open_leads, now, config) is None:
                 continue  # someone claimed or reassigned it meanwhile: it is in human hands
             await uow.events.add(lead.id, now, outcome.event, SYSTEM_ACTOR, outcome.reason, details)
             escalated.append((lead, outcome))

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.services.base import ApplicationService
 from domain.availability import unavailable_reason
+from domain.config import Config
 from domain.durations import humanize
 from domain.errors import DomainError
 from domain.lead import LeadStatus
 from domain.lifecycle import advance, stage_reached
 from domain.records import OPEN_STATUSES, WORKLOAD_STATUSES, LeadRecord
+from domain.routing_memory import assignment_day
 from storage.uow import UnitOfWork
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -83,7 +85,13 @@ class LeadActions(ApplicationService):
             await self._check_member(uow, lead, user)
             await self._check_can_take(uow, lead, user, now)
             won = await uow.leads.compare_and_set(
-                lead.id, lead.version, now, owner=user, status=LeadStatus.ASSIGNED, assigned_at=now
+                lead.id,
+                lead.version,
+                now,
+                owner=user,
+                status=LeadStatus.ASSIGNED,
+                assigned_at=now,
+                assigned_day=await self._day_of(uow, user, now),
             )
             if not won:  # someone committed first: perhaps our own click, retried by Slack
                 current = await uow.leads.get(lead_id)
@@ -171,6 +179,11 @@ class LeadActions(ApplicationService):
             return Outcome(updated, message)
         raise DomainError("the lead is changing too fast; try again")
 
+    async def _day_of(self, uow: UnitOfWork, user: str, at: datetime) -> date:
+        """The rep's local day at `at`: what their caps count a lead they take against."""
+        current = await self.configs.current(uow)
+        return assignment_day(user, current[1] if current else Config(), at)
+
     async def _team_channel(self, uow: UnitOfWork, lead: LeadRecord) -> str | None:
         current = await self.configs.current(uow)
         team = current[1].team(lead.team) if current and lead.team else None
@@ -212,7 +225,12 @@ class LeadActions(ApplicationService):
             if new_owner == lead.owner:
                 return f"<@{new_owner}> already owns this lead."
             status = LeadStatus.CONTACTED if lead.contacted_at else LeadStatus.ASSIGNED
-            changes = {"owner": new_owner, "status": status, "assigned_at": now}
+            changes = {
+                "owner": new_owner,
+                "status": status,
+                "assigned_at": now,
+                "assigned_day": await self._day_of(uow, new_owner, now),
+            }
             if not await uow.leads.compare_and_set(lead.id, lead.version, now, **changes):
                 return None
             previous = lead.owner or "the queue"
@@ -308,6 +326,7 @@ class LeadActions(ApplicationService):
                 changes[f"{stage}_at"] = at
             if claimer is not None and lead.owner is None:
                 changes["owner"] = claimer
+                changes["assigned_day"] = await self._day_of(uow, claimer, at)
             message = f"{event} recorded"
             data: dict[str, object] = {}
             if lead.contacted_at is None:  # every later stage implies first contact

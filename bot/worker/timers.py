@@ -26,6 +26,7 @@ from domain.config import Config
 from domain.escalation import StepOutcome, run_step
 from domain.lead import LeadStatus
 from domain.records import LeadRecord
+from domain.routing_memory import assignment_day
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ class TimerSweeper(ApplicationService):
                 writes.finish(row, "cancelled", outcome.reason)
                 SLA_STEPS.labels(row.action, "cancelled").inc()
                 continue
-            changed = await apply_owner_change(uow, lead, outcome, open_leads, now)
+            changed = await apply_owner_change(uow, lead, outcome, open_leads, now, config)
             if changed is None:
                 raced.add(lead.id)
                 continue
@@ -213,6 +214,7 @@ async def apply_owner_change(
     outcome: StepOutcome,
     open_leads: dict[str, int],
     now: datetime,
+    config: Config,
 ) -> LeadRecord | None:
     """The lead after the step's owner change; None if a click won the race."""
     if outcome.assign_to:
@@ -220,9 +222,15 @@ async def apply_owner_change(
             "owner": outcome.assign_to,
             "status": LeadStatus.ASSIGNED,
             "assigned_at": now,
+            "assigned_day": assignment_day(outcome.assign_to, config, now),
         }
     elif outcome.release:
-        changes = {"owner": None, "status": LeadStatus.QUEUED, "assigned_at": None}
+        changes = {
+            "owner": None,
+            "status": LeadStatus.QUEUED,
+            "assigned_at": None,
+            "assigned_day": None,
+        }
     else:
         return lead
     if not await uow.leads.compare_and_set(lead.id, lead.version, now, **changes):
