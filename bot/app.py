@@ -30,16 +30,21 @@ from bot.logs import RequestIdMiddleware
 from bot.metered_client import MeteredWebClient
 from bot.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE, REGISTRY
 from bot.services.admin import AdminService
+from bot.services.away import AwayService
 from bot.services.configuration import ConfigService
 from bot.services.dead_letters import DeadLetterService
 from bot.services.directory import is_workspace_admin, resolve_emails
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
+from bot.services.offers import OfferService
 from bot.services.privacy import PrivacyService
+from bot.services.pulls import PullService
+from bot.services.slack_availability import SlackAvailabilityRefresher
 from bot.services.stats import StatsService, TimezoneCache
 from bot.services.weekly_digest import WeeklyDigestService
 from bot.settings import Settings
 from bot.slack.admin_listeners import AdminListeners
+from bot.slack.availability_listeners import SUBCOMMANDS, AvailabilityListeners
 from bot.slack.dedupe import DeliveryDedupe
 from bot.slack.listeners import (
     register_lead_buttons,
@@ -58,6 +63,9 @@ log = logging.getLogger(__name__)
 SLACK_API_URL = "https://slack.com/api/"
 HOUSEKEEPING_EVERY = timedelta(minutes=10)  # retention erasure, old Slack delivery keys
 DIGEST_CHECK_EVERY = timedelta(minutes=1)  # is a team's weekly digest hour here?
+# Is a rep's Slack availability due for a refresh (its own `refresh_every`), has a queued
+# lead someone who can take it now (backfill)?
+AVAILABILITY_EVERY = timedelta(seconds=5)
 
 
 class Application:
@@ -109,10 +117,19 @@ class Application:
         self.dedupe = DeliveryDedupe(self.db, self.clock.now)
         if settings.socket_mode:
             self.bolt.use(self.dedupe.middleware)
+        self.offers = OfferService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
+        self.away = AwayService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
+        self.slack_availability = SlackAvailabilityRefresher(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake, self.client
+        )
+        availability = AvailabilityListeners(self.offers, self.away, PullService(self.actions))
+        availability.register(self.bolt)
         register_lead_buttons(self.bolt, self.actions)
         register_reassign(self.bolt, self.actions)
-        register_queue_command(self.bolt, self.actions, self.stats)
-        register_stats(self.bolt, self.stats)
+        register_queue_command(
+            self.bolt, self.actions, self.stats, (SUBCOMMANDS, availability.command)
+        )
+        register_stats(self.bolt, self.stats, availability.home_controls)
         self.admin = AdminService(
             self.db,
             self.configs,
@@ -182,6 +199,8 @@ class Application:
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
         self.alarm.start()
         self._periodic("weekly-digest", DIGEST_CHECK_EVERY, self.weekly_digests.queue_due)
+        self._periodic("slack-availability", AVAILABILITY_EVERY, self.slack_availability.refresh)
+        self._periodic("backfill", AVAILABILITY_EVERY, self.away.backfill)
         if self.settings.retention is not None:
             self._periodic(
                 "retention", HOUSEKEEPING_EVERY, self.privacy.erase_expired, self.settings.retention

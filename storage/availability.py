@@ -107,6 +107,21 @@ class AvailabilityRepository(_Repository):
         )
         return result.rowcount
 
+    async def claims_since(self, user: str, team: str, since: datetime) -> list[datetime]:
+        """When `user` claimed leads of `team` after `since` (the claim cap's window)."""
+        events, leads = t.lead_events, t.leads
+        rows = await self.connection.execute(
+            select(events.c.at)
+            .join(leads, leads.c.id == events.c.lead_id)
+            .where(
+                events.c.type == "claimed",
+                events.c.at > since,
+                events.c.actor == user,
+                leads.c.team == team,
+            )
+        )
+        return [at for (at,) in rows.all()]
+
     async def forget_expired_away(self, now: datetime) -> list[str]:
         """Remove toggles whose time is over; return whose (they are back: backfill)."""
         table = t.rep_away

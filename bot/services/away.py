@@ -60,7 +60,10 @@ class AwayService(ApplicationService):
         return False if toggle is None or not toggle.active(self.now()) else toggle.until
 
     async def backfill(self) -> list[tuple[LeadRecord, Decision]]:
-        """Hand queued leads nobody could take to the reps who can take them now."""
+        """Hand queued leads nobody could take to the reps who can take them now. Looks
+        first without the write lock: most runs find nothing to do."""
+        if not await self._anything_to_do():
+            return []
         now = self.now()
         async with self.db.transaction() as uow:
             await uow.availability.forget_expired_away(now)
@@ -68,32 +71,48 @@ class AwayService(ApplicationService):
             if current is None:
                 return []
             config = current[1]
-            teams = [
-                team.name
-                for team in config.teams
-                if team.method is Method.PUSH and team.availability and team.availability.backfill
-            ]
-            if not teams:
-                return []
             await uow.routing.lock()  # replicas hand each lead out once, in turn
-            queued = [
-                lead
-                for lead in await uow.leads.unclaimed(teams, BACKFILL_BATCH)
-                if waiting_for_backfill(lead, config, now)
-            ]
+            queued = await self._waiting(uow, config, now)
             if not queued:
                 return []
             memory = RoutingMemory(await read_routing_state(uow, config, now))
-            handed = backfill(queued, config, memory, now)
-            done = []
-            for lead, decision in handed:
-                if await _hand_out(uow, lead, decision, config, now):
-                    done.append((lead, decision))
+            done = [
+                (lead, decision)
+                for lead, decision in backfill(queued, config, memory, now)
+                if await _hand_out(uow, lead, decision, config, now)
+            ]
             for team, credits in memory.changed_credits.items():
                 await uow.routing.save_credits(team, credits)
         if done:
             self.wake_outbox()
         return done
+
+    async def _anything_to_do(self) -> bool:
+        now = self.now()
+        async with self.db.snapshot() as uow:
+            current = await self.configs.current(uow)
+            if current is None:
+                return False
+            toggles = await uow.availability.away_toggles()
+            if any(not toggle.active(now) for toggle in toggles.values()):
+                return True
+            return bool(await self._waiting(uow, current[1], now))
+
+    @staticmethod
+    async def _waiting(uow: UnitOfWork, config: Config, now: datetime) -> list[LeadRecord]:
+        """Queued leads of backfilling push teams that nobody could take, oldest first."""
+        teams = [
+            team.name
+            for team in config.teams
+            if team.method is Method.PUSH and team.availability and team.availability.backfill
+        ]
+        if not teams:
+            return []
+        return [
+            lead
+            for lead in await uow.leads.unclaimed(teams, BACKFILL_BATCH)
+            if waiting_for_backfill(lead, config, now)
+        ]
 
     async def _config(self, uow: UnitOfWork) -> Config:
         current = await self.configs.current(uow)

@@ -16,13 +16,16 @@ from functools import cached_property
 from typing import Any
 
 from bot.services.base import ApplicationService
+from bot.services.routing_facts import read_routing_state
 from domain import sla
 from domain.config import Config
 from domain.dedup import DedupKeys, first_duplicate
 from domain.errors import FieldError, InvalidInput
 from domain.lead import LeadInput, LeadStatus
+from domain.offers import offer_event, offer_step, window_for
 from domain.records import LeadRecord
-from domain.routing import Decision, RoutingState, route
+from domain.routing import Decision, route
+from domain.routing_memory import RoutingMemory, assignment_day
 from storage.group_commit import GroupCommit
 from storage.uow import UnitOfWork
 
@@ -96,24 +99,6 @@ class _Batch:
         )
 
 
-@dataclass
-class _RoutingMemory:
-    """The routing state of a batch, carried from lead to lead, so each lead in a batch
-    rotates exactly as it would in a transaction of its own."""
-
-    open_leads: dict[str, int]
-    last_assigned: dict[str, datetime]
-    credits: dict[str, dict[str, int]]
-
-    def remember(self, decision: Decision, batch: _Batch, now: datetime) -> None:
-        if decision.credits is not None and decision.team is not None:
-            self.credits[decision.team] = batch.credits[decision.team] = decision.credits
-        if decision.owner is not None:
-            self.open_leads[decision.owner] = self.open_leads.get(decision.owner, 0) + 1
-            self.last_assigned[decision.owner] = now
-            batch.assigned.append(decision.owner)
-
-
 class IntakeService(ApplicationService):
     @cached_property
     def _writes(self) -> GroupCommit[_Request, IntakeResult]:
@@ -140,12 +125,7 @@ class IntakeService(ApplicationService):
             since = now - (config.dedup_window if current else DEFAULT_DEDUP_WINDOW)
             keys = [_keys(request, now) for request in requests]
             known = await uow.leads.dedup_candidates(keys, since)
-            memory = _RoutingMemory(
-                await uow.leads.workload(),
-                await uow.routing.last_assigned(),
-                await uow.routing.credits(),
-            )
-            state = RoutingState(memory.open_leads, memory.last_assigned, memory.credits)
+            memory = RoutingMemory(await read_routing_state(uow, config, now))
             batch = _Batch()
             results: list[IntakeResult | Exception] = []
             for request, key in zip(requests, keys, strict=True):
@@ -156,11 +136,14 @@ class IntakeService(ApplicationService):
                 if existing is not None:
                     results.append(IntakeResult(existing, duplicate=True))
                     continue
-                decision = route(request.lead, config, state, now, version)
-                memory.remember(decision, batch, now)
+                decision = route(request.lead, config, memory.state, now, version)
+                memory.remember(decision, request.lead.lead_type, config, now)
+                if decision.owner is not None:
+                    batch.assigned.append(decision.owner)
                 record = self._plan(batch, request, config, decision, now)
                 known.append((key, record))
                 results.append(IntakeResult(record, duplicate=False))
+            batch.credits = memory.changed_credits
             await self._write_batch(uow, batch, now)
         return results
 
@@ -178,6 +161,8 @@ class IntakeService(ApplicationService):
         team = config.team(decision.team) if decision.team else None
         calendar = team.business_hours.calendar() if team and team.business_hours else None
         steps = sla.plan(policy, now, calendar)
+        window = window_for(config, decision)
+        offer = offer_step(1, decision.owner, now, window) if window and decision.owner else None
         if decision.owner:
             status = LeadStatus.ASSIGNED
         elif decision.team:
@@ -198,10 +183,11 @@ class IntakeService(ApplicationService):
             assigned_at=now if decision.owner else None,
             contacted_at=None,
             version=1,
+            assigned_day=assignment_day(decision.owner, config, now) if decision.owner else None,
         )
         snapshot = policy.model_dump(mode="json", exclude_none=True)
         batch.leads.append((record, request.idempotency_key, snapshot))
-        batch.plans.append((record.id, steps))
+        batch.plans.append((record.id, [*steps, offer] if offer else steps))
         batch.event(
             record.id, now, "created", request.submitter, f"received from {request.submitter}"
         )
@@ -226,6 +212,9 @@ class IntakeService(ApplicationService):
                 decision.reasons[-1],
                 {"owner": decision.owner},
             )
+            if offer is not None:
+                kind, why, data = offer_event(1, decision.owner, offer.due_at)
+                batch.event(record.id, now, kind, SYSTEM_ACTOR, why, data)
         elif decision.channel:
             batch.event(
                 record.id,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from bot.services.base import ApplicationService
-from domain.availability import unavailable_reason
+from bot.services.claim_checks import claim_refusal
 from domain.config import Config
 from domain.durations import humanize
 from domain.errors import DomainError
@@ -201,19 +201,14 @@ class LeadActions(ApplicationService):
     async def _check_can_take(
         self, uow: UnitOfWork, lead: LeadRecord, user: str, now: datetime
     ) -> None:
-        """Refuse a claim from a rep who is away or full, unless the team allows it."""
+        """Refuse a claim over the team's claim cap, or from a rep who is away or full
+        (unless the team allows that)."""
         current = await self.configs.current(uow)
         if current is None:
             return
-        config = current[1]
-        team = config.team(lead.team) if lead.team else None
-        rep = config.rep(user)
-        if rep is None or (team is not None and team.claim_when_unavailable == "allow"):
-            return
-        load = (await uow.leads.workload([user])).get(user, 0)
-        reason = unavailable_reason(rep, now, load)
-        if reason:
-            raise NotAllowed(f"You are {reason}, so you cannot claim leads right now.")
+        refusal = await claim_refusal(uow, current[1], lead, user, now)
+        if refusal:
+            raise NotAllowed(refusal)
 
     async def reassign(self, lead_id: str, manager: str, new_owner: str) -> Outcome:
         """A manager (or admin) hands the lead to someone else; the new owner gets the card."""

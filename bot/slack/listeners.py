@@ -6,7 +6,7 @@ only when something needs saying (refusals, who already claimed)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -50,10 +50,21 @@ async def _run_button(
         )
 
 
-USAGE = "Usage: `/leads` (your open leads) or `/leads team [NAME]` (unclaimed team leads)."
+USAGE = (
+    "Usage: `/leads` (your open leads), `/leads team [NAME]` (unclaimed team leads), "
+    "`/leads next` (claim the oldest one), `/leads away [until TIME]`, `/leads back`."
+)
+Subcommand = Callable[[list[str], str], Awaitable[dict[str, Any]]]
 
 
-def register_queue_command(app: AsyncApp, actions: LeadActions, stats: StatsService) -> None:
+def register_queue_command(
+    app: AsyncApp,
+    actions: LeadActions,
+    stats: StatsService,
+    subcommands: tuple[Collection[str], Subcommand] | None = None,
+) -> None:
+    """`/leads`; `subcommands` answers the other words it knows (availability's)."""
+
     @app.command("/leads")
     async def leads_command(
         ack: Callable[[], Awaitable[None]], command: dict[str, Any], client: AsyncWebClient
@@ -78,6 +89,8 @@ def register_queue_command(app: AsyncApp, actions: LeadActions, stats: StatsServ
                         actions.now(),
                         "No unclaimed leads: the pool is empty.",
                     )
+            elif subcommands is not None and words[0] in subcommands[0]:
+                message = await subcommands[1](words, user)
             else:
                 message = {"text": USAGE}
         except DomainError as error:

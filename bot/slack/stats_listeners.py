@@ -21,7 +21,12 @@ from domain.reports import parse_stats_args
 log = logging.getLogger(__name__)
 
 
-def register_stats(app: AsyncApp, stats: StatsService) -> None:
+HomeControls = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def register_stats(
+    app: AsyncApp, stats: StatsService, home_controls: HomeControls | None = None
+) -> None:
     @app.command("/leadstats")
     async def leadstats_command(
         ack: Callable[[], Awaitable[None]], command: dict[str, Any], client: AsyncWebClient
@@ -41,6 +46,7 @@ def register_stats(app: AsyncApp, stats: StatsService) -> None:
             return
         user = event["user"]
         leads, report = await stats.home(user, stats_views.HOME_LEADS + 1)
-        await client.views_publish(
-            user_id=user, view=stats_views.home_view(leads, report, stats.now())
-        )
+        view = stats_views.home_view(leads, report, stats.now())
+        if home_controls is not None:
+            view = await home_controls(user, view)
+        await client.views_publish(user_id=user, view=view)

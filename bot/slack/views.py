@@ -13,6 +13,7 @@ from typing import Any
 
 from domain.durations import humanize
 from domain.lead import LeadStatus, Method
+from domain.offers import pending_offer
 from domain.records import OPEN_STATUSES, LeadRecord
 
 SECTION_LIMIT = 3000
@@ -108,6 +109,9 @@ _HISTORY = {
     "released": "Released by {actor}",
     "reassigned": "Reassigned: {reason}",
     "reposted": "Reposted for claiming",
+    "accepted": "Accepted by {actor}",
+    "declined": "Declined by {actor}",
+    "offer_timeout": "Offer unanswered",
     "contacted": "Contacted by {actor}",
     "breached": ":rotating_light: SLA breached",
 }
@@ -130,10 +134,13 @@ def _buttons(lead: LeadRecord) -> list[dict[str, Any]]:
     if lead.status not in OPEN_STATUSES:
         return []
     buttons: list[dict[str, Any]] = []
+    if pending_offer(lead) is not None:
+        buttons.append(button("Accept", "accept_lead", lead.id, style="primary"))
+        buttons.append(button("Decline", "decline_lead", lead.id))
     if lead.owner is None:
-        buttons.append(_button("Claim", "claim_lead", lead.id, style="primary"))
+        buttons.append(button("Claim", "claim_lead", lead.id, style="primary"))
     buttons.append(
-        _button(
+        button(
             "Mark contacted",
             "mark_contacted",
             lead.id,
@@ -141,12 +148,12 @@ def _buttons(lead: LeadRecord) -> list[dict[str, Any]]:
         )
     )
     if lead.owner is not None:
-        buttons.append(_button("Release", "release_lead", lead.id))
-    buttons.append(_button("Reassign", "reassign_lead", lead.id))
+        buttons.append(button("Release", "release_lead", lead.id))
+    buttons.append(button("Reassign", "reassign_lead", lead.id))
     return buttons
 
 
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+def button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
         "text": {"type": "plain_text", "text": text},
@@ -173,6 +180,10 @@ def lead_card(lead: LeadRecord, now: datetime) -> dict[str, Any]:
     history = history_line(lead)
     if history:
         blocks.append({"type": "context", "elements": [_mrkdwn(history)]})
+    offer = pending_offer(lead)
+    if offer is not None:
+        line = f":hourglass: Offered to <@{offer.user}>: accept by {slack_date(offer.expires_at)}"
+        blocks.append({"type": "section", "text": _mrkdwn(line)})
     buttons = _buttons(lead)
     if buttons:
         blocks.append({"type": "actions", "block_id": f"lead:{lead.id}", "elements": buttons})

@@ -22,9 +22,11 @@ from typing import Any
 from bot.metrics import ESCALATIONS, SLA_BREACHES, SLA_STEPS, TIMER_LATENESS, TIMERS_OVERDUE
 from bot.services.base import ApplicationService
 from bot.services.intake import SYSTEM_ACTOR
+from bot.services.offers import offer_timed_out
 from domain.config import Config
 from domain.escalation import StepOutcome, run_step
 from domain.lead import LeadStatus
+from domain.offers import OFFER_ACTION
 from domain.records import LeadRecord
 from domain.routing_memory import assignment_day
 from storage.uow import UnitOfWork
@@ -121,6 +123,14 @@ class TimerSweeper(ApplicationService):
                 continue  # a click changed the lead under us: its steps run next sweep
             if lead is None:
                 writes.finish(row, "cancelled", "lead erased")
+                continue
+            if row.action == OFFER_ACTION:  # the accept window ended unanswered
+                if await offer_timed_out(uow, lead, row.step, config, now) is None:
+                    raced.add(lead.id)
+                    continue
+                raced.add(lead.id)  # its other steps run next sweep, on the new version
+                writes.finish(row, "done")
+                SLA_STEPS.labels(row.action, "fired").inc()
                 continue
             try:
                 outcome = run_step(
