@@ -59,7 +59,8 @@ APP_ID = "A0LEADROUTER"
 DEFAULT_TZ = "America/New_York"
 BOT_SCOPES = (
     "chat:write,chat:write.public,im:write,users:read,users:read.email,commands,"
-    "channels:read,groups:read,files:write,files:read,im:history,channels:history,groups:history"
+    "channels:read,groups:read,files:write,files:read,im:history,channels:history,groups:history,"
+    "users.profile:read,dnd:read"
 )
 
 # Fields that slack_sdk (and Slack itself) carry as JSON-encoded strings inside form posts.
