@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot import counters_command
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from domain.config import Config, dump_config, load_config, validate_config
@@ -239,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long a simulated lead counts against its owner's capacity, e.g. 3d "
         "(default: for the whole run)",
     )
+    counters_command.add_parser(commands)
     return parser
 
 
@@ -260,6 +262,8 @@ def run(argv: list[str]) -> int:
         return asyncio.run(_import_leads(settings, args.file, args.submitter))
     if args.command == "simulate":
         return _simulate(settings, args.file, args.config, args.all, args.open_for)
+    if args.command == "counters":
+        return counters_command.run(settings, args)
     if args.config_command == "import":
         return asyncio.run(_import_config(settings, Path(args.file)))
     return _export_config(settings, args.file)
