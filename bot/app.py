@@ -35,6 +35,7 @@ from bot.services.configuration import ConfigService
 from bot.services.dead_letters import DeadLetterService
 from bot.services.directory import is_workspace_admin, resolve_emails
 from bot.services.intake import IntakeService
+from bot.services.leaderboard import LeaderboardService
 from bot.services.leads import LeadActions
 from bot.services.offers import OfferService
 from bot.services.privacy import PrivacyService
@@ -108,6 +109,9 @@ class Application:
             self.dispatcher.wake,
             self.stats,
             self.timezones.zone,
+        )
+        self.leaderboards = LeaderboardService(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake, self.stats
         )
         self.bolt = AsyncApp(
             client=self.client,
@@ -201,6 +205,7 @@ class Application:
         self._periodic("weekly-digest", DIGEST_CHECK_EVERY, self.weekly_digests.queue_due)
         self._periodic("slack-availability", AVAILABILITY_EVERY, self.slack_availability.refresh)
         self._periodic("backfill", AVAILABILITY_EVERY, self.away.backfill)
+        self._periodic("leaderboard", DIGEST_CHECK_EVERY, self.leaderboards.queue_due)
         if self.settings.retention is not None:
             self._periodic(
                 "retention", HOUSEKEEPING_EVERY, self.privacy.erase_expired, self.settings.retention

@@ -9,6 +9,7 @@ heard of this section routes exactly as before.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -41,6 +42,11 @@ class AwayStatuses(_Strict):
 
     emoji: list[Emoji] = Field(default_factory=lambda: list(DEFAULT_AWAY_EMOJI))
     text: list[str] = Field(default_factory=lambda: list(DEFAULT_AWAY_TEXT))
+
+    @cached_property
+    def folded(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        """The emoji as a set and the phrases case-folded: routing asks per rep per lead."""
+        return frozenset(self.emoji), tuple(phrase.casefold() for phrase in self.text if phrase)
 
 
 class AvailabilitySettings(_Strict):

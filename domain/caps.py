@@ -12,7 +12,6 @@ nothing: a day is a calendar day whether it lasts 23, 24 or 25 hours.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,15 +32,6 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-@dataclass(frozen=True)
-class _Scope:
-    """Which assignments a limit counts: a team's only, a lead type's only, or all."""
-
-    team: str | None
-    lead_type: str | None
-    label: str
-
-
 def cap_reason(
     counts: AssignmentCounts,
     today: date,
@@ -51,39 +41,35 @@ def cap_reason(
     team_caps: PeriodCaps | None = None,
 ) -> str | None:
     """Why the rep may not receive one more lead of `lead_type` from `team` today, or
-    None. `today` is the rep's local date; `counts` their assignment counts."""
-    checks: list[tuple[PeriodLimits, _Scope]] = []
-    for caps, scope_team in ((rep_caps, None), (team_caps, team)):
+    None. `today` is the rep's local date; `counts` their assignment counts. Asked for
+    every member on every lead: one pass over the counts, then the limits."""
+    monday = week_start(today)
+    sunday = monday + timedelta(days=6)
+    # [today, this week] for: every lead, this type, this team, this team and type.
+    held = [[0, 0], [0, 0], [0, 0], [0, 0]]
+    for (count_team, count_type, day), count in counts.items():
+        if not monday <= day <= sunday:
+            continue
+        same_type, same_team = count_type == lead_type, count_team == team
+        for index, wanted in enumerate((True, same_type, same_team, same_team and same_type)):
+            if wanted:
+                held[index][1] += count
+                if day == today:
+                    held[index][0] += count
+    checks: list[tuple[PeriodLimits, list[int], str]] = []
+    for caps, base, where in ((rep_caps, 0, ""), (team_caps, 2, f" in {team}")):
         if caps is None:
             continue
-        where = f" in {scope_team}" if scope_team else ""
-        checks.append((caps, _Scope(scope_team, None, where)))
+        checks.append((caps, held[base], where))
         typed = caps.lead_types.get(lead_type)
         if typed is not None:
-            checks.append((typed, _Scope(scope_team, lead_type, f" for {lead_type}{where}")))
-    if not checks:
-        return None
-    monday = week_start(today)
-    for limits, scope in checks:
-        if limits.per_day is not None:
-            held = _count(counts, scope, today, today)
-            if held >= limits.per_day:
-                return f"at daily cap{scope.label} ({held}/{limits.per_day} leads today)"
-        if limits.per_week is not None:
-            held = _count(counts, scope, monday, monday + timedelta(days=6))
-            if held >= limits.per_week:
-                return f"at weekly cap{scope.label} ({held}/{limits.per_week} leads this week)"
+            checks.append((typed, held[base + 1], f" for {lead_type}{where}"))
+    for limits, (today_held, week_held), label in checks:
+        if limits.per_day is not None and today_held >= limits.per_day:
+            return f"at daily cap{label} ({today_held}/{limits.per_day} leads today)"
+        if limits.per_week is not None and week_held >= limits.per_week:
+            return f"at weekly cap{label} ({week_held}/{limits.per_week} leads this week)"
     return None
-
-
-def _count(counts: AssignmentCounts, scope: _Scope, first: date, last: date) -> int:
-    return sum(
-        count
-        for (team, lead_type, day), count in counts.items()
-        if first <= day <= last
-        and (scope.team is None or team == scope.team)
-        and (scope.lead_type is None or lead_type == scope.lead_type)
-    )
 
 
 def earliest_day(now: datetime) -> date:

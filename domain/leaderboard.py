@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from domain.durations import humanize
+from domain.reports import Line
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,23 @@ class RepWeek:
     median_response_seconds: float | None
     won: int
     opportunities: int
+    offers_missed: int = 0
+    """Push offers declined or left to time out (shown, never ranked by)."""
+
+    @classmethod
+    def of(cls, line: Line, offers_missed: int = 0) -> RepWeek:
+        """From a rep's line of the team's weekly report."""
+        tally = line.tally
+        return cls(
+            line.key,
+            tally.leads,
+            tally.contacted,
+            tally.sla_met,
+            line.response.median,
+            tally.won,
+            tally.opportunities,
+            offers_missed,
+        )
 
     @property
     def within_sla_share(self) -> float:
@@ -60,8 +78,9 @@ def leaderboard_lines(weeks: Iterable[RepWeek]) -> list[str]:
             if median is None
             else f"median {humanize(timedelta(seconds=median))}"
         )
+        missed = f" · {week.offers_missed} offers missed" if week.offers_missed else ""
         lines.append(
             f"{place}. {week.user} — {week.within_sla_share:.0%} within SLA · {speed} · "
-            f"{week.won + week.opportunities} won or opportunity · {week.leads} leads"
+            f"{week.won + week.opportunities} won or opportunity · {week.leads} leads{missed}"
         )
     return lines

@@ -40,6 +40,11 @@ class RoutingState:
     credits: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     signals: Mapping[str, RepSignals] = field(default_factory=dict)
     assignments: Mapping[str, AssignmentCounts] = field(default_factory=dict)
+    verdicts: dict[str, dict[tuple[Any, ...], str | None]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """A memo of each rep's availability at a moment, shared by the decisions of one
+    batch (domain.routing_memory drops a rep's entries when they are assigned a lead)."""
 
     @property
     def facts(self) -> RepFacts:
@@ -299,6 +304,13 @@ class _Context:
         return self.state.facts
 
     def why_not(self, rep: _Rep, team: TeamRules, push: bool) -> str | None:
+        memo = self.state.verdicts.setdefault(rep.key, {})
+        key = (team.name, push, self.lead_type, self.clock.now)
+        if key not in memo:
+            memo[key] = self._why_not(rep, team, push)
+        return memo[key]
+
+    def _why_not(self, rep: _Rep, team: TeamRules, push: bool) -> str | None:
         return unavailable(
             rep.key,
             rep.availability,

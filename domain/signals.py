@@ -114,12 +114,13 @@ def signal_reason(
 
 def away_status(slack: SlackSnapshot, settings: AvailabilitySettings, now: datetime) -> str | None:
     """The status to show when it is one of the listed away statuses and not expired."""
+    if not (slack.status_text or slack.status_emoji):
+        return None
     if slack.status_expires_at is not None and slack.status_expires_at <= now:
         return None
-    listed = settings.away_statuses
+    emoji, phrases = settings.away_statuses.folded
     text = slack.status_text.casefold()
-    emoji_away = bool(slack.status_emoji) and slack.status_emoji in listed.emoji
-    if emoji_away or any(phrase.casefold() in text for phrase in listed.text if phrase):
+    if slack.status_emoji in emoji or any(phrase in text for phrase in phrases):
         return slack.status_text or slack.status_emoji
     return None
 

@@ -1,0 +1,76 @@
+"""The weekly leaderboard of a team, posted to its channel at the team's chosen hour
+(`availability.leaderboard: {day, hour}`, UTC): reps ranked by speed to contact and
+outcomes over the last seven days (domain.leaderboard), never by leads grabbed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from bot.services.base import ApplicationService
+from bot.services.configuration import ConfigService
+from bot.services.stats import StatsService
+from bot.slack.leaderboard_views import leaderboard_message
+from domain.config import TeamConfig
+from domain.leaderboard import RepWeek, leaderboard_lines
+from domain.reports import Scope, digest_window
+from storage.uow import Database
+
+log = logging.getLogger(__name__)
+UTC_ZONE = ZoneInfo("UTC")
+
+
+class LeaderboardService(ApplicationService):
+    def __init__(
+        self,
+        db: Database,
+        configs: ConfigService,
+        now: Callable[[], datetime],
+        wake_outbox: Callable[[], None],
+        stats: StatsService,
+    ):
+        super().__init__(db, configs, now, wake_outbox)
+        self.stats = stats
+
+    async def queue_due(self) -> int:
+        """Queue each team's leaderboard whose hour has come this week (once: the outbox
+        key is per team and week); returns how many were queued."""
+        async with self.db.snapshot() as uow:
+            current = await self.configs.current(uow)
+        if current is None:
+            return 0
+        queued = 0
+        for team in current[1].teams:
+            board = team.availability.leaderboard if team.availability else None
+            if board is None or team.channel is None:
+                continue
+            try:
+                queued += await self._queue_team(team, board.day, board.hour)
+            except Exception:
+                log.exception("leaderboard of %s failed; retrying next minute", team.name)
+        if queued:
+            self.wake_outbox()
+        return queued
+
+    async def _queue_team(self, team: TeamConfig, day: str, hour: int) -> int:
+        assert team.channel is not None
+        window = digest_window(day, hour, self.now(), UTC_ZONE)
+        if window is None:
+            return 0
+        start, end = window.current
+        report = await self.stats.report_between(Scope("team", team.name), "7d", start, end)
+        async with self.db.snapshot() as uow:
+            missed = await uow.availability.offers_missed(team.name, start, end)
+        weeks = [RepWeek.of(line, missed.get(line.key, 0)) for line in report.reps]
+        message = leaderboard_message(team.name, window.week, leaderboard_lines(weeks))
+        async with self.db.transaction() as uow:
+            await uow.outbox.add(
+                dedup_key=f"leaderboard:{team.name}:{window.week}",
+                kind="weekly_digest",
+                target=team.channel,
+                now=self.now().astimezone(UTC),
+                payload=message,
+            )
+        return 1
