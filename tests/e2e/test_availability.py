@@ -204,3 +204,50 @@ def test_a_rep_coming_on_shift_receives_the_lead_queued_while_nobody_could(
     assert after["owner"] == "U0ALICE" and after["status"] == "assigned"
     assigned = [event for event in after["timeline"] if event["type"] == "assigned"]
     assert assigned and assigned[-1]["reason"].startswith("Backfill: queued ")
+
+
+@pytest.mark.postgres
+def test_two_replicas_reoffer_an_unanswered_lead_exactly_once(
+    tmp_path: Path, fake_slack: FakeSlack, postgres_db: str
+) -> None:
+    """Both replicas sweep the same deadline rows (SKIP LOCKED): each window ends once,
+    one re-offer each and then the channel, however the two race; the leads arrive
+    through both replicas."""
+    config = tmp_path / "config.yml"
+    config.write_text(
+        TEAM_OF_TWO.format(team="    accept_within: {within: 2s, max_offers: 2}", alice="", bob="")
+    )
+    apps = [
+        AppProcess(
+            db_url=postgres_db,
+            config_path=config,
+            slack_api_url=fake_slack.url,
+            log_dir=tmp_path / name,
+        )
+        for name in ("a", "b")
+    ]
+    with apps[0], apps[1]:
+        leads = [
+            apps[index % 2].post_lead({"email": f"r{index}@x.io"}).json() for index in range(6)
+        ]
+        time.sleep(4)
+        for lead in leads:
+            _wait_offers(apps[0], lead["id"], 4)
+            events = _offers(apps[1], lead["id"])
+            assert [e["type"] for e in events] == [
+                "offer_made",
+                "offer_timeout",
+                "offer_made",
+                "offer_timeout",
+            ], events
+        fake_slack.settle()
+        posts = [
+            (call.params["channel"], lead["id"])
+            for call in fake_slack.calls_to("chat.postMessage")
+            for lead in leads
+            if lead["id"] in json.dumps(call.params)
+        ]
+        assert len(posts) == len(set(posts)), "a message about a lead was posted twice"
+        for lead in leads:  # the re-offer reached the second rep (once, as just checked)
+            second = "DU0BOB" if lead["owner"] == "U0ALICE" else "DU0ALICE"
+            assert (second, lead["id"]) in posts, lead
