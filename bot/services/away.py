@@ -22,7 +22,7 @@ from domain.offers import offer_event, offer_step, window_for
 from domain.records import LeadRecord
 from domain.routing import Decision
 from domain.routing_memory import RoutingMemory, assignment_day
-from domain.signals import until_text
+from domain.signals import AwayToggle, until_text
 from storage.uow import UnitOfWork
 
 BACKFILL_BATCH = 100
@@ -53,11 +53,11 @@ class AwayService(ApplicationService):
             return f"{start}: {mine} queued lead{'s' if mine > 1 else ''} came to you."
         return f"{start}: new leads come to you again."
 
-    async def is_away(self, user: str) -> datetime | bool | None:
-        """False when not away; else the time it ends (None: until back)."""
+    async def away_toggle(self, user: str) -> AwayToggle | None:
+        """The rep's away toggle while it lasts; None when they take leads."""
         async with self.db.snapshot() as uow:
             toggle = (await uow.availability.away_toggles()).get(user)
-        return False if toggle is None or not toggle.active(self.now()) else toggle.until
+        return toggle if toggle is not None and toggle.active(self.now()) else None
 
     async def backfill(self) -> list[tuple[LeadRecord, Decision]]:
         """Hand queued leads nobody could take to the reps who can take them now. Looks
