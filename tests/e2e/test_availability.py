@@ -16,7 +16,7 @@ import pytest
 
 from tests.support.app_process import AppProcess
 from tests.support.fake_slack import FakeSlack, SlackCall
-from tests.support.slack_signing import block_action_body
+from tests.support.slack_signing import block_action_body, slash_command_body
 
 pytestmark = pytest.mark.e2e
 
@@ -251,3 +251,39 @@ def test_two_replicas_reoffer_an_unanswered_lead_exactly_once(
         for lead in leads:  # the re-offer reached the second rep (once, as just checked)
             second = "DU0BOB" if lead["owner"] == "U0ALICE" else "DU0ALICE"
             assert (second, lead["id"]) in posts, lead
+
+
+def test_reps_pause_resume_and_pull_through_slack(
+    tmp_path: Path, fake_slack: FakeSlack, stop: list[AppProcess]
+) -> None:
+    """`/leads away`, `/leads back` and the **Next lead** button through the real Bolt
+    app: the answers come back privately and routing follows at once."""
+    app = start(tmp_path, fake_slack, "    availability: {backfill: true}")
+    stop.append(app)
+
+    def command(text: str, token: str) -> str:
+        body = slash_command_body(
+            "/leads", text, "U0ALICE", "DU0ALICE", fake_slack.response_url(token)
+        )
+        assert app.post_slack(body).status_code == 200
+        (answer,) = fake_slack.wait_for("response_url", predicate=lambda c: c.target == token)
+        return str(answer.params["text"])
+
+    assert command("away for 2h", "away").startswith("You are away until ")
+    lead = app.post_lead({"email": "x@prospect.io"}).json()
+    assert lead["owner"] == "U0BOB"
+    assert "Skipped U0ALICE: away until " in " ".join(lead["decision"]["reasons"])
+    assert command("back", "back") == "Welcome back: new leads come to you again."
+    assert app.post_lead({"email": "y@prospect.io"}).json()["owner"] == "U0ALICE"
+    assert command("away until someday", "bad").startswith("'someday' is not a day or a time")
+
+    click = block_action_body(
+        "next_lead",
+        "next",
+        user_id="U0BOB",
+        channel_id="DU0BOB",
+        response_url=fake_slack.response_url("next"),
+    )
+    assert app.post_slack(click).status_code == 200
+    (answer,) = fake_slack.wait_for("response_url", predicate=lambda c: c.target == "next")
+    assert answer.params["text"].startswith("No unclaimed leads in your teams")
