@@ -16,30 +16,37 @@ from storage.repositories import _Repository
 
 
 class AvailabilityRepository(_Repository):
-    async def signals(self, fresh_since: datetime) -> dict[str, RepSignals]:
-        """Every rep's away toggle and Slack facts fetched since `fresh_since` (older
-        ones are not read: routing would ignore them anyway)."""
+    async def signals(
+        self, fresh_since: datetime, slack: dict[str, SlackSnapshot] | None = None
+    ) -> dict[str, RepSignals]:
+        """Every rep's away toggle (read now: a rep's own pause takes effect at once) and
+        Slack facts: `slack` when the caller has them cached, else those fetched since
+        `fresh_since` (older ones are not read: routing would ignore them anyway)."""
+        if slack is None:
+            slack = await self.slack_snapshots(fresh_since)
+        found = {user: RepSignals(slack=snapshot) for user, snapshot in slack.items()}
+        for user, away in (await self.away_toggles()).items():
+            found[user] = RepSignals(slack=slack.get(user), away=away)
+        return found
+
+    async def slack_snapshots(self, fresh_since: datetime) -> dict[str, SlackSnapshot]:
         presence = t.slack_presence
-        found: dict[str, RepSignals] = {}
         rows = await self.connection.execute(
             select(presence).where(presence.c.fetched_at >= fresh_since)
         )
-        for row in rows:
-            found[row.user] = RepSignals(
-                slack=SlackSnapshot(
-                    fetched_at=row.fetched_at,
-                    status_text=row.status_text,
-                    status_emoji=row.status_emoji,
-                    status_expires_at=row.status_expires_at,
-                    dnd_start=row.dnd_start,
-                    dnd_end=row.dnd_end,
-                    snooze_until=row.snooze_until,
-                    presence=row.presence,
-                )
+        return {
+            row.user: SlackSnapshot(
+                fetched_at=row.fetched_at,
+                status_text=row.status_text,
+                status_emoji=row.status_emoji,
+                status_expires_at=row.status_expires_at,
+                dnd_start=row.dnd_start,
+                dnd_end=row.dnd_end,
+                snooze_until=row.snooze_until,
+                presence=row.presence,
             )
-        for user, away in (await self.away_toggles()).items():
-            found[user] = RepSignals(slack=found.get(user, RepSignals()).slack, away=away)
-        return found
+            for row in rows
+        }
 
     async def away_toggles(self) -> dict[str, AwayToggle]:
         rows = await self.connection.execute(select(t.rep_away))

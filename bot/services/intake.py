@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from bot.services.base import ApplicationService
-from bot.services.routing_facts import read_routing_state
+from bot.services.routing_facts import SlackFactsCache, read_routing_state
 from domain import sla
 from domain.config import Config
 from domain.dedup import DedupKeys, first_duplicate
@@ -101,6 +101,10 @@ class _Batch:
 
 class IntakeService(ApplicationService):
     @cached_property
+    def _slack(self) -> SlackFactsCache:
+        return SlackFactsCache()
+
+    @cached_property
     def _writes(self) -> GroupCommit[_Request, IntakeResult]:
         return GroupCommit(self._store, MAX_BATCH)
 
@@ -125,7 +129,7 @@ class IntakeService(ApplicationService):
             since = now - (config.dedup_window if current else DEFAULT_DEDUP_WINDOW)
             keys = [_keys(request, now) for request in requests]
             known = await uow.leads.dedup_candidates(keys, since)
-            memory = RoutingMemory(await read_routing_state(uow, config, now))
+            memory = RoutingMemory(await read_routing_state(uow, config, now, self._slack))
             batch = _Batch()
             results: list[IntakeResult | Exception] = []
             for request, key in zip(requests, keys, strict=True):

@@ -4,11 +4,12 @@ a recount of leads), rotation credits, last assignments, and the availability fa
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.caps import earliest_day
 from domain.config import Config
 from domain.routing import RoutingState
+from domain.signals import SlackSnapshot
 from storage.uow import UnitOfWork
 
 
@@ -18,12 +19,38 @@ def uses_caps(config: Config) -> bool:
     return reps or any(team.caps is not None and not team.caps.empty for team in config.teams)
 
 
-async def read_routing_state(uow: UnitOfWork, config: Config, now: datetime) -> RoutingState:
-    settings = config.availability_settings
+SLACK_FACTS_FOR = timedelta(seconds=2)
+"""How long this process reuses the Slack facts it read: they are minutes old by nature
+(refreshed every `refresh_every`), and reading a row per rep on every intake transaction
+cost more CPU than routing itself."""
+
+
+class SlackFactsCache:
+    """This process's copy of the `slack_presence` rows, read again after SLACK_FACTS_FOR.
+    Away toggles are never cached: a rep's own pause takes effect on the next lead."""
+
+    def __init__(self) -> None:
+        self._read_at: datetime | None = None
+        self._snapshots: dict[str, SlackSnapshot] = {}
+
+    async def snapshots(
+        self, uow: UnitOfWork, now: datetime, stale_after: timedelta
+    ) -> dict[str, SlackSnapshot]:
+        if self._read_at is None or not now - SLACK_FACTS_FOR < self._read_at <= now:
+            self._snapshots = await uow.availability.slack_snapshots(now - stale_after)
+            self._read_at = now
+        return self._snapshots
+
+
+async def read_routing_state(
+    uow: UnitOfWork, config: Config, now: datetime, slack: SlackFactsCache | None = None
+) -> RoutingState:
+    stale_after = config.availability_settings.stale_after
+    snapshots = await slack.snapshots(uow, now, stale_after) if slack is not None else None
     return RoutingState(
         open_leads=await uow.counters.open_leads(),
         last_assigned=await uow.routing.last_assigned(),
         credits=await uow.routing.credits(),
-        signals=await uow.availability.signals(now - settings.stale_after),
+        signals=await uow.availability.signals(now - stale_after, snapshots),
         assignments=await uow.counters.assignments(earliest_day(now)) if uses_caps(config) else {},
     )
