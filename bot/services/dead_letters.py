@@ -18,8 +18,10 @@ from typing import Any
 from bot.metrics import DEAD_LETTERS
 from bot.services.base import ApplicationService
 from bot.services.intake import SYSTEM_ACTOR
+from bot.services.routing_facts import read_routing_state
 from bot.worker.timers import apply_owner_change, outcome_messages
 from domain.config import Config
+from domain.eligibility import RepFacts
 from domain.escalation import StepOutcome, undeliverable
 from domain.records import LeadRecord
 from storage.outbox_digests import UNDELIVERABLE_STEP
@@ -57,7 +59,9 @@ class DeadLetterService(ApplicationService):
         now = self.now()
         leads = await uow.leads.get_many(lead_ids)
         timelines = await uow.events.timelines(leads)
-        open_leads = await uow.leads.workload()
+        state = await read_routing_state(uow, config, now)
+        open_leads = dict(state.open_leads)  # moved as leads are handed over
+        facts = RepFacts(open_leads, state.signals, state.assignments)
         details = {"target": row.target, "error": error, "outbox_id": row.id}
         reason = f"Slack refused {row.target}: {error}"
         escalated: list[tuple[LeadRecord, StepOutcome]] = []
@@ -68,7 +72,9 @@ class DeadLetterService(ApplicationService):
                 if event.type == FAILED_EVENT and event.data and event.data.get("target")
             )
             await uow.events.add(lead.id, now, FAILED_EVENT, SYSTEM_ACTOR, reason, details)
-            outcome = undeliverable(lead, row.target, error, config, open_leads, now, unreachable)
+            outcome = undeliverable(
+                lead, row.target, error, config, open_leads, now, unreachable, facts
+            )
             if not outcome.fired:
                 continue
             if await apply_owner_change(uow, lead, outcome, open_leads, now, config) is None:

@@ -1,10 +1,11 @@
 """The accept window, applied: Accept and Decline clicks, and the timeout a deadline row
 fires (through the timer sweeper, so it happens once, through crashes and replicas).
 
-Lock order is the deadline rows first, then the lead: Accept cancels the pending offer
-row before its compare-and-set on the lead, as the sweeper holds the row before it
-changes the lead, so the two can only queue behind each other, never deadlock. Whoever
-commits first wins; the other sees the lead changed and stands down.
+Lock order is the deadline rows first, then the routing lock, then the lead: Accept
+cancels the pending offer row before its compare-and-set on the lead, as the sweeper
+holds the row before it changes the lead, so the two can only queue behind each other,
+never deadlock. Whoever commits first wins; the other sees the lead changed and stands
+down.
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ async def end_offer_now(
         for row in await uow.deadlines.for_lead(lead.id)
         if (parsed := parse_offer_step(row.step)) is not None
     )
+    await uow.routing.lock()  # the rotation moves: one decision at a time, as intake does
     state = await read_routing_state(uow, config, now)
     outcome = end_offer(lead, number, user, offered, cause, config, state, now)
     if not outcome.fired:

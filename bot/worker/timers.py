@@ -23,7 +23,9 @@ from bot.metrics import ESCALATIONS, SLA_BREACHES, SLA_STEPS, TIMER_LATENESS, TI
 from bot.services.base import ApplicationService
 from bot.services.intake import SYSTEM_ACTOR
 from bot.services.offers import offer_timed_out
+from bot.services.routing_facts import read_routing_state
 from domain.config import Config
+from domain.eligibility import RepFacts
 from domain.escalation import StepOutcome, run_step
 from domain.lead import LeadStatus
 from domain.offers import OFFER_ACTION
@@ -114,7 +116,9 @@ class TimerSweeper(ApplicationService):
         lead_ids = {row.lead_id for row in rows}
         leads = await uow.leads.get_many(lead_ids)
         missed_by = await uow.events.missed_by(lead_ids)
-        open_leads = await uow.leads.workload()
+        state = await read_routing_state(uow, config, now)
+        open_leads = dict(state.open_leads)  # moved as this batch reassigns leads
+        facts = RepFacts(open_leads, state.signals, state.assignments)
         writes = _Writes()
         raced: set[str] = set()
         for row in rows:
@@ -134,7 +138,7 @@ class TimerSweeper(ApplicationService):
                 continue
             try:
                 outcome = run_step(
-                    row.action, lead, config, open_leads, now, missed_by.get(lead.id)
+                    row.action, lead, config, open_leads, now, missed_by.get(lead.id), facts
                 )
             except Exception as error:
                 log.exception("SLA step %s of lead %s failed", row.step, lead.id)
