@@ -26,7 +26,7 @@ class RepWeek:
     """Push offers declined or left to time out (shown, never ranked by)."""
 
     @classmethod
-    def of(cls, line: Line, offers_missed: int = 0) -> RepWeek:
+    def of(cls, line: Line) -> RepWeek:
         """From a rep's line of the team's weekly report."""
         tally = line.tally
         return cls(
@@ -37,7 +37,7 @@ class RepWeek:
             line.response.median,
             tally.won,
             tally.opportunities,
-            offers_missed,
+            line.offers_missed,
         )
 
     @property

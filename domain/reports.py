@@ -217,6 +217,8 @@ class Aggregates:
     response_all: Ranked
     queues: list[QueueRow]
     stages: list[StageRow]
+    offers_missed: Mapping[str, int] = field(default_factory=dict)
+    """Per rep: push offers they declined or let time out in the period."""
 
 
 @dataclass(frozen=True)
@@ -228,6 +230,7 @@ class Line:
     tally: Tally
     response: Spread = field(default_factory=Spread)
     weight: int | None = None
+    offers_missed: int = 0
 
 
 @dataclass(frozen=True)
@@ -284,7 +287,7 @@ def build_report(
     nothing would hide exactly the unfairness the Gini is there to show."""
     by_owner = _roll_up(aggregates.groups, lambda g: g.owner)
     unassigned = by_owner.pop(None, Tally()).leads
-    for member in weights or {}:
+    for member in [*(weights or {}), *aggregates.offers_missed]:
         by_owner.setdefault(member, Tally())
     reps = sorted(
         (
@@ -293,6 +296,7 @@ def build_report(
                 tally,
                 Spread.of(aggregates.response_by_owner.get(owner)),
                 (weights or {}).get(owner),
+                aggregates.offers_missed.get(owner, 0),
             )
             for owner, tally in by_owner.items()
             if owner is not None

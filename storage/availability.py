@@ -3,7 +3,6 @@ refresher writes, routing reads) and each rep's own away toggle."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -140,22 +139,3 @@ class AvailabilityRepository(_Repository):
         if users:
             await self.connection.execute(delete(table).where(table.c.user.in_(users)))
         return users
-
-    async def offers_missed(self, team: str, start: datetime, end: datetime) -> dict[str, int]:
-        """Per rep: push offers of `team`'s leads they declined or let time out."""
-        events, leads = t.lead_events, t.leads
-        rows = await self.connection.execute(
-            select(events.c.data)
-            .join(leads, leads.c.id == events.c.lead_id)
-            .where(
-                events.c.type.in_(("declined", "offer_timeout")),
-                events.c.at >= start,
-                events.c.at < end,
-                leads.c.team == team,
-            )
-        )
-        missed: Counter[str] = Counter()
-        for (data,) in rows.all():
-            if data and data.get("user"):
-                missed[str(data["user"])] += 1
-        return dict(missed)

@@ -61,9 +61,7 @@ class LeaderboardService(ApplicationService):
             return 0
         start, end = window.current
         report = await self.stats.report_between(Scope("team", team.name), "7d", start, end)
-        async with self.db.snapshot() as uow:
-            missed = await uow.availability.offers_missed(team.name, start, end)
-        weeks = [RepWeek.of(line, missed.get(line.key, 0)) for line in report.reps]
+        weeks = [RepWeek.of(line) for line in report.reps]
         message = leaderboard_message(team.name, window.week, leaderboard_lines(weeks))
         async with self.db.transaction() as uow:
             await uow.outbox.add(

@@ -1,8 +1,10 @@
 """The weekly leaderboard is posted once per team and week at its hour, ranks reps by
-speed and outcomes (not by how many leads they took), and shows missed offers."""
+speed and outcomes (not by how many leads they took), and shows missed offers, which
+`/leadstats` shows per rep too."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -16,12 +18,15 @@ from bot.services.leaderboard import LeaderboardService
 from bot.services.leads import LeadActions
 from bot.services.offers import OfferService
 from bot.services.stats import StatsService
+from bot.slack.stats_views import report_view
 from domain.config import load_config
 from domain.lead import LeadInput
+from domain.reports import Scope
 from storage import tables as t
 from storage.uow import Database
 from tests.storage import migrated
 
+UTC_ZONE = ZoneInfo("UTC")
 MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 CONFIG = load_config(
     """
@@ -86,3 +91,23 @@ async def test_the_leaderboard_ranks_speed_and_is_posted_once(db: Database) -> N
         "2. <@U0SLOW> — 100% within SLA · median 50m · 0 won or opportunity · 1 leads"
         " · 1 offers missed",
     ]
+
+
+async def test_leadstats_shows_each_reps_missed_offers(db: Database) -> None:
+    clock = [MONDAY]
+    args = (db, ConfigService(), lambda: clock[0], lambda: None)
+    intake, offers = IntakeService(*args), OfferService(*args)
+
+    async def utc(_user: str) -> ZoneInfo:
+        return ZoneInfo("UTC")
+
+    stats = StatsService(*args, utc)
+    lead = (await intake.submit("web", LeadInput(email="m@x.io"), None)).lead
+    await offers.decline(lead.id, "U0FAST")
+    clock[0] += timedelta(minutes=1)
+    for scope in (Scope("team", "inbound"), Scope("rep", "U0FAST")):
+        report = await stats.report(scope, "7d", ZoneInfo("UTC"))
+        missed = {line.key: line.offers_missed for line in report.reps}
+        assert missed.get("U0FAST") == 1, scope
+    text = json.dumps(report_view(await stats.report(Scope("team", "inbound"), "7d", UTC_ZONE)))
+    assert "<@U0FAST> (weight 1): 0 leads" in text and "1 offers missed" in text
