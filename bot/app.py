@@ -126,7 +126,9 @@ class Application:
         self.slack_availability = SlackAvailabilityRefresher(
             self.db, self.configs, self.clock.now, self.dispatcher.wake, self.client
         )
-        availability = AvailabilityListeners(self.offers, self.away, PullService(self.actions))
+        availability = AvailabilityListeners(
+            self.offers, self.away, PullService(self.actions), self.slack_availability
+        )
         availability.register(self.bolt)
         register_lead_buttons(self.bolt, self.actions)
         register_reassign(self.bolt, self.actions)

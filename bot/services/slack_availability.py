@@ -1,6 +1,8 @@
 """The background refresher of what Slack says about reps' availability.
 
 Intake never calls Slack: it reads the `slack_presence` rows this refresher writes.
+Slack's `user_status_changed` and `dnd_updated_user` events make it ask about that rep
+at once, instead of at the next `refresh_every`.
 Every run asks Slack about the reps of teams that opted in to a signal, the longest
 unasked first, only the methods their teams need: `users.profile.get` (status text,
 emoji and expiry; scope users.profile:read, Tier 4), `dnd.info` (do-not-disturb;
@@ -92,6 +94,17 @@ class SlackAvailabilityRefresher(ApplicationService):
             (user for user in wanted if user not in asked or asked[user] <= now - every),
             key=lambda user: (asked.get(user) or datetime.min.replace(tzinfo=now.tzinfo), user),
         )[:PER_RUN]
+        return await self._ask(due, wanted)
+
+    async def refresh_user(self, user: str) -> bool:
+        """Ask again about one rep now (Slack told us their status or DND changed);
+        False when no team of theirs uses Slack's facts, or Slack did not answer."""
+        async with self.db.snapshot() as uow:
+            current = await self.configs.current(uow)
+        wanted = wanted_signals(current[1]) if current else {}
+        return user in wanted and await self._ask([user], wanted) == 1
+
+    async def _ask(self, due: list[str], wanted: dict[str, Wanted]) -> int:
         if not due:
             return 0
         gate = asyncio.Semaphore(CONCURRENCY)

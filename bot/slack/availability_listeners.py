@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.services.away import AwayService
 from bot.services.offers import OfferService
 from bot.services.pulls import PullService
+from bot.services.slack_availability import SlackAvailabilityRefresher
 from bot.slack import views
 from bot.slack.listeners import reply_privately
 from bot.slack.stats_views import HOME_BLOCKS
@@ -29,10 +30,17 @@ Ack = Callable[[], Awaitable[None]]
 
 
 class AvailabilityListeners:
-    def __init__(self, offers: OfferService, away: AwayService, pulls: PullService):
+    def __init__(
+        self,
+        offers: OfferService,
+        away: AwayService,
+        pulls: PullService,
+        slack_facts: SlackAvailabilityRefresher,
+    ):
         self.offers = offers
         self.away = away
         self.pulls = pulls
+        self.slack_facts = slack_facts
 
     def register(self, app: AsyncApp) -> None:
         buttons: dict[str, Callable[[str, str], Awaitable[dict[str, Any]]]] = {
@@ -43,6 +51,17 @@ class AvailabilityListeners:
         }
         for action_id, handler in buttons.items():
             app.action(action_id)(self._listener(handler))
+        # A rep changed their status or do-not-disturb: refresh their facts now. Per Slack's
+        # event reference, user_status_changed carries `user` as an object (with `id`),
+        # dnd_updated_user as an id.
+        for event in ("user_status_changed", "dnd_updated_user"):
+            app.event(event)(self._changed)
+
+    async def _changed(self, event: dict[str, Any]) -> None:
+        user = event.get("user")
+        user_id = user.get("id") if isinstance(user, dict) else user
+        if isinstance(user_id, str) and user_id:
+            await self.slack_facts.refresh_user(user_id)
 
     async def command(self, words: list[str], user: str) -> dict[str, Any]:
         """Answer `/leads away|back|next ...` (words after `/leads`)."""

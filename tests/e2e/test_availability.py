@@ -16,12 +16,13 @@ import pytest
 
 from tests.support.app_process import AppProcess
 from tests.support.fake_slack import FakeSlack, SlackCall
-from tests.support.slack_signing import block_action_body, slash_command_body
+from tests.support.slack_signing import block_action_body, event_body, slash_command_body
 
 pytestmark = pytest.mark.e2e
 
 TEAM_OF_TWO = """
 version: 1
+{root}
 reps:
   - {{user: U0ALICE{alice}}}
   - {{user: U0BOB{bob}}}
@@ -37,10 +38,15 @@ rules:
 
 
 def start(
-    tmp_path: Path, fake_slack: FakeSlack, team: str, alice: str = "", bob: str = ""
+    tmp_path: Path,
+    fake_slack: FakeSlack,
+    team: str,
+    alice: str = "",
+    bob: str = "",
+    root: str = "",
 ) -> AppProcess:
     config = tmp_path / "config.yml"
-    config.write_text(TEAM_OF_TWO.format(team=team, alice=alice, bob=bob))
+    config.write_text(TEAM_OF_TWO.format(team=team, alice=alice, bob=bob, root=root))
     process = AppProcess(
         db_url=f"sqlite+aiosqlite:///{tmp_path / 'lr.db'}",
         config_path=config,
@@ -215,7 +221,9 @@ def test_two_replicas_reoffer_an_unanswered_lead_exactly_once(
     through both replicas."""
     config = tmp_path / "config.yml"
     config.write_text(
-        TEAM_OF_TWO.format(team="    accept_within: {within: 2s, max_offers: 2}", alice="", bob="")
+        TEAM_OF_TWO.format(
+            team="    accept_within: {within: 2s, max_offers: 2}", alice="", bob="", root=""
+        )
     )
     apps = [
         AppProcess(
@@ -287,3 +295,26 @@ def test_reps_pause_resume_and_pull_through_slack(
     assert app.post_slack(click).status_code == 200
     (answer,) = fake_slack.wait_for("response_url", predicate=lambda c: c.target == "next")
     assert answer.params["text"].startswith("No unclaimed leads in your teams")
+
+
+def test_a_status_change_event_takes_effect_before_the_next_refresh(
+    tmp_path: Path, fake_slack: FakeSlack, stop: list[AppProcess]
+) -> None:
+    """Slack's `user_status_changed` makes the app ask about that rep at once, though
+    the periodic refresh is an hour away."""
+    config = "    availability: {slack_status: true}"
+    app = start(tmp_path, fake_slack, config, root="availability: {refresh_every: 1h}")
+    stop.append(app)
+    wait_asked(fake_slack, "users.profile.get", "U0ALICE")  # the refresh at start-up
+    fake_slack.set_status("U0ALICE", "Out sick", ":face_with_thermometer:")
+    asked_before = len(asked_about(fake_slack, "users.profile.get", "U0ALICE"))
+    event = {"type": "user_status_changed", "user": {"id": "U0ALICE", "profile": {}}}
+    assert app.post_slack(event_body(event), "application/json").status_code == 200
+    deadline = time.monotonic() + 10
+    while len(asked_about(fake_slack, "users.profile.get", "U0ALICE")) == asked_before:
+        assert time.monotonic() < deadline, "the event did not trigger a refresh"
+        time.sleep(0.1)
+    time.sleep(1.0)
+    lead = app.post_lead({"email": "sick@prospect.io"}).json()
+    assert lead["owner"] == "U0BOB"
+    assert "Skipped U0ALICE: Slack status 'Out sick'" in lead["decision"]["reasons"]
