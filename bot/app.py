@@ -47,6 +47,7 @@ from bot.settings import Settings
 from bot.slack.admin_listeners import AdminListeners
 from bot.slack.availability_listeners import SUBCOMMANDS, AvailabilityListeners
 from bot.slack.dedupe import DeliveryDedupe
+from bot.slack.leaderboard_views import leaderboard_message
 from bot.slack.listeners import (
     register_lead_buttons,
     register_queue_command,
@@ -111,7 +112,12 @@ class Application:
             self.timezones.zone,
         )
         self.leaderboards = LeaderboardService(
-            self.db, self.configs, self.clock.now, self.dispatcher.wake, self.stats
+            self.db,
+            self.configs,
+            self.clock.now,
+            self.dispatcher.wake,
+            self.stats,
+            leaderboard_message,
         )
         self.bolt = AsyncApp(
             client=self.client,

@@ -7,12 +7,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.services.base import ApplicationService
 from bot.services.configuration import ConfigService
 from bot.services.stats import StatsService
-from bot.slack.leaderboard_views import leaderboard_message
 from domain.config import TeamConfig
 from domain.leaderboard import RepWeek, leaderboard_lines
 from domain.reports import Scope, digest_window
@@ -30,9 +30,13 @@ class LeaderboardService(ApplicationService):
         now: Callable[[], datetime],
         wake_outbox: Callable[[], None],
         stats: StatsService,
+        render: Callable[[str, str, list[str]], dict[str, Any]],
     ):
         super().__init__(db, configs, now, wake_outbox)
         self.stats = stats
+        self.render = render
+        """(team, week, ranked lines) -> the Slack message: given by the composition root,
+        as the application layer does not import Slack views."""
 
     async def queue_due(self) -> int:
         """Queue each team's leaderboard whose hour has come this week (once: the outbox
@@ -62,7 +66,7 @@ class LeaderboardService(ApplicationService):
         start, end = window.current
         report = await self.stats.report_between(Scope("team", team.name), "7d", start, end)
         weeks = [RepWeek.of(line) for line in report.reps]
-        message = leaderboard_message(team.name, window.week, leaderboard_lines(weeks))
+        message = self.render(team.name, window.week, leaderboard_lines(weeks))
         async with self.db.transaction() as uow:
             await uow.outbox.add(
                 dedup_key=f"leaderboard:{team.name}:{window.week}",

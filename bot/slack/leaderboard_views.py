@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.slack.views import mention_users
 
 
-def leaderboard_message(team: str, week: str, lines: list[str]) -> dict[str, object]:
+def leaderboard_message(team: str, week: str, lines: list[str]) -> dict[str, Any]:
     """Bare ids in `lines` become mentions; nothing from lead data is in them."""
     title = f"Leaderboard — {team}, {week}"
     body = "\n".join(mention_users(line) for line in lines) or "No leads this week."

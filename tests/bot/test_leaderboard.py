@@ -18,6 +18,7 @@ from bot.services.leaderboard import LeaderboardService
 from bot.services.leads import LeadActions
 from bot.services.offers import OfferService
 from bot.services.stats import StatsService
+from bot.slack.leaderboard_views import leaderboard_message
 from bot.slack.stats_views import report_view
 from domain.config import load_config
 from domain.lead import LeadInput
@@ -60,7 +61,7 @@ async def test_the_leaderboard_ranks_speed_and_is_posted_once(db: Database) -> N
     async def utc(_user: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
-    board = LeaderboardService(*args, StatsService(*args, utc))
+    board = LeaderboardService(*args, StatsService(*args, utc), leaderboard_message)
     owners: dict[str, list[str]] = {"U0FAST": [], "U0SLOW": []}
     for index in range(4):
         lead = (await intake.submit("web", LeadInput(email=f"l{index}@x.io"), None)).lead
