@@ -136,7 +136,12 @@ async def _hand_out(
         "method": Method.PUSH,
         "assigned_at": now,
         "assigned_day": assignment_day(owner, config, now),
-        "decision": {**lead.decision, **replace(decision, credits=None).to_record()},
+        # The rule that matched stays; the reasons tell both stories, queueing and backfill.
+        "decision": {
+            **replace(decision, credits=None).to_record(),
+            "rule": lead.decision.get("rule"),
+            "reasons": [*lead.decision.get("reasons", ()), *decision.reasons],
+        },
     }
     if not await uow.leads.compare_and_set(lead.id, lead.version, now, **changes):
         return False
