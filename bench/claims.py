@@ -6,7 +6,7 @@ real `leadrouter serve` (SQLite) and its fake Slack. Ack latency is the time Sla
 wait for our HTTP answer (its deadline is 3 s). Baseline in the same run: `GET /healthz`
 under the same concurrency, the HTTP floor of this process and machine.
 
-    python bench/claims.py [--leads 100] [--reps 50] [--concurrency 32]
+    python -m bench.claims [--leads 100] [--reps 50] [--concurrency 32]
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ import time
 from pathlib import Path
 
 import httpx
-from common import machine_line  # bench/common.py also puts the repo on the path
 
+from bench.common import machine_line
 from domain.stats import percentile
-from tests.support.app_process import AppProcess
+from harness.app_process import AppProcess
+from harness.slack_signing import block_action_body, signed_headers
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_signing import block_action_body, signed_headers
 
 
 def config_yaml(reps: list[str]) -> str:

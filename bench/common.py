@@ -1,18 +1,15 @@
 """What every benchmark prints first: the machine its figures were measured on (they
-mean little without it)."""
+mean little without it). Benchmarks run from the repository root as modules,
+`python -m bench.NAME`, so they import the product and the harness as installed packages
+would be: no path edits."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import platform
-import sys
 import tempfile
 from pathlib import Path
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:  # `python bench/x.py` puts bench/ first, not the repo
-    sys.path.insert(0, str(REPO_ROOT))
 
 
 def cpu_model() -> str:

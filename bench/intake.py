@@ -4,14 +4,14 @@ Why: the promise is "every lead to the right rep within minutes" with a 201 that
 durable; this measures how close to "immediately" the real process gets on SQLite, and
 how much of SQLite's raw durable-commit rate the intake path keeps.
 
-    python bench/intake.py [--leads 1000] [--rate 50] [--reps 10] [--profile py-spy]
+    python -m bench.intake [--leads 1000] [--rate 50] [--reps 10] [--profile py-spy]
 
 What it does, in one run:
 1. baseline: single-row INSERT + COMMIT on a fresh SQLite file through the app's own
    engine factory (storage.engine.create_engine: WAL, synchronous=FULL, BEGIN
    IMMEDIATE), one row per transaction, sequentially;
 2. open loop: the fake Slack (tests/support/fake_slack.py) and the real app as a
-   subprocess (tests/support/app_process.py) on a fresh SQLite file, one push team of
+   subprocess (harness/app_process.py) on a fresh SQLite file, one push team of
    `--reps` always-on reps; `--leads` POSTs sent on a fixed schedule of `--rate`/s
    whatever the answers do (each POST its own task), and for each lead the time from
    starting its POST to its DM `chat.postMessage` reaching the fake;
@@ -45,11 +45,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from common import machine, start_report
 from sqlalchemy import Column, Integer, MetaData, Table, Text, insert
 
+from bench.common import machine, start_report
+from harness.app_process import AppProcess
 from storage.engine import create_engine
-from tests.support.app_process import AppProcess
 from tests.support.fake_slack import FakeSlack, SlackCall
 
 API_KEY = "secret-1"  # the "webform" key of AppProcess's default LEADROUTER_API_KEYS
@@ -441,7 +441,7 @@ def report_run(title: str, samples: list[Sample]) -> dict[str, float]:
 def dm_budget_per_channel() -> float:
     """The dispatcher's own per-channel budget (Slack's ~1 post/s per channel)."""
     try:
-        from bot.worker.outbox import RateBudget
+        from bot.worker.budget import RateBudget
     except ImportError:
         return float("nan")
     return float(RateBudget().per_second)

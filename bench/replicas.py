@@ -4,7 +4,7 @@ replicas on one PostgreSQL, beside the single-process SQLite figure from the sam
 Why: issue 9 runs N replicas behind a load balancer, coordinating only through the
 database. This shows what that costs and buys per lead, measured, not assumed.
 
-    LEADROUTER_TEST_POSTGRES_URL=postgresql+asyncpg://... python bench/replicas.py \
+    LEADROUTER_TEST_POSTGRES_URL=postgresql+asyncpg://... python -m bench.replicas \
         [--replicas 1,2,3] [--rate 40] [--leads 800] [--sustained-leads 2000] [--clients 32]
 
 Each configuration gets a fresh database (a new PostgreSQL database, or a new SQLite
@@ -34,8 +34,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import machine, start_report
-from intake import (
+from bench.common import machine, start_report
+from bench.intake import (
     DM_WAIT_SECONDS,
     closed_loop,
     config_yaml,
@@ -43,20 +43,19 @@ from intake import (
     open_loop,
     report_run,
 )
-
-from tests.support.app_process import AppProcess
-from tests.support.databases import (
+from harness.app_process import AppProcess
+from harness.databases import (
     POSTGRES_ENV,
     create_postgres_database,
     drop_postgres_database,
 )
-from tests.support.fake_slack import FakeSlack
-from tests.support.soak import (
+from harness.soak import (
     SLACK_RATE_SCALE,
     channel_allowance,
     channel_peaks,
     start_replicas,
 )
+from tests.support.fake_slack import FakeSlack
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PEAK_WINDOW = 10.0

@@ -4,7 +4,7 @@ Per database: N leads older than the retention period (each with contact data) a
 erased by `PrivacyService.erase_expired` in its batches -> leads/s; then single-lead
 erasures through the `DELETE /api/leads/{id}` service path -> ms each.
 
-    python bench/retention.py [--leads 5000] [--postgres-url postgresql+asyncpg://...]
+    python -m bench.retention [--leads 5000] [--postgres-url postgresql+asyncpg://...]
 (LEADROUTER_TEST_POSTGRES_URL is used when set.)
 """
 
@@ -18,12 +18,11 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from common import machine_line  # bench/common.py also puts the repo on the path
-
+from bench.common import machine_line
 from bot.services.configuration import ConfigService
 from bot.services.privacy import PrivacyService
-from tests.storage import T0, make_lead, migrated
-from tests.support.databases import create_postgres_database, drop_postgres_database
+from harness.databases import create_postgres_database, drop_postgres_database
+from harness.storage import T0, make_lead, migrated
 
 SINGLE = 200
 INSERT_CHUNK = 500

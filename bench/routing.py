@@ -1,7 +1,7 @@
 """Routing benchmark: decisions per second for 50 rules x 200 reps, and `simulate` time
 for 100,000 leads, in the pure domain on one core.
 
-Run: `python bench/routing.py [--leads 100000] [--decisions 50000] [--rounds 5]`.
+Run: `python -m bench.routing [--leads 100000] [--decisions 50000] [--rounds 5]`.
 
 It also measures a baseline in the same run, the cost of evaluating the rules alone
 (lead facts plus conditions until the first match), and prints the ratio, so the
@@ -22,8 +22,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from common import cpu_model  # bench/common.py also puts the repo on the path
-
+from bench.common import cpu_model
 from domain.config import Config, validate_config
 from domain.lead import LeadInput, parse_lead
 from domain.routing import RoutingState, compile_plan, route

@@ -4,10 +4,10 @@ claims, CRM contacts and SLA escalations; memory and outbox depth must stay flat
 Why: a leak or a backlog that grows by a little every minute passes every short test and
 takes production down on day three. This runs long enough to see a trend.
 
-    LEADROUTER_TEST_POSTGRES_URL=postgresql+asyncpg://... python bench/soak.py \
+    LEADROUTER_TEST_POSTGRES_URL=postgresql+asyncpg://... python -m bench.soak \
         [--minutes 10] [--rate 20] [--replicas 3] [--report-every 30]
 
-The traffic and the exactly-once checks are `tests/support/soak.py` (the short e2e test
+The traffic and the exactly-once checks are `harness/soak.py` (the short e2e test
 runs the same driver). Every `--report-every` seconds it prints each replica's RSS, the
 outbox depth and its oldest pending row's age, pending SLA deadlines, and leads accepted.
 At the end: totals, exactly-once at the fake Slack, and the trends over the second half
@@ -23,11 +23,9 @@ import os
 import shutil
 import statistics
 
-from common import start_report
-
-from tests.support.databases import POSTGRES_ENV, create_postgres_database, drop_postgres_database
-from tests.support.fake_slack import FakeSlack
-from tests.support.soak import (
+from bench.common import start_report
+from harness.databases import POSTGRES_ENV, create_postgres_database, drop_postgres_database
+from harness.soak import (
     SLACK_RATE_SCALE,
     SoakPlan,
     SoakResult,
@@ -37,6 +35,7 @@ from tests.support.soak import (
     run_soak,
     start_replicas,
 )
+from tests.support.fake_slack import FakeSlack
 
 RSS_GROWTH_LIMIT = 0.05  # flat: RSS grows < 5% over the second half
 OUTBOX_LIMIT_SECONDS = 10.0  # flat: the backlog stays under 10 s of intake at the end
@@ -114,9 +113,11 @@ def report(result: SoakResult, plan: SoakPlan, replicas: int) -> bool:
     depth_slope = slope_per_minute(depth)
     last = second_half[-1] if second_half else None
     limit = plan.rate * OUTBOX_LIMIT_SECONDS
-    flat_outbox = last is not None and last.outbox_pending < limit and depth_slope * (
-        result.sending_seconds / 120
-    ) < limit
+    flat_outbox = (
+        last is not None
+        and last.outbox_pending < limit
+        and depth_slope * (result.sending_seconds / 120) < limit
+    )
     ok &= flat_outbox
     print(
         f"   outbox depth: mean {statistics.fmean(v for _, v in depth) if depth else 0:.1f}, "

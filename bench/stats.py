@@ -6,7 +6,7 @@ then times StatsService.report + the Block Kit render, as the slash command runs
 Baseline, same run and database: one `COUNT(*)` of the same leads (the least any report
 over them could cost).
 
-    python bench/stats.py [--events 1000000] [--postgres-url postgresql+asyncpg://...]
+    python -m bench.stats [--events 1000000] [--postgres-url postgresql+asyncpg://...]
 (LEADROUTER_TEST_POSTGRES_URL is used when set.) Target: < 1 s PostgreSQL, < 2 s SQLite.
 """
 
@@ -24,9 +24,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from common import machine_line  # bench/common.py also puts the repo on the path
 from sqlalchemy import func, insert, select
 
+from bench.common import machine_line
 from bot.services.configuration import ConfigService
 from bot.services.stats import StatsService
 from bot.slack.stats_views import report_view
@@ -50,6 +50,7 @@ RULES = [("enterprise push", "enterprise", "push"), ("enterprise pull", "enterpr
 
 def config_yaml() -> str:
     reps = [rep for members in TEAMS.values() for rep in members]
+
     def member_list(members: list[str]) -> str:
         return ", ".join(f"{{user: {r}, weight: {1 + i % 3}}}" for i, r in enumerate(members))
 
@@ -194,7 +195,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         await run(f"sqlite+aiosqlite:///{directory}/stats.db", "SQLite", args.events, args.repeat)
     if args.postgres_url:
-        from tests.support.databases import create_postgres_database, drop_postgres_database
+        from harness.databases import create_postgres_database, drop_postgres_database
 
         url = create_postgres_database(args.postgres_url, prefix="lr_bench")
         try:

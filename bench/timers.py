@@ -6,7 +6,7 @@ Two phases per database:
 Then it checks that no step was lost (still pending) or doubled (two events).
 Baseline, same run and database: single-row UPDATE+commit transactions per second.
 
-    python bench/timers.py [--postgres-url postgresql+asyncpg://...]
+    python -m bench.timers [--postgres-url postgresql+asyncpg://...]
 (LEADROUTER_TEST_POSTGRES_URL is used when set.)
 """
 
@@ -22,13 +22,13 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from common import machine_line  # bench/common.py also puts the repo on the path
 from sqlalchemy import select, update
 
+from bench.common import machine_line
 from bot.clock import SystemClock
 from bot.services.configuration import ConfigService
+from bot.services.timers import TimerSweeper
 from bot.worker.alarm import TimerAlarm
-from bot.worker.timers import TimerSweeper
 from domain.config import SlaConfig, load_config
 from domain.lead import LeadInput, LeadStatus, Method
 from domain.records import LeadRecord
@@ -176,7 +176,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         asyncio.run(run("sqlite", f"sqlite+aiosqlite:///{folder}/timers.db"))
     if args.postgres_url:
-        from tests.support.databases import create_postgres_database, drop_postgres_database
+        from harness.databases import create_postgres_database, drop_postgres_database
 
         url = create_postgres_database(args.postgres_url, prefix="lr_bench")
         try:

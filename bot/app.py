@@ -42,21 +42,16 @@ from bot.services.privacy import PrivacyService
 from bot.services.pulls import PullService
 from bot.services.slack_availability import SlackAvailabilityRefresher
 from bot.services.stats import StatsService, TimezoneCache
+from bot.services.timers import TimerSweeper
 from bot.services.weekly_digest import WeeklyDigestService
 from bot.settings import Settings
-from bot.slack.admin_listeners import AdminListeners
-from bot.slack.availability_listeners import SUBCOMMANDS, AvailabilityListeners
 from bot.slack.dedupe import DeliveryDedupe
+from bot.slack.deps import SlackDeps
 from bot.slack.leaderboard_views import leaderboard_message
-from bot.slack.listeners import (
-    register_lead_buttons,
-    register_queue_command,
-    register_reassign,
-)
-from bot.slack.stats_listeners import register_stats
+from bot.slack.registry import register_all
+from bot.slack.stats_views import digest_message
 from bot.worker.alarm import TimerAlarm
 from bot.worker.outbox import OutboxDispatcher
-from bot.worker.timers import TimerSweeper
 from domain.config import load_config
 from storage.migrate import upgrade_to_head
 from storage.uow import Database
@@ -110,6 +105,7 @@ class Application:
             self.dispatcher.wake,
             self.stats,
             self.timezones.zone,
+            digest_message,
         )
         self.leaderboards = LeaderboardService(
             self.db,
@@ -132,16 +128,6 @@ class Application:
         self.slack_availability = SlackAvailabilityRefresher(
             self.db, self.configs, self.clock.now, self.dispatcher.wake, self.client
         )
-        availability = AvailabilityListeners(
-            self.offers, self.away, PullService(self.actions), self.slack_availability
-        )
-        availability.register(self.bolt)
-        register_lead_buttons(self.bolt, self.actions)
-        register_reassign(self.bolt, self.actions)
-        register_queue_command(
-            self.bolt, self.actions, self.stats, (SUBCOMMANDS, availability.command)
-        )
-        register_stats(self.bolt, self.stats, availability.home_controls)
         self.admin = AdminService(
             self.db,
             self.configs,
@@ -150,7 +136,19 @@ class Application:
             lambda user: is_workspace_admin(self.client, user),
             lambda config: resolve_emails(config, self.client),
         )
-        AdminListeners(self.admin, settings.slack_bot_token).register(self.bolt)
+        register_all(
+            self.bolt,
+            SlackDeps(
+                self.actions,
+                self.stats,
+                self.admin,
+                settings.slack_bot_token,
+                self.offers,
+                self.away,
+                PullService(self.actions),
+                self.slack_availability,
+            ),
+        )
         self._tasks: list[asyncio.Task[Any]] = []
         self._socket_handler: Any = None
 

@@ -161,9 +161,9 @@ async def _import_leads(settings: Settings, csv_path: Path, submitter: str) -> i
     async def run_import(db: Any) -> int:
         configs = ConfigService()
         async with db.snapshot() as uow:
-            current = await configs.current(uow)
+            config = await configs.config(uow)
         intake = IntakeService(db, configs, SystemClock().now, lambda: None)
-        known = current[1].lead_types() if current else None
+        known = config.lead_types() if config else None
         return await import_command(csv_path, intake, known, submitter, Console())
 
     return await _with_database(settings, run_import)

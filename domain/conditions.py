@@ -99,8 +99,10 @@ def _number_holds(compare: Callable[[float, float], bool], actual: Any, bound: f
 
 
 def _known_field(name: str) -> bool:
-    return name in LEAD_FIELDS or name in DERIVED_FIELDS or (
-        name.startswith("attributes.") and len(name) > len("attributes.")
+    return (
+        name in LEAD_FIELDS
+        or name in DERIVED_FIELDS
+        or (name.startswith("attributes.") and len(name) > len("attributes."))
     )
 
 

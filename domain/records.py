@@ -8,6 +8,9 @@ from typing import Any
 
 from domain.lead import LeadInput, LeadStatus, Method
 
+SYSTEM_ACTOR = "leadrouter"
+"""The actor of events Leadrouter causes itself (routing, timers, dead letters)."""
+
 OPEN_STATUSES = (LeadStatus.NEW, LeadStatus.QUEUED, LeadStatus.ASSIGNED)
 """Waiting for first contact: the response SLA clock runs."""
 

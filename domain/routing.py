@@ -392,26 +392,38 @@ def _team_decision(
     state = context.state
     eligible, skipped = _eligible(team, strategy, context, push=method is Method.PUSH)
     reasons.extend(f"Skipped {skip.user}: {skip.reason}" for skip in skipped)
-    base: dict[str, Any] = dict(
-        rule=rule,
-        team=config.name,
-        strategy=strategy,
-        channel=config.channel,
-        manager=config.manager,
-        config_version=version,
-        skipped=tuple(skipped),
-        candidates=tuple(candidate.user for candidate in eligible),
-    )
+
+    def decided(
+        method: Method,
+        owner: str | None,
+        credits: dict[str, int] | None = None,
+        nobody_eligible: bool = False,
+    ) -> Decision:
+        """The team's decision: what every outcome shares, and what the method chose."""
+        return Decision(
+            rule=rule,
+            team=config.name,
+            method=method,
+            strategy=strategy,
+            owner=owner,
+            channel=config.channel,
+            manager=config.manager,
+            candidates=tuple(candidate.user for candidate in eligible),
+            skipped=tuple(skipped),
+            reasons=tuple(reasons),
+            config_version=version,
+            credits=credits,
+            nobody_eligible=nobody_eligible,
+        )
+
     where = f"#{config.channel}" if config.channel else "the team queue"
     if not eligible:
         told = f" and {config.manager} told why" if config.manager else ""
         reasons.append(f"Nobody in {config.name} can take it now: posted to {where}{told}")
-        return Decision(
-            method=Method.PULL, owner=None, reasons=tuple(reasons), nobody_eligible=True, **base
-        )
+        return decided(Method.PULL, None, nobody_eligible=True)
     if method is not Method.PUSH:
         reasons.append(f"Team {config.name} works leads by {method}: posted to {where}")
-        return Decision(method=method, owner=None, reasons=tuple(reasons), **base)
+        return decided(method, None)
     credits = None
     if strategy == "least_loaded":
         owner = least_loaded_pick(eligible)
@@ -429,9 +441,7 @@ def _team_decision(
             )
         else:
             reasons.append(f"Assigned to {owner}: next in round robin for {config.name}")
-    return Decision(
-        method=Method.PUSH, owner=owner, reasons=tuple(reasons), credits=credits, **base
-    )
+    return decided(Method.PUSH, owner, credits)
 
 
 def _eligible(

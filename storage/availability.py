@@ -11,10 +11,10 @@ from sqlalchemy import delete, select, update
 from domain.offers import OFFER_ACTION
 from domain.signals import AwayToggle, RepSignals, SlackSnapshot
 from storage import tables as t
-from storage.repositories import _Repository
+from storage.repository import Repository
 
 
-class AvailabilityRepository(_Repository):
+class AvailabilityRepository(Repository):
     async def signals(
         self, fresh_since: datetime, slack: dict[str, SlackSnapshot] | None = None
     ) -> dict[str, RepSignals]:

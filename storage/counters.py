@@ -10,14 +10,12 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, delete, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.caps import AssignmentCounts, AssignmentKey
 from domain.counters import CountDeltas, Counted
 from domain.records import WORKLOAD_STATUSES
 from storage import tables as t
+from storage.repository import Repository
 
 COUNTED_COLUMNS = (
     t.leads.c.owner,
@@ -36,16 +34,8 @@ def counted(row: Any) -> Counted:
 COUNTED_FIELDS = frozenset({"owner", "status", "team", "lead_type", "assigned_day"})
 
 
-class CounterRepository:
-    """Stands alone (not a storage.repositories class): the lead repository moves the
-    counters in its own writes, so it imports this module."""
-
-    def __init__(self, connection: AsyncConnection):
-        self.connection = connection
-
-    def _upsert(self, table: Any) -> Any:
-        postgres = self.connection.dialect.name == "postgresql"
-        return (pg_insert if postgres else sqlite_insert)(table)
+class CounterRepository(Repository):
+    """The lead repository moves these counters in its own writes (storage.leads)."""
 
     async def changed(self, before: Counted, changes: dict[str, Any]) -> None:
         """Move the counters for a lead changed from `before` by `changes`."""

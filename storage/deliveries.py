@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy import delete
 
 from storage import tables as t
-from storage.repositories import _Repository
+from storage.repository import Repository
 
 
-class DeliveryRepository(_Repository):
+class DeliveryRepository(Repository):
     async def first_time(self, key: str, now: datetime) -> bool:
         """Record `key`; True only for the first caller, whichever replica it is."""
         statement = (

@@ -71,4 +71,3 @@ def _use_wal(cursor: Any) -> None:
 def redact(url: str) -> str:
     """The URL without its password, for logs and error lines."""
     return make_url(url).render_as_string(hide_password=True)
-

@@ -14,36 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, select, update
 
+from domain.messages import Digest, DigestPart, Kind
 from storage import tables as t
-from storage.repositories import _Repository
+from storage.repository import Repository
 
 _o = t.outbox
 
 
-FIRST_CARD_KEY = "lead_card:%:%"
-ESCALATION_CARD_KEY = "lead_card:%:%:%"
-UNDELIVERABLE_STEP = "undeliverable"
-"""The step name in the keys of cards handing a lead over after Slack refused its first."""
-UNDELIVERABLE_CARD_KEY = f"lead_card:%:%:{UNDELIVERABLE_STEP}:%"
-
-
 def _announcement() -> Any:
-    """Cards that may fold: a lead's first announcement (intake's key
-    `lead_card:LEAD:TARGET`), or its handover after Slack refused the first (a broken
-    channel hands thousands to one backup at once). A card from an SLA escalation
-    (`lead_card:LEAD:TARGET:STEP`) is urgent and stays on its own."""
-    return and_(
-        _o.c.kind == "lead_card",
-        or_(
-            and_(
-                _o.c.dedup_key.like(FIRST_CARD_KEY),
-                _o.c.dedup_key.not_like(ESCALATION_CARD_KEY),
-            ),
-            _o.c.dedup_key.like(UNDELIVERABLE_CARD_KEY),
-        ),
-    )
+    """Cards that may fold (see domain.messages.LeadCard.announcement)."""
+    return and_(_o.c.kind == Kind.LEAD_CARD, _o.c.announcement.is_(True))
 
 
 def _foldable() -> Any:
@@ -61,7 +43,7 @@ def _open_digest() -> Any:
     """A digest not yet taken by a sender and never tried: it may still grow."""
     return and_(
         _o.c.state == "pending",
-        _o.c.kind == "digest",
+        _o.c.kind == Kind.DIGEST,
         _o.c.attempts == 0,
         _o.c.maybe_sent.is_(False),
         _o.c.lease_until.is_(None),
@@ -81,7 +63,9 @@ class DigestPolicy:
 def _bursting(now: datetime, policy: DigestPolicy) -> Any:
     """Targets with a digest opened within `max_hold`: a burst still going on, whose
     stragglers fold however few they are (not a card each between two digests)."""
-    return select(_o.c.target).where(_o.c.kind == "digest", _o.c.created_at > now - policy.max_hold)
+    return select(_o.c.target).where(
+        _o.c.kind == Kind.DIGEST, _o.c.created_at > now - policy.max_hold
+    )
 
 
 def held_for_digest(now: datetime, policy: DigestPolicy) -> Any:
@@ -95,14 +79,7 @@ def held_for_digest(now: datetime, policy: DigestPolicy) -> Any:
     )
 
 
-@dataclass(frozen=True)
-class DigestPart:
-    team: str | None
-    lead_type: str
-    count: int
-
-
-class DigestRepository(_Repository):
+class DigestRepository(Repository):
     async def bursts(self, now: datetime, policy: DigestPolicy) -> bool:
         """Is there anything to fold? A cheap read, so the write happens only when needed."""
         crowded = (
@@ -172,12 +149,8 @@ class DigestRepository(_Repository):
             insert(_o).returning(_o.c.target, _o.c.id),
             [
                 {
+                    **Digest(target, uuid.uuid4().hex).row(),
                     "created_at": now,
-                    "dedup_key": f"digest:{target}:{uuid.uuid4().hex}",
-                    "lead_id": None,
-                    "kind": "digest",
-                    "target": target,
-                    "payload": {},
                     "state": "pending",
                     "attempts": 0,
                     "next_attempt_at": now + policy.quiet,

@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 
+from domain.messages import ErasureRedraw, Kind
 from storage import tables as t
-from storage.repositories import _Repository
+from storage.repository import Repository
 
 KEPT_FIELDS = ("lead_type", "source")
 """What of the submitted fields survives erasure: anonymous, and what stats group by."""
@@ -27,7 +28,7 @@ LATE_REDRAW = timedelta(seconds=60)
 redraw after the outbox lease (30 s) has run out overwrites that card too."""
 
 
-class PrivacyRepository(_Repository):
+class PrivacyRepository(Repository):
     async def erase(
         self, lead_ids: Sequence[str], now: datetime, actor: str, why: str
     ) -> list[str]:
@@ -106,7 +107,7 @@ class PrivacyRepository(_Repository):
             select(t.outbox.c.lead_id).where(
                 t.outbox.c.lead_id.in_(lead_ids),
                 t.outbox.c.state == "pending",
-                t.outbox.c.kind == "lead_card",
+                t.outbox.c.kind == Kind.LEAD_CARD,
             )
         )
         racing = set(unsent.scalars())
@@ -118,7 +119,7 @@ class PrivacyRepository(_Repository):
             .where(
                 t.outbox.c.lead_id.in_(lead_ids),
                 t.outbox.c.state == "pending",
-                t.outbox.c.kind != "card_update",
+                t.outbox.c.kind != Kind.CARD_UPDATE,
             )
             .values(state="cancelled", lease_owner=None, lease_until=None)
         )
@@ -129,14 +130,9 @@ class PrivacyRepository(_Repository):
         more after any dispatcher's lease ran out. Leads with neither get nothing, so a
         retention batch of never-posted leads queues no Slack calls."""
         rows: list[dict[str, Any]] = [
-            {"lead_id": lead_id, "dedup_key": f"erase:{lead_id}", "next_attempt_at": now}
-            for lead_id in sorted(posted)
+            {**ErasureRedraw(lead_id).row(), "next_attempt_at": now} for lead_id in sorted(posted)
         ] + [
-            {
-                "lead_id": lead_id,
-                "dedup_key": f"erase:{lead_id}:late",
-                "next_attempt_at": now + LATE_REDRAW,
-            }
+            {**ErasureRedraw(lead_id, late=True).row(), "next_attempt_at": now + LATE_REDRAW}
             for lead_id in sorted(unsent)
         ]
         if not rows:
@@ -146,18 +142,7 @@ class PrivacyRepository(_Repository):
         )
         await self.connection.execute(
             statement,
-            [
-                {
-                    **row,
-                    "created_at": now,
-                    "kind": "card_update",
-                    "target": row["lead_id"],
-                    "payload": {},
-                    "state": "pending",
-                    "attempts": 0,
-                }
-                for row in rows
-            ],
+            [{**row, "created_at": now, "state": "pending", "attempts": 0} for row in rows],
         )
 
     async def expired(self, created_before: datetime, limit: int) -> list[str]:

@@ -33,7 +33,7 @@ from domain.reports import (
     Tally,
 )
 from storage import tables as t
-from storage.repositories import _Repository
+from storage.repository import Repository
 
 _L = t.leads.c
 _OPEN = [str(status) for status in OPEN_STATUSES]
@@ -46,7 +46,7 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
 
-class StatsQueries(_Repository):
+class StatsQueries(Repository):
     def _seconds(self, later: Any, earlier: Any) -> ColumnElement[float]:
         """`later - earlier` in seconds, to the millisecond, on either backend."""
         if self.is_postgres:

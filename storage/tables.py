@@ -181,6 +181,8 @@ outbox = Table(
     Column("maybe_sent", Boolean, nullable=False, server_default=false()),
     # A lead card folded into a digest post (state "digested"): the digest row's id.
     Column("digest_id", BigInteger, nullable=True),
+    # A lead card that may fold into a digest (domain.messages.LeadCard.announcement).
+    Column("announcement", Boolean, nullable=False, server_default=false()),
     Index("ix_outbox_state_next", "state", "next_attempt_at"),
     Index("ix_outbox_digest", "digest_id"),
     Index("ix_outbox_lead_id", "lead_id"),  # erasure finds a lead's payloads

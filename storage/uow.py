@@ -11,21 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.availability import AvailabilityRepository
 from storage.config_history import ConfigHistoryRepository
+from storage.configs import ConfigRepository
 from storage.counters import CounterRepository
+from storage.deadlines import DeadlineRepository
 from storage.deliveries import DeliveryRepository
 from storage.engine import READ_ONLY, create_engine, is_sqlite
+from storage.events import EventRepository
+from storage.lead_messages import MessageRepository
+from storage.leads import LeadRepository
+from storage.outbox import OutboxRepository
 from storage.outbox_digests import DigestRepository
+from storage.outbox_senders import SenderRepository
 from storage.privacy import PrivacyRepository
-from storage.repositories import (
-    ConfigRepository,
-    DeadlineRepository,
-    EventRepository,
-    LeadRepository,
-    MessageRepository,
-    OutboxRepository,
-    RoutingRepository,
-    SenderRepository,
-)
+from storage.routing_state import RoutingRepository
 from storage.stats_queries import StatsQueries
 
 

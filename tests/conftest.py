@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.app_process import AppProcess
-from tests.support.databases import (
+from harness.app_process import AppProcess
+from harness.databases import (
     POSTGRES_ENV,
     create_postgres_database,
     drop_postgres_database,

@@ -12,14 +12,14 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.services.base import ApplicationService
-from bot.services.intake import SYSTEM_ACTOR
 from bot.services.routing_facts import read_routing_state
 from domain.away_time import away_until
 from domain.backfill import backfill, waiting_for_backfill
 from domain.config import Config
 from domain.lead import LeadStatus, Method
+from domain.messages import CardUpdate, LeadCard
 from domain.offers import offer_event, offer_step, window_for
-from domain.records import LeadRecord
+from domain.records import SYSTEM_ACTOR, LeadRecord
 from domain.routing import Decision
 from domain.routing_memory import RoutingMemory, assignment_day
 from domain.signals import AwayToggle, until_text
@@ -160,18 +160,6 @@ async def _hand_out(
         await uow.deadlines.add_plans([(lead.id, [step])])
         kind, reason, data = offer_event(1, owner, step.due_at)
         await uow.events.add(lead.id, now, kind, SYSTEM_ACTOR, reason, data)
-    await uow.outbox.add(
-        dedup_key=f"lead_card:{lead.id}:{owner}:backfill",
-        kind="lead_card",
-        target=owner,
-        lead_id=lead.id,
-        now=now,
-    )
-    await uow.outbox.add(
-        dedup_key=f"card_update:{lead.id}:v{lead.version + 1}",
-        kind="card_update",
-        target=lead.id,
-        lead_id=lead.id,
-        now=now,
-    )
+    messages = [LeadCard(lead.id, owner, "backfill"), CardUpdate(lead.id, f"v{lead.version + 1}")]
+    await uow.outbox.queue(messages, now)
     return True

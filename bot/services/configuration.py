@@ -25,6 +25,11 @@ class ConfigService:
             self._parsed = {version: validate_config(latest[1])}
         return version, self._parsed[version]
 
+    async def config(self, uow: UnitOfWork) -> Config | None:
+        """The live configuration without its version; None before the first is stored."""
+        found = await self.current(uow)
+        return found[1] if found else None
+
     async def save(
         self, uow: UnitOfWork, config: Config, actor: str, now: datetime, note: str
     ) -> int:

@@ -21,9 +21,11 @@ from domain import sla
 from domain.config import Config
 from domain.dedup import DedupKeys, first_duplicate
 from domain.errors import FieldError, InvalidInput
-from domain.lead import LeadInput, LeadStatus
+from domain.intake_plan import NewEvent, plan_routed
+from domain.lead import LeadInput
+from domain.messages import OutboxMessage
 from domain.offers import offer_event, offer_step, window_for
-from domain.records import LeadRecord
+from domain.records import SYSTEM_ACTOR, LeadRecord
 from domain.routing import Decision, route
 from domain.routing_memory import RoutingMemory, assignment_day
 from storage.group_commit import GroupCommit
@@ -32,7 +34,6 @@ from storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 DEFAULT_DEDUP_WINDOW = timedelta(hours=24)
-SYSTEM_ACTOR = "leadrouter"
 MAX_BATCH = 64
 
 
@@ -54,49 +55,11 @@ class _Batch:
     """Everything one intake transaction writes, gathered while routing in memory."""
 
     leads: list[tuple[LeadRecord, str | None, dict[str, Any]]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[NewEvent] = field(default_factory=list)
     plans: list[tuple[str, list[sla.PlannedStep]]] = field(default_factory=list)
-    outbox: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[OutboxMessage] = field(default_factory=list)
     credits: dict[str, dict[str, int]] = field(default_factory=dict)
     assigned: list[str] = field(default_factory=list)
-
-    def event(
-        self,
-        lead_id: str,
-        at: datetime,
-        type_: str,
-        actor: str,
-        reason: str,
-        data: dict[str, Any] | None = None,
-    ) -> None:
-        self.events.append(
-            {
-                "lead_id": lead_id,
-                "at": at,
-                "type": type_,
-                "actor": actor,
-                "reason": reason,
-                "data": data,
-            }
-        )
-
-    def message(
-        self,
-        dedup_key: str,
-        kind: str,
-        target: str,
-        lead_id: str,
-        payload: dict[str, Any] | None = None,
-    ) -> None:
-        self.outbox.append(
-            {
-                "dedup_key": dedup_key,
-                "kind": kind,
-                "target": target,
-                "lead_id": lead_id,
-                "payload": payload or {},
-            }
-        )
 
 
 class IntakeService(ApplicationService):
@@ -167,18 +130,14 @@ class IntakeService(ApplicationService):
         steps = sla.plan(policy, now, calendar)
         window = window_for(config, decision)
         offer = offer_step(1, decision.owner, now, window) if window and decision.owner else None
-        if decision.owner:
-            status = LeadStatus.ASSIGNED
-        elif decision.team:
-            status = LeadStatus.QUEUED
-        else:
-            status = LeadStatus.NEW
+        lead_id = uuid.uuid4().hex
+        routed = plan_routed(lead_id, request.submitter, decision, config.admins, now)
         record = LeadRecord(
-            id=uuid.uuid4().hex,
+            id=lead_id,
             created_at=now,
             submitter=request.submitter,
             fields=lead,
-            status=status,
+            status=routed.status,
             owner=decision.owner,
             team=decision.team,
             method=decision.method,
@@ -192,50 +151,18 @@ class IntakeService(ApplicationService):
         snapshot = policy.model_dump(mode="json", exclude_none=True)
         batch.leads.append((record, request.idempotency_key, snapshot))
         batch.plans.append((record.id, [*steps, offer] if offer else steps))
-        batch.event(
-            record.id, now, "created", request.submitter, f"received from {request.submitter}"
-        )
-        batch.event(
-            record.id,
-            now,
-            "routed",
-            SYSTEM_ACTOR,
-            " · ".join(decision.reasons),
-            {
-                "rule": decision.rule,
-                "team": decision.team,
-                "config_version": decision.config_version,
-            },
-        )
-        if decision.owner:
-            batch.event(
-                record.id,
-                now,
-                "assigned",
-                SYSTEM_ACTOR,
-                decision.reasons[-1],
-                {"owner": decision.owner},
-            )
-            if offer is not None:
-                kind, why, data = offer_event(1, decision.owner, offer.due_at)
-                batch.event(record.id, now, kind, SYSTEM_ACTOR, why, data)
-        elif decision.channel:
-            batch.event(
-                record.id,
-                now,
-                "offered",
-                SYSTEM_ACTOR,
-                f"posted to {decision.channel} for claiming",
-                {"channel": decision.channel},
-            )
-        _queue_messages(batch, record, decision, config)
+        batch.events.extend(routed.events)
+        if offer is not None and decision.owner is not None:
+            kind, why, data = offer_event(1, decision.owner, offer.due_at)
+            batch.events.append(NewEvent(record.id, now, kind, SYSTEM_ACTOR, why, data))
+        batch.outbox.extend(routed.messages)
         return record
 
     async def _write_batch(self, uow: UnitOfWork, batch: _Batch, now: datetime) -> None:
         await uow.leads.add_many(batch.leads)
-        await uow.events.add_many(batch.events)
+        await uow.events.add_many([event.row() for event in batch.events])
         await uow.deadlines.add_plans(batch.plans)
-        await uow.outbox.add_many(batch.outbox, now)
+        await uow.outbox.queue(batch.outbox, now)
         for team, credits in batch.credits.items():
             await uow.routing.save_credits(team, credits)
         await uow.routing.record_assignments(batch.assigned, now)
@@ -254,27 +181,3 @@ def _keys(request: _Request, now: datetime) -> DedupKeys:
         request.lead.email,
         now,
     )
-
-
-def _queue_messages(batch: _Batch, lead: LeadRecord, decision: Decision, config: Config) -> None:
-    target = decision.owner or decision.channel
-    if target:
-        batch.message(f"lead_card:{lead.id}:{target}", "lead_card", target, lead.id)
-    if decision.nobody_eligible and decision.manager:
-        skipped = "; ".join(f"{skip.user} {skip.reason}" for skip in decision.skipped)
-        batch.message(
-            f"alert:{lead.id}:nobody_eligible",
-            "alert",
-            decision.manager,
-            lead.id,
-            {"text": f"Nobody in the team could take this lead: {skipped}"},
-        )
-    if decision.team is None:
-        for admin in config.admins:
-            batch.message(
-                f"alert:{lead.id}:unrouted:{admin}",
-                "alert",
-                admin,
-                lead.id,
-                {"text": "No routing rule matched this lead; route it by hand."},
-            )

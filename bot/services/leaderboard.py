@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from bot.services.configuration import ConfigService
 from bot.services.stats import StatsService
 from domain.config import TeamConfig
 from domain.leaderboard import RepWeek, leaderboard_lines
+from domain.messages import Leaderboard
 from domain.reports import Scope, digest_window
 from storage.uow import Database
 
@@ -68,11 +69,6 @@ class LeaderboardService(ApplicationService):
         weeks = [RepWeek.of(line) for line in report.reps]
         message = self.render(team.name, window.week, leaderboard_lines(weeks))
         async with self.db.transaction() as uow:
-            await uow.outbox.add(
-                dedup_key=f"leaderboard:{team.name}:{window.week}",
-                kind="weekly_digest",
-                target=team.channel,
-                now=self.now().astimezone(UTC),
-                payload=message,
-            )
+            leaderboard = Leaderboard(team.name, window.week, team.channel, message)
+            await uow.outbox.queue([leaderboard], self.now())
         return 1

@@ -16,6 +16,7 @@ from domain.durations import humanize
 from domain.errors import DomainError
 from domain.lead import LeadStatus
 from domain.lifecycle import advance, stage_reached
+from domain.messages import CardUpdate, LeadCard
 from domain.records import OPEN_STATUSES, WORKLOAD_STATUSES, LeadRecord
 from domain.routing_memory import assignment_day
 from storage.uow import UnitOfWork
@@ -143,13 +144,7 @@ class LeadActions(ApplicationService):
             await self._queue_card_update(uow, lead, now)
             channel = await self._team_channel(uow, lead)
             if channel:
-                await uow.outbox.add(
-                    dedup_key=f"lead_card:{lead.id}:{channel}",
-                    kind="lead_card",
-                    target=channel,
-                    lead_id=lead.id,
-                    now=now,
-                )
+                await uow.outbox.queue([LeadCard(lead.id, channel)], now)
             return "Released back to the queue"
 
         return await self._change(lead_id, attempt)
@@ -185,13 +180,13 @@ class LeadActions(ApplicationService):
         return assignment_day(user, current[1] if current else Config(), at)
 
     async def _team_channel(self, uow: UnitOfWork, lead: LeadRecord) -> str | None:
-        current = await self.configs.current(uow)
-        team = current[1].team(lead.team) if current and lead.team else None
+        config = await self.configs.config(uow)
+        team = config.team(lead.team) if config and lead.team else None
         return team.channel if team else None
 
     async def _check_member(self, uow: UnitOfWork, lead: LeadRecord, user: str) -> None:
-        current = await self.configs.current(uow)
-        team = current[1].team(lead.team) if current and lead.team else None
+        config = await self.configs.config(uow)
+        team = config.team(lead.team) if config and lead.team else None
         if team is None:
             return
         if user == team.manager or any(member.user == user for member in team.members):
@@ -203,10 +198,10 @@ class LeadActions(ApplicationService):
     ) -> None:
         """Refuse a claim over the team's claim cap, or from a rep who is away or full
         (unless the team allows that)."""
-        current = await self.configs.current(uow)
-        if current is None:
+        config = await self.configs.config(uow)
+        if config is None:
             return
-        refusal = await claim_refusal(uow, current[1], lead, user, now)
+        refusal = await claim_refusal(uow, config, lead, user, now)
         if refusal:
             raise NotAllowed(refusal)
 
@@ -238,13 +233,7 @@ class LeadActions(ApplicationService):
                 {"from": lead.owner, "to": new_owner},
             )
             await uow.routing.record_assignment(new_owner, now)
-            await uow.outbox.add(
-                dedup_key=f"lead_card:{lead.id}:{new_owner}:v{lead.version + 1}",
-                kind="lead_card",
-                target=new_owner,
-                lead_id=lead.id,
-                now=now,
-            )
+            await uow.outbox.queue([LeadCard(lead.id, new_owner, f"v{lead.version + 1}")], now)
             await self._queue_card_update(uow, lead, now)
             return f"Reassigned to <@{new_owner}>"
 
@@ -276,8 +265,7 @@ class LeadActions(ApplicationService):
     ) -> tuple[list[str], list[LeadRecord]]:
         """Unclaimed leads of the named team, or of every team the user belongs to."""
         async with self.db.snapshot() as uow:
-            current = await self.configs.current(uow)
-            config = current[1] if current else None
+            config = await self.configs.config(uow)
             if config is None:
                 return [], []
             if team_name:
@@ -293,13 +281,7 @@ class LeadActions(ApplicationService):
             return names, await uow.leads.unclaimed(names, limit)
 
     async def _queue_card_update(self, uow: UnitOfWork, lead: LeadRecord, now: datetime) -> None:
-        await uow.outbox.add(
-            dedup_key=f"card_update:{lead.id}:v{lead.version + 1}",
-            kind="card_update",
-            target=lead.id,
-            lead_id=lead.id,
-            now=now,
-        )
+        await uow.outbox.queue([CardUpdate(lead.id, f"v{lead.version + 1}")], now)
 
     async def _transition(
         self,
@@ -347,9 +329,8 @@ class LeadActions(ApplicationService):
 
     async def _is_manager(self, uow: UnitOfWork, lead: LeadRecord, user: str) -> bool:
         """The lead's team manager or a Leadrouter admin."""
-        current = await self.configs.current(uow)
-        if current is None:
+        config = await self.configs.config(uow)
+        if config is None:
             return False
-        config = current[1]
         team = config.team(lead.team) if lead.team else None
         return user in config.admins or (team is not None and team.manager == user)

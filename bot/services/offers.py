@@ -15,12 +15,12 @@ from datetime import datetime
 from typing import Any
 
 from bot.services.base import ApplicationService
-from bot.services.intake import SYSTEM_ACTOR
 from bot.services.routing_facts import read_routing_state
 from domain.config import Config
 from domain.durations import humanize
 from domain.errors import DomainError
 from domain.lead import LeadStatus
+from domain.messages import Alert, CardUpdate, LeadCard
 from domain.offers import (
     OfferOutcome,
     end_offer,
@@ -28,7 +28,7 @@ from domain.offers import (
     parse_offer_step,
     pending_offer,
 )
-from domain.records import LeadRecord
+from domain.records import SYSTEM_ACTOR, LeadRecord
 from domain.routing_memory import assignment_day
 from storage.uow import UnitOfWork
 
@@ -166,38 +166,15 @@ async def _record_outcome(
         await uow.deadlines.add_plans([(lead.id, [outcome.next_step])])
         kind, reason, data = offer_event(number + 1, outcome.assign_to, outcome.next_step.due_at)
         await uow.events.add(lead.id, now, kind, SYSTEM_ACTOR, reason, data)
-        await uow.outbox.add(
-            dedup_key=f"lead_card:{lead.id}:{outcome.assign_to}:offer:{number + 1}",
-            kind="lead_card",
-            target=outcome.assign_to,
-            lead_id=lead.id,
-            now=now,
-        )
+        await uow.outbox.queue([LeadCard(lead.id, outcome.assign_to, f"offer:{number + 1}")], now)
     if outcome.repost_channel is not None:
-        await uow.outbox.add(
-            dedup_key=f"lead_card:{lead.id}:{outcome.repost_channel}:offer:{number}",
-            kind="lead_card",
-            target=outcome.repost_channel,
-            lead_id=lead.id,
-            now=now,
-        )
+        await uow.outbox.queue([LeadCard(lead.id, outcome.repost_channel, f"offer:{number}")], now)
     if outcome.notify is not None:
-        await uow.outbox.add(
-            dedup_key=f"alert:{lead.id}:offer:{number}:{outcome.notify}",
-            kind="alert",
-            target=outcome.notify,
-            lead_id=lead.id,
-            payload={"text": f"Nobody accepted this lead: {outcome.reason}"},
-            now=now,
-        )
+        text = f"Nobody accepted this lead: {outcome.reason}"
+        key = f"alert:{lead.id}:offer:{number}:{outcome.notify}"
+        await uow.outbox.queue([Alert(key, outcome.notify, text, lead.id)], now)
     await _card_update(uow, lead, now)
 
 
 async def _card_update(uow: UnitOfWork, lead: LeadRecord, now: datetime) -> None:
-    await uow.outbox.add(
-        dedup_key=f"card_update:{lead.id}:v{lead.version + 1}",
-        kind="card_update",
-        target=lead.id,
-        lead_id=lead.id,
-        now=now,
-    )
+    await uow.outbox.queue([CardUpdate(lead.id, f"v{lead.version + 1}")], now)

@@ -83,8 +83,8 @@ class StatsService(ApplicationService):
         async with self.db.snapshot() as uow:
             weights = None
             if scope.kind == "team":
-                current = await self.configs.current(uow)
-                team = current[1].team(scope.value) if current else None
+                config = await self.configs.config(uow)
+                team = config.team(scope.value) if config else None
                 if team is None:
                     raise UnknownScope(f"There is no team named “{scope.value}”.")
                 weights = {member.user: member.weight for member in team.members}

@@ -13,18 +13,24 @@ import base64
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.charts import digest_chart
 from bot.services.base import ApplicationService
 from bot.services.configuration import ConfigService
 from bot.services.stats import StatsService
-from bot.slack.stats_views import digest_message
 from domain.config import TeamConfig
-from domain.reports import Scope, changes, digest_window
+from domain.messages import WeeklyDigest, WeeklyDigestChart, weekly_digest_key
+from domain.reports import Change, Report, Scope, changes, digest_window
 from storage.uow import Database
 
 log = logging.getLogger(__name__)
+
+DigestRenderer = Callable[[str, Report, list[Change]], dict[str, Any]]
+"""Renders a team's week (its report and the changes against the week before) as the
+message to send; the composition root passes the Slack view, so this layer stays below
+the Slack edge."""
 
 
 class WeeklyDigestService(ApplicationService):
@@ -36,20 +42,22 @@ class WeeklyDigestService(ApplicationService):
         wake_outbox: Callable[[], None],
         stats: StatsService,
         timezone_of: Callable[[str], Awaitable[ZoneInfo]],
+        render: DigestRenderer,
     ):
         super().__init__(db, configs, now, wake_outbox)
         self.stats = stats
         self.timezone_of = timezone_of
+        self.render = render
         self._queued: set[str] = set()  # this process's memory; the outbox key is the truth
 
     async def queue_due(self) -> int:
         """Queue every digest whose hour has come this week; returns how many were new here."""
         async with self.db.snapshot() as uow:
-            current = await self.configs.current(uow)
-        if current is None:
+            config = await self.configs.config(uow)
+        if config is None:
             return 0
         queued = 0
-        for team in current[1].teams:
+        for team in config.teams:
             if team.digest is None or team.manager is None:
                 continue
             try:
@@ -66,31 +74,26 @@ class WeeklyDigestService(ApplicationService):
         window = digest_window(team.digest.day, team.digest.hour, self.now(), zone)
         if window is None:
             return 0
-        key = f"weekly_digest:{team.name}:{window.week}"
+        key = weekly_digest_key(team.name, window.week)
         if key in self._queued:
             return 0
         scope = Scope("team", team.name)
         report = await self.stats.report_between(scope, "7d", *window.current)
         before = await self.stats.report_between(scope, "7d", *window.previous)
-        message = digest_message(team.name, report, changes(report, before))
+        message = self.render(team.name, report, changes(report, before))
         async with self.db.snapshot() as uow:
             histogram = await uow.stats.response_histogram(scope, *window.current)
         png = await asyncio.to_thread(digest_chart, report, histogram)
         now = self.now()
         async with self.db.transaction() as uow:
-            await uow.outbox.add(
-                dedup_key=key, kind="weekly_digest", target=team.manager, now=now, payload=message
-            )
-            await uow.outbox.add(
-                dedup_key=f"weekly_digest_chart:{team.name}:{window.week}",
-                kind="weekly_digest_chart",
-                target=team.manager,
-                now=now,
-                payload={
-                    "filename": f"leads-{team.name}-{window.week}.png",
-                    "title": f"{team.name}: leads per rep and response times, {window.week}",
-                    "content_base64": base64.b64encode(png).decode(),
-                },
+            await uow.outbox.queue(
+                [
+                    WeeklyDigest(team.name, window.week, team.manager, message),
+                    WeeklyDigestChart(
+                        team.name, window.week, team.manager, base64.b64encode(png).decode()
+                    ),
+                ],
+                now,
             )
         self._queued.add(key)
         return 1

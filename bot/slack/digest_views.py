@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.views import escape
-from storage.outbox_digests import DigestPart
+from bot.slack.blocks import escape
+from domain.messages import DigestPart
 
 
 def _kinds(parts: list[DigestPart]) -> str:

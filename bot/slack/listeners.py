@@ -6,7 +6,7 @@ only when something needs saying (refusals, who already claimed)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -14,8 +14,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.services.leads import LeadActions, Outcome
-from bot.services.stats import StatsService
-from bot.slack import stats_views, views
+from bot.slack import action_ids as ids
+from bot.slack import availability_commands, stats_views, views
+from bot.slack.deps import SlackDeps
 from domain.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -54,16 +55,17 @@ USAGE = (
     "Usage: `/leads` (your open leads), `/leads team [NAME]` (unclaimed team leads), "
     "`/leads next` (claim the oldest one), `/leads away [until TIME]`, `/leads back`."
 )
-Subcommand = Callable[[list[str], str], Awaitable[dict[str, Any]]]
 
 
-def register_queue_command(
-    app: AsyncApp,
-    actions: LeadActions,
-    stats: StatsService,
-    subcommands: tuple[Collection[str], Subcommand] | None = None,
-) -> None:
-    """`/leads`; `subcommands` answers the other words it knows (availability's)."""
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    """The lead card's buttons, the reassign modal and `/leads`."""
+    _register_lead_buttons(app, deps.actions)
+    _register_reassign(app, deps.actions)
+    _register_queue_command(app, deps)
+
+
+def _register_queue_command(app: AsyncApp, deps: SlackDeps) -> None:
+    actions, stats = deps.actions, deps.stats
 
     @app.command("/leads")
     async def leads_command(
@@ -89,8 +91,8 @@ def register_queue_command(
                         actions.now(),
                         "No unclaimed leads: the pool is empty.",
                     )
-            elif subcommands is not None and words[0] in subcommands[0]:
-                message = await subcommands[1](words, user)
+            elif words[0] in availability_commands.SUBCOMMANDS:
+                message = await availability_commands.answer(deps, words, user)
             else:
                 message = {"text": USAGE}
         except DomainError as error:
@@ -98,8 +100,8 @@ def register_queue_command(
         await reply_privately(client, command.get("response_url"), **message)
 
 
-def register_reassign(app: AsyncApp, actions: LeadActions) -> None:
-    @app.action("reassign_lead")
+def _register_reassign(app: AsyncApp, actions: LeadActions) -> None:
+    @app.action(ids.REASSIGN_LEAD)
     async def open_reassign(
         ack: Callable[[], Awaitable[None]], body: dict[str, Any], client: AsyncWebClient
     ) -> None:
@@ -114,26 +116,26 @@ def register_reassign(app: AsyncApp, actions: LeadActions) -> None:
             trigger_id=body["trigger_id"], view=views.reassign_modal(lead, actions.now())
         )
 
-    @app.view("reassign_lead")
+    @app.view(ids.REASSIGN_LEAD)
     async def submit_reassign(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
         view = body["view"]
-        chosen = view["state"]["values"]["new_owner"]["new_owner"].get("selected_user")
+        chosen = view["state"]["values"][ids.NEW_OWNER][ids.NEW_OWNER].get("selected_user")
         if not chosen:
-            await ack(response_action="errors", errors={"new_owner": "Choose the new owner."})
+            await ack(response_action="errors", errors={ids.NEW_OWNER: "Choose the new owner."})
             return
         try:
             await actions.reassign(view["private_metadata"], body["user"]["id"], chosen)
         except DomainError as error:
-            await ack(response_action="errors", errors={"new_owner": str(error)})
+            await ack(response_action="errors", errors={ids.NEW_OWNER: str(error)})
             return
         await ack()
 
 
-def register_lead_buttons(app: AsyncApp, actions: LeadActions) -> None:
+def _register_lead_buttons(app: AsyncApp, actions: LeadActions) -> None:
     buttons = {
-        "claim_lead": actions.claim,
-        "mark_contacted": actions.mark_contacted,
-        "release_lead": actions.release,
+        ids.CLAIM_LEAD: actions.claim,
+        ids.MARK_CONTACTED: actions.mark_contacted,
+        ids.RELEASE_LEAD: actions.release,
     }
     for action_id, action in buttons.items():
         app.action(action_id)(_button_listener(action))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.slack.views import slack_date
+from bot.slack.blocks import slack_date
 
 
 def erased_card(lead_id: str, erased_at: datetime) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services.stats import StatsService
-from bot.slack import stats_views
+from bot.slack import availability_commands, stats_views
+from bot.slack.deps import SlackDeps
 from bot.slack.listeners import reply_privately
 from domain.errors import DomainError
 from domain.reports import parse_stats_args
@@ -21,12 +21,14 @@ from domain.reports import parse_stats_args
 log = logging.getLogger(__name__)
 
 
-HomeControls = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    """`/leadstats` and the App Home tab."""
+    _register_stats(app, deps)
 
 
-def register_stats(
-    app: AsyncApp, stats: StatsService, home_controls: HomeControls | None = None
-) -> None:
+def _register_stats(app: AsyncApp, deps: SlackDeps) -> None:
+    stats = deps.stats
+
     @app.command("/leadstats")
     async def leadstats_command(
         ack: Callable[[], Awaitable[None]], command: dict[str, Any], client: AsyncWebClient
@@ -47,6 +49,5 @@ def register_stats(
         user = event["user"]
         leads, report = await stats.home(user, stats_views.HOME_LEADS + 1)
         view = stats_views.home_view(leads, report, stats.now())
-        if home_controls is not None:
-            view = await home_controls(user, view)
+        view = await availability_commands.with_home_controls(deps, user, view)
         await client.views_publish(user_id=user, view=view)

@@ -10,15 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.slack.admin_views import pto_button
-from bot.slack.views import (
-    MAX_QUEUE_LEADS,
-    Blocks,
-    escape,
-    humanize_seconds,
-    queue_view,
-    slack_date,
-)
+from bot.slack.admin.forms import pto_button
+from bot.slack.blocks import Blocks, context, escape, section, slack_date
+from bot.slack.views import MAX_QUEUE_LEADS, humanize_seconds, queue_view
 from domain.records import LeadRecord
 from domain.reports import Change, Line, Report, Spread, Tally
 
@@ -43,14 +37,6 @@ def duration(seconds: float | None) -> str:
     return "—" if seconds is None else humanize_seconds(seconds)
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
-
-
 def _spread(spread: Spread) -> str:
     return f"median {duration(spread.median)} · p90 {duration(spread.p90)}"
 
@@ -71,10 +57,10 @@ def _table(title: str, lines: list[str]) -> Blocks:
     text = f"*{title}*"
     for line in shown:
         if len(text) + len(line) + 1 > _SECTION:
-            blocks.append(_section(text))
+            blocks.append(section(text))
             text = ""
         text = f"{text}\n{line}" if text else line
-    blocks.append(_section(text))
+    blocks.append(section(text))
     return blocks
 
 
@@ -125,14 +111,14 @@ def report_view(report: Report) -> dict[str, Any]:
     title = _title(report)
     blocks: Blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
-        _context(
+        context(
             f"{_scope_mrkdwn(report)} · {slack_date(report.start)} → "
             f"{slack_date(report.end)} (your local days)"
         ),
     ]
     if report.total.leads == 0:
         blocks.append(
-            _section(
+            section(
                 f"No leads for {_scope_mrkdwn(report)} in this period. Try a longer "
                 f"period (`/leadstats {_args(report)} 90d`) or another scope.\n{USAGE}"
             )
@@ -191,21 +177,19 @@ def own_figures(report: Report) -> Blocks:
     """A rep's own last 30 days: under `/leads` and in App Home."""
     t = report.total
     if t.leads == 0:
-        return [_context("Your figures appear here once you have worked leads this month.")]
+        return [context("Your figures appear here once you have worked leads this month.")]
     return [
         {"type": "divider"},
-        _section(
+        section(
             f"*Your last 30 days:* {t.leads} leads · response {_spread(report.response)} · "
             f"{percent(t.sla_rate)} contacted within SLA · "
             f"{percent(t.opportunity_rate)} to opportunity"
         ),
-        _context("More: `/leadstats me 90d`"),
+        context("More: `/leadstats me 90d`"),
     ]
 
 
-def queue_with_figures(
-    leads: list[LeadRecord], report: Report, now: datetime
-) -> dict[str, Any]:
+def queue_with_figures(leads: list[LeadRecord], report: Report, now: datetime) -> dict[str, Any]:
     """`/leads`: the queue, then the rep's own figures, within one message's 50 blocks."""
     figures = own_figures(report)
     message = queue_view(
@@ -242,7 +226,7 @@ def digest_message(team: str, report: Report, moves: list[Change]) -> dict[str, 
     title = f"Weekly lead digest — {team}"
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
-        _section("*Against the previous week*\n" + "\n".join(lines)),
+        section("*Against the previous week*\n" + "\n".join(lines)),
         *report_view(report)["blocks"][1:],
     ]
     return {"text": title, "blocks": blocks[:MESSAGE_BLOCKS]}

@@ -7,44 +7,26 @@ Limits respected: section text 3,000 characters, 10 fields of 2,000, button valu
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.slack import action_ids as ids
+from bot.slack.blocks import (
+    FIELD_LIMIT,
+    SECTION_LIMIT,
+    Blocks,
+    button,
+    clip,
+    escape,
+    mention_users,
+    mrkdwn,
+    section,
+    slack_date,
+)
 from domain.durations import humanize
 from domain.lead import LeadStatus, Method
 from domain.offers import pending_offer
 from domain.records import OPEN_STATUSES, LeadRecord
-
-SECTION_LIMIT = 3000
-FIELD_LIMIT = 2000
-_USER_ID = re.compile(r"\b([UW][A-Z0-9]{2,})\b")
-
-Blocks = list[dict[str, Any]]
-
-
-def escape(text: str) -> str:
-    """Slack's three control characters, so lead data cannot inject mentions or links."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def mention_users(text: str) -> str:
-    """Turn bare Slack user ids in decision reasons into mentions."""
-    return _USER_ID.sub(r"<@\1>", text)
-
-
-def slack_date(moment: datetime, fmt: str = "{date_short_pretty} at {time}") -> str:
-    """A date token: every reader sees it in their own timezone."""
-    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{fmt}|{fallback}>"
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _mrkdwn(text: str) -> dict[str, str]:
-    return {"type": "mrkdwn", "text": _clip(text, SECTION_LIMIT)}
 
 
 def _lead_fields(lead: LeadRecord) -> list[dict[str, str]]:
@@ -66,7 +48,7 @@ def _lead_fields(lead: LeadRecord) -> list[dict[str, str]]:
         ("Interest", f.product_interest),
     ]
     return [
-        {"type": "mrkdwn", "text": _clip(f"*{label}*\n{escape(value)}", FIELD_LIMIT)}
+        {"type": "mrkdwn", "text": clip(f"*{label}*\n{escape(value)}", FIELD_LIMIT)}
         for label, value in pairs
         if value
     ][:10]
@@ -135,34 +117,22 @@ def _buttons(lead: LeadRecord) -> list[dict[str, Any]]:
         return []
     buttons: list[dict[str, Any]] = []
     if pending_offer(lead) is not None:
-        buttons.append(button("Accept", "accept_lead", lead.id, style="primary"))
-        buttons.append(button("Decline", "decline_lead", lead.id))
+        buttons.append(button("Accept", ids.ACCEPT_LEAD, lead.id, style="primary"))
+        buttons.append(button("Decline", ids.DECLINE_LEAD, lead.id))
     if lead.owner is None:
-        buttons.append(button("Claim", "claim_lead", lead.id, style="primary"))
+        buttons.append(button("Claim", ids.CLAIM_LEAD, lead.id, style="primary"))
     buttons.append(
         button(
             "Mark contacted",
-            "mark_contacted",
+            ids.MARK_CONTACTED,
             lead.id,
             style=None if lead.owner is None else "primary",
         )
     )
     if lead.owner is not None:
-        buttons.append(button("Release", "release_lead", lead.id))
-    buttons.append(button("Reassign", "reassign_lead", lead.id))
+        buttons.append(button("Release", ids.RELEASE_LEAD, lead.id))
+    buttons.append(button("Reassign", ids.REASSIGN_LEAD, lead.id))
     return buttons
-
-
-def button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": text},
-        "action_id": action_id,
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
 
 
 def lead_card(lead: LeadRecord, now: datetime) -> dict[str, Any]:
@@ -172,31 +142,31 @@ def lead_card(lead: LeadRecord, now: datetime) -> dict[str, Any]:
         title += f" — {escape(lead.fields.company)}"
     reasons = [mention_users(escape(reason)) for reason in lead.decision.get("reasons", [])]
     blocks: Blocks = [
-        {"type": "section", "text": _mrkdwn(f"*New lead: {title}*\n{_status_line(lead)}")},
+        {"type": "section", "text": mrkdwn(f"*New lead: {title}*\n{_status_line(lead)}")},
         {"type": "section", "fields": _lead_fields(lead)},
-        {"type": "context", "elements": [_mrkdwn("*Why:* " + (" · ".join(reasons) or "—"))]},
-        {"type": "section", "text": _mrkdwn(sla_line(lead, now))},
+        {"type": "context", "elements": [mrkdwn("*Why:* " + (" · ".join(reasons) or "—"))]},
+        {"type": "section", "text": mrkdwn(sla_line(lead, now))},
     ]
     history = history_line(lead)
     if history:
-        blocks.append({"type": "context", "elements": [_mrkdwn(history)]})
+        blocks.append({"type": "context", "elements": [mrkdwn(history)]})
     offer = pending_offer(lead)
     if offer is not None:
         line = f":hourglass: Offered to <@{offer.user}>: accept by {slack_date(offer.expires_at)}"
-        blocks.append({"type": "section", "text": _mrkdwn(line)})
+        blocks.append(section(line))
     buttons = _buttons(lead)
     if buttons:
         blocks.append({"type": "actions", "block_id": f"lead:{lead.id}", "elements": buttons})
     blocks.append(
         {
             "type": "context",
-            "elements": [_mrkdwn(f"Lead `{lead.id}` · received {slack_date(lead.created_at)}")],
+            "elements": [mrkdwn(f"Lead `{lead.id}` · received {slack_date(lead.created_at)}")],
         }
     )
     text = f"New lead: {lead.display_name}"
     if lead.fields.company:
         text += f" ({lead.fields.company})"
-    return {"text": _clip(text, SECTION_LIMIT), "blocks": blocks}
+    return {"text": clip(text, SECTION_LIMIT), "blocks": blocks}
 
 
 def alert(text: str, lead: LeadRecord | None) -> dict[str, Any]:
@@ -206,8 +176,8 @@ def alert(text: str, lead: LeadRecord | None) -> dict[str, Any]:
         kind = lead.fields.lead_type.replace("_", " ")
         body += f"\n*{escape(lead.display_name)}* (`{lead.id}`, {kind})"
     return {
-        "text": _clip(text, SECTION_LIMIT),
-        "blocks": [{"type": "section", "text": _mrkdwn(body)}],
+        "text": clip(text, SECTION_LIMIT),
+        "blocks": [{"type": "section", "text": mrkdwn(body)}],
     }
 
 
@@ -223,9 +193,9 @@ def queue_view(
 ) -> dict[str, Any]:
     """A list of leads with their SLA state and buttons (`/leads`, `/leads team`, App
     Home); at most `limit` leads, three blocks each."""
-    blocks: Blocks = [{"type": "header", "text": {"type": "plain_text", "text": _clip(title, 150)}}]
+    blocks: Blocks = [{"type": "header", "text": {"type": "plain_text", "text": clip(title, 150)}}]
     if not leads:
-        blocks.append({"type": "section", "text": _mrkdwn(empty)})
+        blocks.append({"type": "section", "text": mrkdwn(empty)})
         return {"text": title, "blocks": blocks}
     for lead in leads[:limit]:
         f = lead.fields
@@ -241,14 +211,14 @@ def queue_view(
         )
         age = humanize(now - lead.created_at)
         text = f"*{escape(lead.display_name)}* — {facts}\nWaiting {age} · {sla_line(lead, now)}"
-        blocks.append({"type": "section", "text": _mrkdwn(text)})
+        blocks.append({"type": "section", "text": mrkdwn(text)})
         buttons = _buttons(lead)
         if buttons:
             blocks.append({"type": "actions", "block_id": f"q:{lead.id}", "elements": buttons})
         blocks.append({"type": "divider"})
     if len(leads) > limit:
         more = len(leads) - limit
-        blocks.append({"type": "context", "elements": [_mrkdwn(f"…and {more} more")]})
+        blocks.append({"type": "context", "elements": [mrkdwn(f"…and {more} more")]})
     return {"text": title, "blocks": blocks}
 
 
@@ -256,14 +226,14 @@ def reassign_modal(lead: LeadRecord, now: datetime) -> dict[str, Any]:
     """Pick the new owner; the lead id rides in private_metadata."""
     select: dict[str, Any] = {
         "type": "users_select",
-        "action_id": "new_owner",
+        "action_id": ids.NEW_OWNER,
         "placeholder": {"type": "plain_text", "text": "Choose a rep"},
     }
     if lead.owner:
         select["initial_user"] = lead.owner
     return {
         "type": "modal",
-        "callback_id": "reassign_lead",
+        "callback_id": ids.REASSIGN_LEAD,
         "private_metadata": lead.id,
         "title": {"type": "plain_text", "text": "Reassign lead"},
         "submit": {"type": "plain_text", "text": "Reassign"},
@@ -271,11 +241,11 @@ def reassign_modal(lead: LeadRecord, now: datetime) -> dict[str, Any]:
         "blocks": [
             {
                 "type": "section",
-                "text": _mrkdwn(f"*{escape(lead.display_name)}*\n{sla_line(lead, now)}"),
+                "text": mrkdwn(f"*{escape(lead.display_name)}*\n{sla_line(lead, now)}"),
             },
             {
                 "type": "input",
-                "block_id": "new_owner",
+                "block_id": ids.NEW_OWNER,
                 "label": {"type": "plain_text", "text": "New owner"},
                 "element": select,
             },

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.worker.timers import TimerSweeper
+from bot.services.timers import TimerSweeper
 
 TICK = timedelta(seconds=1)
 SELF_CHECK_EVERY = timedelta(seconds=30)

@@ -1,4 +1,5 @@
-"""The outbox dispatcher: the only code that posts to Slack on the product's behalf.
+"""The outbox dispatcher: every message the product sends on its own goes through here
+(rendered by bot.worker.rendering, sent by bot.worker.slack_transport).
 
 Rows are leased (a crashed replica's lease expires and another takes over), sent
 outside any transaction, then marked sent with the message `ts`, so later state
@@ -9,7 +10,6 @@ back off with jitter; errors Slack will repeat forever go to the dead state.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 import random
@@ -24,8 +24,18 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import NOTIFY_LATENCY, SLACK_CALLS
-from bot.slack import digest_views, views
-from bot.slack.privacy_views import erased_card
+from bot.worker.budget import RateBudget, WorkspaceBudget
+from bot.worker.delivery_errors import (
+    HOLD,
+    PERMANENT_ERRORS,
+    WORKSPACE_ERRORS,
+    LeadGone,
+    OverBudget,
+    PermanentSlackError,
+)
+from bot.worker.rendering import DELIVERIES, RENDERERS, TRACKED, Delivery, RenderContext, card
+from bot.worker.slack_transport import SlackTransport
+from domain.messages import DigestPart, Kind, QueuedMessage
 from domain.records import LeadRecord
 from storage.group_commit import GroupCommit
 from storage.outbox_digests import DigestPolicy, held_for_digest
@@ -41,148 +51,18 @@ POLL_SECONDS = 1.0
 HEARTBEAT = timedelta(seconds=10)
 SENDER_TIMEOUT = timedelta(seconds=30)  # three heartbeats missed: gone
 MAX_BACKOFF_SECONDS = 300
-CLOCK_SKEW = timedelta(minutes=10)  # ours against Slack's, when looking back for a post
 MAX_BUDGET_WAIT = timedelta(seconds=5)  # a sender sleeps at most this long for the budget
 RECORD_RETRIES = (0.2, 0.5, 1.0, 2.0, 4.0)  # seconds; all well inside a lease
 MAX_ATTEMPTS = 12  # about half an hour of backoff before a row is declared dead
-PERMANENT_ERRORS = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "user_not_found",
-        "user_disabled",
-        "cannot_dm_bot",
-        "invalid_blocks",
-        "msg_too_long",
-        "no_text",
-    }
-)
-"""Errors about this message or its target: retrying repeats them forever, so the row is
-dead-lettered (and its lead escalated, bot.services.dead_letters)."""
-WORKSPACE_ERRORS = frozenset(
-    {
-        "invalid_auth",
-        "not_authed",
-        "account_inactive",  # with a bot token: the token's user or workspace is gone
-        "token_revoked",
-        "token_expired",
-        "missing_scope",
-        "team_access_not_granted",
-    }
-)
-"""Errors about our credentials, not the message: every row would fail alike, and nothing
-could alert anyone through Slack. Rows are held (not dead) until an operator fixes the
-token, then go out; the log says so loudly every time."""
-HOLD = timedelta(minutes=1)
-TIERS: dict[str, tuple[float, int]] = {
-    "chat.postMessage": (5.0, 30),  # beside the per-channel limit; "several hundred a minute"
-    "chat.update": (50 / 60, 50),  # tier 3: 50+ a minute, bursts allowed
-    "conversations.history": (50 / 60, 50),  # tier 3
-    "conversations.open": (50 / 60, 50),  # tier 3
-}
-"""Slack's workspace-wide budget per Web API method: (calls per second, burst)."""
 DIGEST = DigestPolicy(threshold=10, quiet=timedelta(seconds=2), max_hold=timedelta(seconds=30))
 """Ten cards waiting for one channel or rep at once (a CSV import, a batch, a burst the
 channel's 1 post/s cannot carry) become one digest post instead."""
 
 
-def _tagged(row: Any) -> dict[str, Any]:
-    """Message metadata naming the outbox row, so a resend after a crash can find it."""
-    return {"event_type": "leadrouter_message", "event_payload": {"outbox": row.dedup_key}}
+Posted = tuple[str, str] | None
+"""Where a posted card lives (channel, ts), to be remembered; None for the rest."""
 
-
-class RateBudget:
-    """A token bucket per key. Per channel: about one post a second with a small burst,
-    Slack's own limit."""
-
-    def __init__(self, per_second: float = 1.0, burst: int = 3):
-        self._limit = (per_second, burst)
-        self.per_second = per_second
-        self.burst = burst
-        self._tokens: dict[str, tuple[float, datetime]] = {}
-
-    def share(self, fraction: float) -> None:
-        """Keep to `fraction` of the limit: the rest belongs to the other replicas. A
-        burst of at least one, or nothing could ever be sent."""
-        per_second, burst = self._limit
-        self.per_second = per_second * fraction
-        self.burst = max(1, round(burst * fraction))
-
-    def _refilled(self, key: str, now: datetime) -> float:
-        tokens, stamp = self._tokens.get(key, (float(self.burst), now))
-        return min(self.burst, tokens + (now - stamp).total_seconds() * self.per_second)
-
-    def wait_needed(self, key: str, now: datetime) -> timedelta:
-        """Zero (and one token spent) if a call may go now, else how long until it may."""
-        tokens = self._refilled(key, now)
-        if tokens >= 1:
-            self._tokens[key] = (tokens - 1, now)
-            return timedelta(0)
-        self._tokens[key] = (tokens, now)
-        return timedelta(seconds=(1 - tokens) / self.per_second)
-
-    def reserve(self, key: str, now: datetime, longest: timedelta) -> timedelta:
-        """Spend a token even if the bucket is short (going into debt) and say how long to
-        wait before using it: callers queue up in order instead of all retrying at once.
-        A wait over `longest` is only reported, and nothing is spent."""
-        tokens = self._refilled(key, now)
-        wait = timedelta(seconds=max(0.0, (1 - tokens) / self.per_second))
-        self._tokens[key] = (tokens if wait > longest else tokens - 1, now)
-        return wait
-
-    def pause(self, key: str, now: datetime, seconds: float) -> None:
-        """Slack said 429 with `Retry-After: seconds`: nothing for `key` goes before then
-        (a debt of tokens, so the bucket refills from there at its normal pace)."""
-        debt = 1 - seconds * self.per_second
-        self._tokens[key] = (min(self._refilled(key, now), debt), now)
-
-
-class WorkspaceBudget:
-    """Slack's workspace-wide limit per method (its rate-limit tiers), shared by every
-    sender of this process: a burst is allowed, then the tier's pace. `scale` adapts the
-    tiers to a workspace Slack granted more (or a test's fake)."""
-
-    def __init__(self, scale: float = 1.0, tiers: dict[str, tuple[float, int]] = TIERS):
-        self._budgets = {
-            method: RateBudget(rate * scale, max(1, round(burst * scale)))
-            for method, (rate, burst) in tiers.items()
-        }
-
-    def share(self, fraction: float) -> None:
-        for budget in self._budgets.values():
-            budget.share(fraction)
-
-    def reserve(self, method: str, now: datetime, longest: timedelta) -> timedelta:
-        """How long to wait before calling `method`; up to `longest`, the call's token is
-        already spent, beyond it nothing is (the caller comes back later)."""
-        budget = self._budgets.get(method)
-        return budget.reserve(method, now, longest) if budget else timedelta(0)
-
-    def pause(self, method: str, now: datetime, seconds: float) -> None:
-        budget = self._budgets.get(method)
-        if budget is not None:
-            budget.pause(method, now, seconds)
-
-
-class PermanentSlackError(Exception):
-    """The row can never be sent: dead-letter it."""
-
-
-class OverBudget(Exception):
-    """The workspace budget would hold this send too long to keep its lease safely: the
-    row goes back, due when the budget allows, instead of sleeping past its lease."""
-
-    def __init__(self, wait: timedelta):
-        super().__init__(f"workspace budget: {wait.total_seconds():.1f}s")
-        self.wait = wait
-
-
-class LeadGone(PermanentSlackError):
-    """The lead was erased since the row was queued: nobody to tell, nothing to alert."""
-
-
-GiveUp = Callable[[Any, str, str], Awaitable[None]]
+GiveUp = Callable[[QueuedMessage, str, str], Awaitable[None]]
 """Dead-letters a row leased by a worker with an error (bot.services.dead_letters)."""
 
 
@@ -196,7 +76,6 @@ class OutboxDispatcher:
         workspace_rate_scale: float = 1.0,
     ):
         self.db = db
-        self.client = client
         self.now = now
         # Stable across restarts of the same replica (host:port), so a restarted process
         # takes back at once what it had leased when it died.
@@ -209,7 +88,7 @@ class OutboxDispatcher:
         self.give_up: GiveUp | None = None
         """Set by the composition root; without it a dead row is only marked dead."""
         self._wake = asyncio.Event()
-        self._dm_channels: dict[str, str] = {}
+        self.slack = SlackTransport(client, self._spend)
         self._stopping = False
         self._senders = asyncio.Semaphore(SENDERS)
         self._sent = GroupCommit(self._record_sent)
@@ -284,7 +163,7 @@ class OutboxDispatcher:
                 )
             if not rows:
                 return handled
-            by_target: dict[str, list[Any]] = {}
+            by_target: dict[str, list[QueuedMessage]] = {}
             deferred: list[dict[str, Any]] = []
             for row in rows:
                 wait = self.budget.wait_needed(row.target, claimed_at)
@@ -310,11 +189,11 @@ class OutboxDispatcher:
         async with self.db.transaction() as uow:
             folded = await uow.digests.fold(self.now(), DIGEST)
         if folded:
-            SLACK_CALLS.labels("lead_card", "digested").inc(folded)
+            SLACK_CALLS.labels(Kind.LEAD_CARD, "digested").inc(folded)
             log.info("folded %d lead cards into digests", folded)
 
     async def _deliver_in_order(
-        self, rows: list[Any], claimed_at: datetime, leads: dict[str, LeadRecord]
+        self, rows: list[QueuedMessage], claimed_at: datetime, leads: dict[str, LeadRecord]
     ) -> None:
         async with self._senders:
             for row in rows:
@@ -322,12 +201,12 @@ class OutboxDispatcher:
                     continue
                 await self._deliver(row, leads)
 
-    async def _renew(self, row: Any) -> bool:
+    async def _renew(self, row: QueuedMessage) -> bool:
         now = self.now()
         async with self.db.transaction() as uow:
             return await uow.outbox.renew_lease(row.id, self.worker_id, now, now + LEASE)
 
-    async def _deliver(self, row: Any, leads: dict[str, LeadRecord]) -> None:
+    async def _deliver(self, row: QueuedMessage, leads: dict[str, LeadRecord]) -> None:
         try:
             posted = await self._send(row, leads)
         except SlackApiError as error:
@@ -347,10 +226,10 @@ class OutboxDispatcher:
         else:
             await self._remember_sent(row, posted)
             SLACK_CALLS.labels(row.kind, "sent").inc()
-            if row.kind == "lead_card":
+            if row.kind == Kind.LEAD_CARD:
                 NOTIFY_LATENCY.observe((self.now() - row.created_at).total_seconds())
 
-    async def _remember_sent(self, row: Any, posted: tuple[str, str] | None) -> None:
+    async def _remember_sent(self, row: QueuedMessage, posted: Posted) -> None:
         """Slack has the message: retry our record of it through a database blip, since
         until it commits a crash would leave the row to the slower history look-up."""
         for pause in RECORD_RETRIES:
@@ -363,7 +242,7 @@ class OutboxDispatcher:
         await self._sent.submit((row, posted))  # the last failure propagates: lease expires
 
     async def _record_sent(
-        self, sent: list[tuple[Any, tuple[str, str] | None]]
+        self, sent: list[tuple[QueuedMessage, Posted]]
     ) -> list[Exception | None]:
         """Mark a group of sends done in one commit, with where each card now lives (so
         later changes edit that message)."""
@@ -374,66 +253,37 @@ class OutboxDispatcher:
             await uow.outbox.mark_sent_many([row.id for row, _ in sent], self.worker_id, self.now())
         return [None] * len(sent)
 
-    async def _send(self, row: Any, leads: dict[str, LeadRecord]) -> tuple[str, str] | None:
-        """Make the Slack call(s); a posted card returns its (channel, ts)."""
+    async def _send(self, row: QueuedMessage, leads: dict[str, LeadRecord]) -> Posted:
+        """Make the Slack call(s) the row's kind needs; a posted card returns where it
+        lives (channel, ts)."""
         lead = leads.get(row.lead_id) if row.lead_id else None
         if row.lead_id and lead is None:
             raise LeadGone(f"lead {row.lead_id} no longer exists")
-        if row.kind == "card_update":  # editing is idempotent: no double to fear
-            await self._update_cards(lead)
-            return None
-        if row.kind == "weekly_digest_chart":
-            await self._upload(row)
-            return None
-        if row.kind == "lead_card":
-            message = self._card(lead)
-        elif row.kind == "digest":
-            async with self.db.snapshot() as uow:
-                parts = list(await uow.digests.parts(row.id))
-            if not parts:  # another replica folded the same burst into its own digest
-                return None
-            message = digest_views.digest(parts, to_channel=row.target[0] in "CG")
-        elif row.kind in ("alert", "dead_letter_alert"):
-            message = views.alert(row.payload.get("text", ""), lead)
-        elif row.kind == "weekly_digest":  # rendered when queued: the week's figures as they were
-            message = {"text": row.payload["text"], "blocks": row.payload["blocks"]}
-        else:
+        delivery = DELIVERIES.get(row.kind)
+        if delivery is None:
             raise PermanentSlackError(f"unknown outbox kind {row.kind!r}")
-        channel = await self._channel_for(row.target)
+        if delivery is Delivery.EDIT_CARDS:  # editing is idempotent: no double to fear
+            assert lead is not None, "a card update's row names its lead"
+            await self._edit_cards(lead)
+            return None
+        if delivery is Delivery.UPLOAD:
+            await self.slack.upload(row)
+            return None
+        message = await RENDERERS[row.kind](row, lead, RenderContext(self.now(), self._parts))
+        if message is None:
+            return None
+        tracked = row.kind in TRACKED
         if row.maybe_sent:
-            earlier = await self._posted_before(row, channel)
+            earlier = await self.slack.posted_before(row)
             if earlier is not None:
                 log.warning("outbox %s reached Slack before a crash; not posting it again", row.id)
-                return earlier if row.kind == "lead_card" else None
-        await self._spend("chat.postMessage")
-        response = await self.client.chat_postMessage(
-            channel=channel, metadata=_tagged(row), **message
-        )
-        return (response["channel"], response["ts"]) if row.kind == "lead_card" else None
+                return earlier if tracked else None
+        posted = await self.slack.post(row, message)
+        return posted if tracked else None
 
-    async def _upload(self, row: Any) -> None:
-        """Share the weekly digest's chart into the target's DM."""
-        await self.client.files_upload_v2(
-            channel=await self._channel_for(row.target),
-            content=base64.b64decode(row.payload["content_base64"]),
-            filename=row.payload["filename"],
-            title=row.payload.get("title"),
-        )
-
-    async def _posted_before(self, row: Any, channel: str) -> tuple[str, str] | None:
-        """The message this row already posted, found by the key it carries in Slack."""
-        await self._spend("conversations.history")
-        history = await self.client.conversations_history(
-            channel=channel,
-            oldest=str((row.created_at - CLOCK_SKEW).timestamp()),
-            include_all_metadata=True,
-            limit=200,
-        )
-        for message in history.get("messages", []):
-            payload = (message.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("outbox") == row.dedup_key:
-                return channel, message["ts"]
-        return None
+    async def _parts(self, digest_id: int) -> list[DigestPart]:
+        async with self.db.snapshot() as uow:
+            return list(await uow.digests.parts(digest_id))
 
     async def _leads(self, lead_ids: set[str]) -> dict[str, LeadRecord]:
         """The batch's leads as they are now, with their timelines (cards show history)."""
@@ -445,28 +295,12 @@ class OutboxDispatcher:
             for lead_id, lead in leads.items()
         }
 
-    async def _channel_for(self, target: str) -> str:
-        """Users get a DM channel (opened once, then cached); channels are used as is."""
-        if target[0] in "CGD":
-            return target
-        if target not in self._dm_channels:
-            await self._spend("conversations.open")
-            opened = await self.client.conversations_open(users=target)
-            self._dm_channels[target] = opened["channel"]["id"]
-        return self._dm_channels[target]
-
-    async def _update_cards(self, lead: Any) -> None:
+    async def _edit_cards(self, lead: LeadRecord) -> None:
         """Edit every posted card of the lead; a card not yet posted will render fresh."""
         async with self.db.snapshot() as uow:
             messages = await uow.messages.for_lead(lead.id)
         for channel, ts in messages:
-            await self._spend("chat.update")
-            await self.client.chat_update(channel=channel, ts=ts, **self._card(lead))
-
-    def _card(self, lead: LeadRecord) -> dict[str, Any]:
-        if lead.erased_at is not None:
-            return erased_card(lead.id, lead.erased_at)
-        return views.lead_card(lead, self.now())
+            await self.slack.edit(channel, ts, card(lead, self.now()))
 
     async def _spend(self, method: str) -> None:
         """Wait for the workspace budget of `method` (shared by every sender)."""
@@ -476,7 +310,7 @@ class OutboxDispatcher:
         if wait:
             await asyncio.sleep(wait.total_seconds())
 
-    async def _failed(self, row: Any, error: SlackApiError) -> None:
+    async def _failed(self, row: QueuedMessage, error: SlackApiError) -> None:
         response = error.response
         code = response.get("error") if isinstance(response.data, dict) else None
         if response.status_code == 429:
@@ -508,7 +342,7 @@ class OutboxDispatcher:
         else:
             await self._retry(row, f"slack {response.status_code} {code or ''}".strip())
 
-    async def _retry(self, row: Any, error: str, *, maybe_sent: bool = False) -> None:
+    async def _retry(self, row: QueuedMessage, error: str, *, maybe_sent: bool = False) -> None:
         SLACK_CALLS.labels(row.kind, "retry").inc()
         delay = min(MAX_BACKOFF_SECONDS, 2 ** min(row.attempts, 9)) * random.uniform(0.5, 1.0)
         log.warning(
@@ -528,7 +362,7 @@ class OutboxDispatcher:
                 maybe_sent=maybe_sent,
             )
 
-    async def _dead(self, row: Any, error: str, *, alert: bool = True) -> None:
+    async def _dead(self, row: QueuedMessage, error: str, *, alert: bool = True) -> None:
         SLACK_CALLS.labels(row.kind, "dead").inc()
         log.error("outbox %s %s for %s failed permanently: %s", row.id, row.kind, row.target, error)
         if alert and self.give_up is not None:

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.services.configuration import ConfigService
+from harness.storage import migrated
 from tests.bot.outbox_stack import CONFIG, NOW, Stack
-from tests.storage import migrated
 from tests.support.fake_slack import FakeSlack
 
 

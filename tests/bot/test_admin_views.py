@@ -8,7 +8,22 @@ from typing import Any
 
 import pytest
 
-from bot.slack import admin_views as av
+from bot.slack.admin.forms import (
+    MAX_BLOCKS,
+    MAX_OPTIONS,
+    FormError,
+    Values,
+    errors_for_blocks,
+    info_modal,
+    metadata,
+    note,
+)
+from bot.slack.admin.menu import admin_menu, team_options
+from bot.slack.admin.rep import PTO_FIELDS, REP_FIELDS, parse_rep_form, pto_modal, rep_modal
+from bot.slack.admin.rules import RULE_FIELDS, parse_rule_form, rule_modal, rules_modal
+from bot.slack.admin.sla import SLA_FIELDS, parse_sla_form, sla_modal
+from bot.slack.admin.team import TEAM_FIELDS, parse_team_form, team_modal
+from bot.slack.admin.yaml_io import import_modal
 from domain.config import validate_config
 from domain.errors import FieldError
 
@@ -62,9 +77,9 @@ CONFIG = validate_config(
 )
 
 
-def as_submitted(view: dict[str, Any]) -> av.Values:
+def as_submitted(view: dict[str, Any]) -> Values:
     """The state Slack sends when the modal is submitted as it was opened."""
-    values: av.Values = {}
+    values: Values = {}
     for block in view["blocks"]:
         if block["type"] != "input":
             continue
@@ -93,34 +108,34 @@ def dumped(model: Any) -> dict[str, Any]:
 
 def test_a_team_modal_submitted_unchanged_gives_back_the_same_team() -> None:
     team = CONFIG.teams[0]
-    view = av.team_modal(7, CONFIG, team)
-    assert av.metadata(view) == {"base": 7, "team": "enterprise"}
-    assert av.parse_team_form(as_submitted(view), team) == dumped(team)
+    view = team_modal(7, CONFIG, team)
+    assert metadata(view) == {"base": 7, "team": "enterprise"}
+    assert parse_team_form(as_submitted(view), team) == dumped(team)
 
 
 def test_a_rep_modal_submitted_unchanged_gives_back_the_same_rep() -> None:
     rep = CONFIG.reps[0]
-    view = av.rep_modal(7, rep, "U0ALICE")
-    assert av.parse_rep_form(as_submitted(view), "U0ALICE", rep) == dumped(rep)
+    view = rep_modal(7, rep, "U0ALICE")
+    assert parse_rep_form(as_submitted(view), "U0ALICE", rep) == dumped(rep)
 
 
 def test_a_rule_modal_submitted_unchanged_gives_back_the_same_rule_and_place() -> None:
     rule = CONFIG.rules[0]
-    view = av.rule_modal(7, CONFIG, rule, 0)
-    assert av.parse_rule_form(as_submitted(view), rule) == (dumped(rule), 1)
+    view = rule_modal(7, CONFIG, rule, 0)
+    assert parse_rule_form(as_submitted(view), rule) == (dumped(rule), 1)
 
 
 def test_an_sla_modal_submitted_unchanged_gives_back_the_same_sla() -> None:
-    view = av.sla_modal(7, CONFIG, "demo_request")
-    assert av.parse_sla_form(as_submitted(view)) == dumped(CONFIG.slas["demo_request"])
+    view = sla_modal(7, CONFIG, "demo_request")
+    assert parse_sla_form(as_submitted(view)) == dumped(CONFIG.slas["demo_request"])
 
 
 def test_new_members_weigh_one_and_typed_weights_win() -> None:
     team = CONFIG.teams[0]
-    values = as_submitted(av.team_modal(1, CONFIG, team))
+    values = as_submitted(team_modal(1, CONFIG, team))
     values["members"]["members"]["selected_users"] = ["U0ALICE", "U0BOB", "U0NEW"]
     values["weight:U0BOB"]["weight:U0BOB"]["value"] = "5"
-    members = av.parse_team_form(values, team)["members"]
+    members = parse_team_form(values, team)["members"]
     assert members == [
         {"user": "U0ALICE", "weight": 3},
         {"user": "U0BOB", "weight": 5},
@@ -136,26 +151,26 @@ def test_new_members_weigh_one_and_typed_weights_win() -> None:
     ],
 )
 def test_unparseable_rep_fields_are_named(block: str, typed: str, expected: str) -> None:
-    values = as_submitted(av.rep_modal(1, None, "U0NEW"))
+    values = as_submitted(rep_modal(1, None, "U0NEW"))
     values[block][block]["value"] = typed
-    with pytest.raises(av.FormError) as caught:
-        av.parse_rep_form(values, "U0NEW", None)
+    with pytest.raises(FormError) as caught:
+        parse_rep_form(values, "U0NEW", None)
     assert expected in caught.value.errors[block]
 
 
 def test_unparseable_escalation_and_conditions_are_named() -> None:
-    values = as_submitted(av.sla_modal(1, CONFIG, "mql"))
+    values = as_submitted(sla_modal(1, CONFIG, "mql"))
     values["escalation"]["escalation"]["value"] = "reassign"
-    with pytest.raises(av.FormError, match="expected a delay then an action"):
-        av.parse_sla_form(values)
-    rule = as_submitted(av.rule_modal(1, CONFIG, None, None))
+    with pytest.raises(FormError, match="expected a delay then an action"):
+        parse_sla_form(values)
+    rule = as_submitted(rule_modal(1, CONFIG, None, None))
     for text, expected in (
         ("[1, 2]", "expected conditions"),
         ("{a: !!python/name:os.system x}", "YAML"),
     ):
         rule["when"]["when"]["value"] = text
-        with pytest.raises(av.FormError, match=expected):
-            av.parse_rule_form(rule, None)
+        with pytest.raises(FormError, match=expected):
+            parse_rule_form(rule, None)
 
 
 def test_errors_land_on_their_fields_and_others_are_not_dropped() -> None:
@@ -165,7 +180,7 @@ def test_errors_land_on_their_fields_and_others_are_not_dropped() -> None:
         FieldError("teams[2].members[1].weight", "too heavy"),
         FieldError("rules[0].then.team", "no team named 'old'"),
     ]
-    shown = av.errors_for_blocks(errors, "teams[2]", av.TEAM_FIELDS, "name")
+    shown = errors_for_blocks(errors, "teams[2]", TEAM_FIELDS, "name")
     assert shown == {
         "channel": "a pull team needs a channel",
         "members": "U0X is listed twice; too heavy",
@@ -191,48 +206,48 @@ def test_modals_stay_within_slacks_limits_however_big_the_configuration() -> Non
     )
     names = [team.name for team in big.teams]
     views = [
-        av.team_modal(1, big, big.teams[0]),
-        av.rules_modal(1, big),
-        av.admin_menu(1, big, admin=True, teams=names),
-        av.info_modal("History", [av.note("x")] * 300),
+        team_modal(1, big, big.teams[0]),
+        rules_modal(1, big),
+        admin_menu(1, big, admin=True, teams=names),
+        info_modal("History", [note("x")] * 300),
     ]
     for view in views:
-        assert len(view["blocks"]) <= av.MAX_BLOCKS
+        assert len(view["blocks"]) <= MAX_BLOCKS
     menu = views[2]
     (picker,) = [b["accessory"] for b in menu["blocks"] if b.get("block_id") == "edit_team"]
     assert picker["type"] == "external_select"  # 150 teams: more than a static select holds
-    assert [o["value"] for o in av.team_options(names, "TEAM14")] == [
+    assert [o["value"] for o in team_options(names, "TEAM14")] == [
         "team14",
         *(f"team14{n}" for n in range(10)),
     ]
-    assert len(av.team_options(names, "")) == av.MAX_OPTIONS
+    assert len(team_options(names, "")) == MAX_OPTIONS
     assert "more: edit them in the YAML export" in str(views[1]["blocks"][-1])
 
 
 def test_a_new_rep_starts_from_their_slack_profile() -> None:
     profile = {"tz": "Europe/Berlin", "profile": {"email": "new@example.com"}}
-    values = as_submitted(av.rep_modal(1, None, "U0NEW", profile))
-    assert av.parse_rep_form(values, "U0NEW", None) == {
+    values = as_submitted(rep_modal(1, None, "U0NEW", profile))
+    assert parse_rep_form(values, "U0NEW", None) == {
         "user": "U0NEW",
         "email": "new@example.com",
         "timezone": "Europe/Berlin",
         "pto": [],
         "active": True,
     }
-    known = as_submitted(av.rep_modal(1, CONFIG.reps[0], "U0ALICE", profile))
+    known = as_submitted(rep_modal(1, CONFIG.reps[0], "U0ALICE", profile))
     assert known["timezone"]["timezone"]["value"] == "America/New_York"  # the config wins
 
 
 @pytest.mark.parametrize(
     ("view", "fields", "fallback"),
     [
-        (av.team_modal(1, CONFIG, None), av.TEAM_FIELDS, "name"),
-        (av.rep_modal(1, None, "U0NEW"), av.REP_FIELDS, "timezone"),
-        (av.rule_modal(1, CONFIG, None, None), av.RULE_FIELDS, "name"),
-        (av.sla_modal(1, CONFIG, "mql"), av.SLA_FIELDS, "respond_within"),
-        (av.sla_modal(1, CONFIG, None), av.SLA_FIELDS, "lead_type"),
-        (av.pto_modal("U0ALICE"), av.PTO_FIELDS, "user"),
-        (av.import_modal(), {}, "file"),
+        (team_modal(1, CONFIG, None), TEAM_FIELDS, "name"),
+        (rep_modal(1, None, "U0NEW"), REP_FIELDS, "timezone"),
+        (rule_modal(1, CONFIG, None, None), RULE_FIELDS, "name"),
+        (sla_modal(1, CONFIG, "mql"), SLA_FIELDS, "respond_within"),
+        (sla_modal(1, CONFIG, None), SLA_FIELDS, "lead_type"),
+        (pto_modal("U0ALICE"), PTO_FIELDS, "user"),
+        (import_modal(), {}, "file"),
     ],
 )
 def test_errors_only_name_input_blocks_the_modal_has(

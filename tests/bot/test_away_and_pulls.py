@@ -15,13 +15,13 @@ from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions, NotAllowed
 from bot.services.offers import OfferNotYours, OfferService
 from bot.services.pulls import PullService
-from bot.slack.availability_listeners import with_home_controls
+from bot.slack.availability_commands import home_controls
 from domain.config import load_config
 from domain.errors import DomainError
 from domain.lead import LeadInput
 from domain.signals import AwayToggle
+from harness.storage import migrated
 from storage.uow import Database
-from tests.storage import migrated
 
 NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
 CONFIG = load_config(
@@ -125,11 +125,11 @@ async def test_decline_passes_the_offer_on_and_a_stale_accept_is_refused(
 
 def test_app_home_gets_the_toggle_and_next_lead_beside_its_buttons() -> None:
     view = {"type": "home", "blocks": [{"type": "actions", "block_id": "pto", "elements": []}]}
-    taking = with_home_controls(view, None)
+    taking = home_controls(view, None)
     assert [b["action_id"] for b in taking["blocks"][0]["elements"]] == [
         "toggle_away",
         "next_lead",
     ]
-    away = with_home_controls(view, AwayToggle(since=NOW, until=NOW + timedelta(hours=2)))
+    away = home_controls(view, AwayToggle(since=NOW, until=NOW + timedelta(hours=2)))
     assert away["blocks"][0]["text"]["text"].startswith(":double_vertical_bar: You are away until")
     assert away["blocks"][1]["elements"][0]["text"]["text"] == "I'm back"

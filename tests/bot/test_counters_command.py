@@ -11,8 +11,8 @@ from sqlalchemy import update
 
 from bot.cli import run
 from domain.lead import LeadStatus
+from harness.storage import make_lead, migrated
 from storage import tables as t
-from tests.storage import make_lead, migrated
 
 
 async def _seed(url: str) -> None:

@@ -12,6 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.worker.outbox import DIGEST, OutboxDispatcher
+from domain.messages import LeadCard
 from storage import tables as t
 from storage.uow import Database
 from tests.bot.outbox_stack import NOW, Stack
@@ -119,18 +120,8 @@ async def test_escalation_cards_are_urgent_and_never_folded(stack: Stack) -> Non
     """A burst of reposts after a mass SLA breach stays one card each (paced by the
     channel budget): each says which lead is overdue now."""
     async with stack.db.transaction() as uow:
-        await uow.outbox.add_many(
-            [
-                {
-                    "dedup_key": f"lead_card:L{index}:C0INBOUND:repost",
-                    "kind": "lead_card",
-                    "target": "C0INBOUND",
-                    "lead_id": f"L{index}",
-                    "payload": {},
-                }
-                for index in range(12)
-            ],
-            NOW,
+        await uow.outbox.queue(
+            [LeadCard(f"L{index}", "C0INBOUND", "repost") for index in range(12)], NOW
         )
         assert await uow.digests.fold(NOW, DIGEST) == 0
     async with stack.db.snapshot() as uow:
@@ -162,14 +153,7 @@ async def test_one_fold_serves_many_targets_each_into_its_own_digest(stack: Stac
 
     def cards(target: str, count: int, first: int = 0) -> list[dict[str, object]]:
         return [
-            {
-                "dedup_key": f"lead_card:{target}-{index}:{target}",
-                "kind": "lead_card",
-                "target": target,
-                "lead_id": f"{target}-{index}",
-                "payload": {},
-            }
-            for index in range(first, first + count)
+            LeadCard(f"{target}-{index}", target).row() for index in range(first, first + count)
         ]
 
     async with stack.db.transaction() as uow:

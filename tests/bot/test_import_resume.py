@@ -21,10 +21,10 @@ from sqlalchemy import func, select
 
 from bot.services.configuration import ConfigService
 from domain.config import load_config
+from harness.app_process import REPO_ROOT
+from harness.storage import T0, migrated
 from storage import tables as t
 from storage.uow import Database
-from tests.storage import T0, migrated
-from tests.support.app_process import REPO_ROOT
 
 ROWS = 3000
 CONFIG = load_config(

@@ -23,9 +23,9 @@ from bot.slack.stats_views import report_view
 from domain.config import load_config
 from domain.lead import LeadInput
 from domain.reports import Scope
+from harness.storage import migrated
 from storage import tables as t
 from storage.uow import Database
-from tests.storage import migrated
 
 UTC_ZONE = ZoneInfo("UTC")
 MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)

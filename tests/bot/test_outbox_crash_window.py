@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.worker.outbox import OutboxDispatcher, _tagged
+from bot.worker.outbox import OutboxDispatcher
+from bot.worker.slack_transport import tagged as _tagged
 from domain.lead import LeadInput, LeadStatus, Method
 from domain.records import LeadRecord
 from storage.migrate import upgrade_to_head
@@ -24,15 +25,29 @@ async def _database_with_card(tmp_path: Path) -> Database:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'lr.db'}")
     await upgrade_to_head(db.engine)
     lead = LeadRecord(
-        id="L1", created_at=T0, submitter="webform", fields=LeadInput(email="jo@x.io"),
-        status=LeadStatus.ASSIGNED, owner="U0ALICE", team=None, method=Method.PUSH,
-        decision={"reasons": ["test"]}, sla_due_at=T0 + timedelta(minutes=5),
-        assigned_at=T0, contacted_at=None, version=1,
+        id="L1",
+        created_at=T0,
+        submitter="webform",
+        fields=LeadInput(email="jo@x.io"),
+        status=LeadStatus.ASSIGNED,
+        owner="U0ALICE",
+        team=None,
+        method=Method.PUSH,
+        decision={"reasons": ["test"]},
+        sla_due_at=T0 + timedelta(minutes=5),
+        assigned_at=T0,
+        contacted_at=None,
+        version=1,
     )
     async with db.transaction() as uow:
         await uow.leads.add(lead, idempotency_key=None, sla_policy=None)
-        await uow.outbox.add(dedup_key="lead_card:L1:U0ALICE", kind="lead_card",
-                             target="U0ALICE", lead_id="L1", now=T0)
+        await uow.outbox.add(
+            dedup_key="lead_card:L1:U0ALICE",
+            kind="lead_card",
+            target="U0ALICE",
+            lead_id="L1",
+            now=T0,
+        )
         # A replica leased it and died: its lease has since expired.
         await uow.outbox.claim_due("dead-replica", T0, T0 + timedelta(seconds=30), 10)
     return db

@@ -13,8 +13,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.services.configuration import ConfigService
 from bot.services.slack_availability import SlackAvailabilityRefresher, wanted_signals
 from domain.config import load_config
+from harness.storage import migrated
 from storage.uow import Database
-from tests.storage import migrated
 from tests.support.fake_slack import FakeSlack
 
 NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.services.configuration import ConfigService
-from bot.worker.outbox import RateBudget, WorkspaceBudget
+from bot.worker.budget import RateBudget, WorkspaceBudget
+from harness.databases import sqlite_url
+from harness.storage import migrated
 from tests.bot.outbox_stack import CONFIG, NOW, Stack
-from tests.storage import migrated
-from tests.support.databases import sqlite_url
 from tests.support.fake_slack import FakeSlack
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

@@ -28,9 +28,7 @@ def test_gini(counts: list[int], expected: float) -> None:
 def test_gini_matches_the_mean_absolute_difference_definition(counts: list[int]) -> None:
     total = sum(counts)
     n = len(counts)
-    expected = (
-        sum(abs(a - b) for a in counts for b in counts) / (2 * n * total) if total else 0.0
-    )
+    expected = sum(abs(a - b) for a in counts for b in counts) / (2 * n * total) if total else 0.0
     assert gini(counts) == pytest.approx(expected)
     assert 0 <= gini(counts) <= 1 - 1 / n + 1e-12
 

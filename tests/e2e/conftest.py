@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.app_process import REPO_ROOT, AppProcess
+from harness.app_process import REPO_ROOT, AppProcess
 from tests.support.fake_slack import FakeSlack
 
 EXAMPLE_CONFIG = REPO_ROOT / "examples" / "config.yml"

@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.app_process import AppProcess
-from tests.support.fake_slack import FakeSlack
-from tests.support.slack_signing import (
+from harness.app_process import AppProcess
+from harness.slack_signing import (
     block_action_body,
     multi_users_select,
     number_input,
@@ -23,6 +22,7 @@ from tests.support.slack_signing import (
     users_select,
     view_submission_body,
 )
+from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.e2e
 BIG = {"email": "cto@bigcorp.com", "company": "Bigcorp", "employees": 1000}

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from harness.app_process import AppProcess
 from tests.e2e.conftest import ALWAYS_ON_CONFIG
 from tests.e2e.test_admin import submit, team_values
-from tests.support.app_process import AppProcess
 from tests.support.fake_slack import FakeSlack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.app_process import AppProcess
+from harness.app_process import AppProcess
+from harness.slack_signing import block_action_body, event_body, slash_command_body
 from tests.support.fake_slack import FakeSlack, SlackCall
-from tests.support.slack_signing import block_action_body, event_body, slash_command_body
 
 pytestmark = pytest.mark.e2e
 

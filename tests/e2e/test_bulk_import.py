@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.app_process import REPO_ROOT, AppProcess
+from harness.app_process import REPO_ROOT, AppProcess
 from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.e2e

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.app_process import AppProcess
-from tests.support.fake_slack import FakeSlack
-from tests.support.slack_signing import (
+from harness.app_process import AppProcess
+from harness.slack_signing import (
     block_action_body,
     slash_command_body,
     users_select,
     view_submission_body,
 )
+from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.e2e
 

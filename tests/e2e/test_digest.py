@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from harness.app_process import AppProcess
 from tests.e2e.conftest import ALWAYS_ON_CONFIG
-from tests.support.app_process import AppProcess
 from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.e2e

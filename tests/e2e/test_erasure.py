@@ -11,8 +11,8 @@ import re
 
 import pytest
 
+from harness.app_process import AppProcess
 from storage.privacy import LATE_REDRAW
-from tests.support.app_process import AppProcess
 from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.e2e

@@ -1,7 +1,7 @@
 """The test doubles are only worth something if the real clients accept them.
 
 These tests drive :mod:`tests.support.fake_slack` with slack_sdk's own ``AsyncWebClient``
-and feed :mod:`tests.support.slack_signing` bodies to slack_sdk's ``SignatureVerifier`` and
+and feed :mod:`harness.slack_signing` bodies to slack_sdk's ``SignatureVerifier`` and
 to a real Bolt ``AsyncApp``, so a mismatch with Slack's shapes shows up here first.
 """
 
@@ -24,7 +24,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from tests.support import slack_signing as ss
+from harness import slack_signing as ss
 from tests.support.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack, SlackWaitTimeout
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.support.app_process import AppProcess
+from harness.app_process import AppProcess
 from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.e2e

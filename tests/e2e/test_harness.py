@@ -19,9 +19,9 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.support.app_process import AppProcess, AppStartError
+from harness.app_process import AppProcess, AppStartError
+from harness.slack_signing import slash_command_body
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_signing import slash_command_body
 
 STUB = textwrap.dedent(
     """

@@ -13,8 +13,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tests.support.app_process import AppProcess
-from tests.support.slack_signing import signed_headers, url_verification_body
+from harness.app_process import AppProcess
+from harness.slack_signing import signed_headers, url_verification_body
 
 pytestmark = pytest.mark.e2e
 

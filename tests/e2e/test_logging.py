@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.app_process import AppProcess
+from harness.slack_signing import slash_command_body
 from tests.e2e.conftest import ALWAYS_ON_CONFIG
-from tests.support.app_process import AppProcess
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_signing import slash_command_body
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.app_process import AppProcess
+from harness.app_process import AppProcess
 from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.e2e

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from tests.support.app_process import AppProcess
+from harness.app_process import AppProcess
+from harness.slack_signing import block_action_body
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_signing import block_action_body
 
 pytestmark = pytest.mark.e2e
 
@@ -119,10 +119,7 @@ def test_pull_lead_is_posted_to_channel_and_claimed_once(app: AppProcess, fake_s
     claim("U0BOB")
     fake_slack.wait_for("response_url", count=2)
     assert app.get_lead(lead["id"]).json()["owner"] == "U0DAN"
-    replies = {
-        call.target: call.params["text"]
-        for call in fake_slack.calls_to("response_url")
-    }
+    replies = {call.target: call.params["text"] for call in fake_slack.calls_to("response_url")}
     assert "U0DAN" in replies["U0BOB"]
     assert "Only members of healthcare" in replies["U0ALICE"]
     (update,) = fake_slack.wait_for("chat.update")

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from domain.records import LeadRecord
+from harness.app_process import AppProcess
+from harness.storage import make_lead
 from storage.migrate import upgrade_to_head
 from storage.uow import Database
-from tests.storage import make_lead
-from tests.support.app_process import AppProcess
 
 pytestmark = pytest.mark.e2e
 

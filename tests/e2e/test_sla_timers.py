@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.app_process import AppProcess
+from harness.app_process import AppProcess
 from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.e2e

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from harness.soak import SoakPlan, config_yaml, run_soak, start_replicas
 from storage import tables as t
 from storage.engine import create_engine
 from tests.support.fake_slack import FakeSlack
-from tests.support.soak import SoakPlan, config_yaml, run_soak, start_replicas
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.support.app_process import AppProcess
+from harness.app_process import AppProcess
+from harness.slack_signing import app_home_opened_event, event_body, slash_command_body
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_signing import app_home_opened_event, event_body, slash_command_body
 
 pytestmark = pytest.mark.e2e
 

@@ -16,8 +16,8 @@ from domain.authorization import NotAllowed
 from domain.config import Config, validate_config
 from domain.config_edits import Document, upsert_team
 from domain.errors import InvalidInput
+from harness.storage import T0, migrated
 from storage.uow import Database
-from tests.storage import T0, migrated
 
 START = {
     "admins": ["U0ADMIN", "U0ADMIN2"],

@@ -20,13 +20,13 @@ from bot.services.configuration import ConfigService
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
 from bot.services.privacy import PrivacyService
-from bot.worker.timers import TimerSweeper
+from bot.services.timers import TimerSweeper
 from domain.config import load_config
 from domain.errors import DomainError
 from domain.lead import LeadInput
+from harness.storage import migrated
 from storage import tables as t
 from storage.uow import Database
-from tests.storage import migrated
 
 START = datetime(2026, 11, 29, 22, 0, tzinfo=UTC)  # Sunday evening UTC, Monday in Tokyo
 CONFIG = load_config(

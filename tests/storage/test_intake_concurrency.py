@@ -21,10 +21,10 @@ from bot.services.configuration import ConfigService
 from bot.services.intake import IntakeResult, IntakeService
 from domain.config import validate_config
 from domain.lead import LeadInput, LeadStatus
+from harness.storage import T0, migrated
 from storage import tables as t
-from storage.repositories import RoutingRepository
+from storage.routing_state import RoutingRepository
 from storage.uow import Database
-from tests.storage import T0, migrated
 
 REPS = ("U0ALICE", "U0BOB", "U0CARA", "U0DAN")
 LEADS = 100

@@ -17,9 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from domain.dedup import DedupKeys, first_duplicate
 from domain.lead import LeadStatus
 from domain.records import WORKLOAD_STATUSES, LeadRecord
+from harness.storage import T0, make_lead, migrated
 from storage import tables as t
 from storage.uow import Database, UnitOfWork
-from tests.storage import T0, make_lead, migrated
 
 CONTENDERS = 20
 

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Row
 
+from harness.storage import T0, migrated, race_as_two_replicas
 from storage import tables as t
 from storage.uow import Database
-from tests.storage import T0, migrated, race_as_two_replicas
 
 LEASE = timedelta(seconds=60)
 ROWS = 200

@@ -10,8 +10,8 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.worker.outbox import HEARTBEAT, SENDER_TIMEOUT, OutboxDispatcher
+from harness.storage import T0, migrated
 from storage.uow import Database
-from tests.storage import T0, migrated
 
 
 @pytest.fixture

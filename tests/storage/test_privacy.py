@@ -23,9 +23,9 @@ from bot.services.leads import LeadNotFound
 from bot.services.privacy import RETENTION_BATCH, PrivacyService
 from domain.dedup import DedupKeys
 from domain.lead import LeadStatus
+from harness.storage import T0, make_lead, migrated, race_as_two_replicas
 from storage import tables as t
 from storage.uow import Database
-from tests.storage import T0, make_lead, migrated, race_as_two_replicas
 
 PERSONAL = {
     "email": "jo.prospect@prospect.io",

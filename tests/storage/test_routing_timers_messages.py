@@ -16,9 +16,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.sla import PlannedStep
+from harness.storage import T0, make_lead, migrated, race_as_two_replicas
 from storage import tables as t
 from storage.uow import Database
-from tests.storage import T0, make_lead, migrated, race_as_two_replicas
 
 
 @pytest.fixture

@@ -19,10 +19,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import StatementError
 
+from harness.storage import T0, migrated
 from storage import tables as t
 from storage.migrate import MIGRATIONS, upgrade_to_head
 from storage.uow import Database
-from tests.storage import T0, migrated
 
 EXPECTED_TABLES = {
     "config_versions",

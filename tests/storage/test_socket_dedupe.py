@@ -22,15 +22,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.logs import request_id
 from bot.slack.dedupe import KEEP, DeliveryDedupe, delivery_key
-from storage.uow import Database
-from tests.storage import T0, migrated
-from tests.support.fake_slack import FakeSlack
-from tests.support.slack_signing import (
+from harness.slack_signing import (
     app_home_opened_event,
     block_action_body,
     event_body,
     slash_command_body,
 )
+from harness.storage import T0, migrated
+from storage.uow import Database
+from tests.support.fake_slack import FakeSlack
 
 
 @pytest.fixture

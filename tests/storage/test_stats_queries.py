@@ -17,10 +17,10 @@ from domain.lead import LeadInput, LeadStatus, Method
 from domain.lifecycle import stage_reached
 from domain.records import LeadRecord
 from domain.reports import Report, Scope, build_report
+from harness.storage import migrated
 from storage import tables as t
 from storage.migrate import _alembic_config, upgrade_to_head
 from storage.uow import Database
-from tests.storage import migrated
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 END = datetime(2026, 12, 1, tzinfo=UTC)
@@ -247,16 +247,13 @@ async def test_an_empty_scope_gives_no_data_rather_than_zeros(db_url: str) -> No
     assert all(stage.reached == 0 and stage.mean_seconds is None for stage in report.stages)
 
 
-
 async def test_migration_0004_backfills_stage_times_from_the_events(db_url: str) -> None:
     """Leads stored before 0004 get their stage times from their events."""
     leads, events = month()
     db = Database(db_url)
     try:
         async with db.engine.begin() as connection:
-            await connection.run_sync(
-                lambda sync: command.upgrade(_alembic_config(sync), "0003")
-            )
+            await connection.run_sync(lambda sync: command.upgrade(_alembic_config(sync), "0003"))
         async with db.transaction() as uow:
             # The columns of 0003: today's repository writes ones an older schema lacks.
             await uow.connection.execute(insert(t.leads), [_row_0003(lead) for lead in leads])

@@ -21,15 +21,15 @@ from typing import Any
 
 from bot.metrics import ESCALATIONS, SLA_BREACHES, SLA_STEPS, TIMER_LATENESS, TIMERS_OVERDUE
 from bot.services.base import ApplicationService
-from bot.services.intake import SYSTEM_ACTOR
 from bot.services.offers import offer_timed_out
 from bot.services.routing_facts import read_routing_state
 from domain.config import Config
 from domain.eligibility import RepFacts
 from domain.escalation import StepOutcome, run_step
 from domain.lead import LeadStatus
+from domain.messages import OutboxMessage, step_messages
 from domain.offers import OFFER_ACTION
-from domain.records import LeadRecord
+from domain.records import SYSTEM_ACTOR, LeadRecord
 from domain.routing_memory import assignment_day
 from storage.uow import UnitOfWork
 
@@ -45,7 +45,7 @@ class _Writes:
 
     finished: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
-    outbox: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[OutboxMessage] = field(default_factory=list)
 
     def finish(self, row: Any, state: str, error: str | None = None) -> None:
         self.finished.append({"row_id": row.id, "new_state": state, "error": error})
@@ -111,8 +111,7 @@ class TimerSweeper(ApplicationService):
         return len(rows)
 
     async def _process(self, uow: UnitOfWork, rows: list[Any], now: datetime) -> None:
-        current = await self.configs.current(uow)
-        config = current[1] if current else Config()
+        config = await self.configs.config(uow) or Config()
         lead_ids = {row.lead_id for row in rows}
         leads = await uow.leads.get_many(lead_ids)
         missed_by = await uow.events.missed_by(lead_ids)
@@ -158,7 +157,7 @@ class TimerSweeper(ApplicationService):
             self._record(writes, row, lead, outcome, now)
         await uow.deadlines.finish_many(writes.finished, now)
         await uow.events.add_many(writes.events)
-        await uow.outbox.add_many(writes.outbox, now)
+        await uow.outbox.queue(writes.outbox, now)
 
     def _record(
         self, writes: _Writes, row: Any, lead: LeadRecord, outcome: StepOutcome, now: datetime
@@ -178,48 +177,13 @@ class TimerSweeper(ApplicationService):
                 "data": data,
             }
         )
-        writes.outbox.extend(outcome_messages(lead.id, row.step, outcome))
+        writes.outbox.extend(step_messages(lead.id, row.step, outcome))
         SLA_STEPS.labels(row.action, "fired").inc()
         if row.step.startswith("escalate:"):
             ESCALATIONS.labels(row.action).inc()
         TIMER_LATENESS.observe(max(late, 0.0))
         if row.action == "breach":
             SLA_BREACHES.inc()
-
-
-def outcome_messages(lead_id: str, step: str, outcome: StepOutcome) -> list[dict[str, Any]]:
-    """The outbox rows of a step's effects, keyed by (lead, step) so they exist once."""
-    rows = [
-        {
-            "dedup_key": f"notice:{lead_id}:{step}:{notice.target}",
-            "kind": "alert",
-            "target": notice.target,
-            "lead_id": lead_id,
-            "payload": {"text": notice.text},
-        }
-        for notice in outcome.notices
-    ]
-    rows.extend(
-        {
-            "dedup_key": f"lead_card:{lead_id}:{target}:{step}",
-            "kind": "lead_card",
-            "target": target,
-            "lead_id": lead_id,
-            "payload": {},
-        }
-        for target in filter(None, (outcome.assign_to, outcome.repost_channel))
-    )
-    if outcome.update_card:
-        rows.append(
-            {
-                "dedup_key": f"card_update:{lead_id}:{step}",
-                "kind": "card_update",
-                "target": lead_id,
-                "lead_id": lead_id,
-                "payload": {},
-            }
-        )
-    return rows
 
 
 async def apply_owner_change(

@@ -46,7 +46,7 @@ __all__ = [
     "free_port",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SIGNING_SECRET = "test-signing-secret"
 DEFAULT_API_KEYS = "webform:secret-1,crm:secret-2"
 DEFAULT_COMMAND: tuple[str, ...] = (sys.executable, "-m", "bot.cli", "serve")

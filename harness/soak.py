@@ -36,12 +36,12 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.worker.outbox import RateBudget
+from bot.worker.budget import RateBudget
 from storage import tables as t
 from storage.engine import create_engine
+from tests.support.fake_slack import FakeSlack, SlackCall
 
 from .app_process import AppProcess
-from .fake_slack import FakeSlack, SlackCall
 from .slack_signing import block_action_body, signed_headers
 
 __all__ = ["SoakPlan", "SoakResult", "SoakSample", "config_yaml", "run_soak", "start_replicas"]
@@ -478,9 +478,7 @@ async def _digests(engine: AsyncEngine) -> dict[str, str]:
     if digest_id is None:
         return {}
     digest = t.outbox.alias("digest")
-    query = select(t.outbox.c.dedup_key, digest.c.dedup_key).join(
-        digest, digest.c.id == digest_id
-    )
+    query = select(t.outbox.c.dedup_key, digest.c.dedup_key).join(digest, digest.c.id == digest_id)
     folded: dict[str, str] = {}
     async with engine.connect() as connection:
         for card, announced_by in await connection.execute(query):

@@ -1,0 +1,2 @@
+"""Benchmarks that print figures; run each from the repository root as
+`python -m bench.NAME --help`."""

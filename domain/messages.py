@@ -1,0 +1,381 @@
+"""Outbox messages as typed values: one class per kind, each owning its dedup key.
+
+Every notification is written to the one durable outbox in the transaction that caused
+it. The key makes a message exist once however often its cause is replayed (a retried
+click, a timer firing on two replicas), so the key's shape is part of the contract and
+is built here only. Storage stores `OutboxMessage.row()`; the dispatcher reads `Kind`
+to choose a renderer and a transport. A new channel (webhooks) is one more kind here,
+one renderer and one transport in the dispatcher.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Protocol
+
+from domain.escalation import StepOutcome
+from domain.records import LeadRecord
+from domain.routing import Decision
+
+UNDELIVERABLE_STEP = "undeliverable"
+"""The step name of cards handing a lead over after Slack refused its first."""
+
+
+class Kind(StrEnum):
+    """What an outbox row is; stored in its `kind` column."""
+
+    LEAD_CARD = "lead_card"
+    CARD_UPDATE = "card_update"
+    ALERT = "alert"
+    DEAD_LETTER_ALERT = "dead_letter_alert"
+    DIGEST = "digest"
+    WEEKLY_DIGEST = "weekly_digest"
+    WEEKLY_DIGEST_CHART = "weekly_digest_chart"
+
+
+LEAD_ROUTES = frozenset({Kind.LEAD_CARD, Kind.DIGEST})
+"""Kinds that are a lead's way to a human: when one dies, its leads escalate."""
+
+
+class QueuedMessage(Protocol):
+    """A message as the outbox holds it (a row leased by a dispatcher)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def dedup_key(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def lead_id(self) -> str | None: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def maybe_sent(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """One message to deliver: `target` is a Slack user or channel id (or, for a card
+    update, the lead whose cards are edited)."""
+
+    kind: ClassVar[Kind]
+
+    @property
+    def dedup_key(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def target(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def lead_id(self) -> str | None:
+        return None
+
+    @property
+    def announcement(self) -> bool:
+        """May fold into a digest with others to the same target (see LeadCard)."""
+        return False
+
+    def payload(self) -> dict[str, Any]:
+        return {}
+
+    def row(self) -> dict[str, Any]:
+        """The outbox columns this message sets (storage adds state and times)."""
+        return {
+            "dedup_key": self.dedup_key,
+            "kind": str(self.kind),
+            "target": self.target,
+            "lead_id": self.lead_id,
+            "payload": self.payload(),
+            "announcement": self.announcement,
+        }
+
+
+@dataclass(frozen=True)
+class LeadCard(OutboxMessage):
+    """A lead's card posted to its owner's DM or its team's channel. `occasion` is None
+    for the first announcement, else what caused another post (an SLA step, a
+    reassignment `v<version>`, or an `undeliverable:<row>` handover)."""
+
+    kind: ClassVar[Kind] = Kind.LEAD_CARD
+    lead: str
+    to: str
+    occasion: str | None = None
+
+    @property
+    def dedup_key(self) -> str:
+        key = f"lead_card:{self.lead}:{self.to}"
+        return key if self.occasion is None else f"{key}:{self.occasion}"
+
+    @property
+    def target(self) -> str:
+        return self.to
+
+    @property
+    def lead_id(self) -> str | None:
+        return self.lead
+
+    @property
+    def announcement(self) -> bool:
+        """A first announcement, or a handover after Slack refused the first (a broken
+        channel hands thousands to one backup at once), may fold into a digest. A card
+        from an SLA escalation or a reassignment is urgent and stays on its own."""
+        return self.occasion is None or self.occasion.startswith(f"{UNDELIVERABLE_STEP}:")
+
+
+@dataclass(frozen=True)
+class CardUpdate(OutboxMessage):
+    """Edit every posted card of a lead to show it as it is now; `occasion` tells apart
+    the changes (a version, an SLA step)."""
+
+    kind: ClassVar[Kind] = Kind.CARD_UPDATE
+    lead: str
+    occasion: str
+
+    @property
+    def dedup_key(self) -> str:
+        return f"card_update:{self.lead}:{self.occasion}"
+
+    @property
+    def target(self) -> str:
+        return self.lead
+
+    @property
+    def lead_id(self) -> str | None:
+        return self.lead
+
+
+@dataclass(frozen=True)
+class ErasureRedraw(CardUpdate):
+    """A card update redrawing a lead's cards as erased; `late` is the second pass, for
+    a card a dispatcher may have been posting while the lead was erased."""
+
+    occasion: str = ""
+    late: bool = False
+
+    @property
+    def dedup_key(self) -> str:
+        return f"erase:{self.lead}:late" if self.late else f"erase:{self.lead}"
+
+
+@dataclass(frozen=True)
+class Alert(OutboxMessage):
+    """A plain-text DM or channel post; `key` says what it is about, so the same alert
+    for the same cause is sent once."""
+
+    kind: ClassVar[Kind] = Kind.ALERT
+    key: str
+    to: str
+    text: str
+    lead: str | None = None
+
+    @property
+    def dedup_key(self) -> str:
+        return self.key
+
+    @property
+    def target(self) -> str:
+        return self.to
+
+    @property
+    def lead_id(self) -> str | None:
+        return self.lead
+
+    def payload(self) -> dict[str, Any]:
+        return {"text": self.text}
+
+
+@dataclass(frozen=True)
+class DeadLetterAlert(Alert):
+    """An admin alert about a dead letter; when one dies itself, nobody is alerted again."""
+
+    kind: ClassVar[Kind] = Kind.DEAD_LETTER_ALERT
+
+
+@dataclass(frozen=True)
+class Digest(OutboxMessage):
+    """One post announcing a burst of folded lead cards to one target; `nonce` makes
+    each digest its own row."""
+
+    kind: ClassVar[Kind] = Kind.DIGEST
+    to: str
+    nonce: str
+
+    @property
+    def dedup_key(self) -> str:
+        return f"digest:{self.to}:{self.nonce}"
+
+    @property
+    def target(self) -> str:
+        return self.to
+
+
+@dataclass(frozen=True)
+class DigestPart:
+    """What a digest holds: a count of leads of one type for one team."""
+
+    team: str | None
+    lead_type: str
+    count: int
+
+
+def weekly_digest_key(team: str, week: str) -> str:
+    """A team's digest exists once per week (the service checks it before computing)."""
+    return f"weekly_digest:{team}:{week}"
+
+
+@dataclass(frozen=True)
+class WeeklyDigest(OutboxMessage):
+    """A team's week in figures to its manager, rendered when queued (the figures as
+    they were that week)."""
+
+    kind: ClassVar[Kind] = Kind.WEEKLY_DIGEST
+    team: str
+    week: str
+    to: str
+    message: dict[str, Any]
+
+    @property
+    def dedup_key(self) -> str:
+        return weekly_digest_key(self.team, self.week)
+
+    @property
+    def target(self) -> str:
+        return self.to
+
+    def payload(self) -> dict[str, Any]:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Leaderboard(WeeklyDigest):
+    """A team's weekly leaderboard to its channel (domain.leaderboard), once per week."""
+
+    @property
+    def dedup_key(self) -> str:
+        return f"leaderboard:{self.team}:{self.week}"
+
+
+@dataclass(frozen=True)
+class WeeklyDigestChart(OutboxMessage):
+    """The weekly digest's chart, a PNG uploaded into the manager's DM."""
+
+    kind: ClassVar[Kind] = Kind.WEEKLY_DIGEST_CHART
+    team: str
+    week: str
+    to: str
+    content_base64: str
+
+    @property
+    def dedup_key(self) -> str:
+        return f"weekly_digest_chart:{self.team}:{self.week}"
+
+    @property
+    def target(self) -> str:
+        return self.to
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "filename": f"leads-{self.team}-{self.week}.png",
+            "title": f"{self.team}: leads per rep and response times, {self.week}",
+            "content_base64": self.content_base64,
+        }
+
+
+def routing_messages(
+    lead_id: str, decision: Decision, admins: Iterable[str]
+) -> list[OutboxMessage]:
+    """What intake sends for a routed lead: its card to the owner or the channel, an
+    alert to the manager if nobody could take it, and to each admin if no rule matched."""
+    messages: list[OutboxMessage] = []
+    target = decision.owner or decision.channel
+    if target:
+        messages.append(LeadCard(lead_id, target))
+    if decision.nobody_eligible and decision.manager:
+        skipped = "; ".join(f"{skip.user} {skip.reason}" for skip in decision.skipped)
+        messages.append(
+            Alert(
+                f"alert:{lead_id}:nobody_eligible",
+                decision.manager,
+                f"Nobody in the team could take this lead: {skipped}",
+                lead_id,
+            )
+        )
+    if decision.team is None:
+        messages.extend(
+            Alert(
+                f"alert:{lead_id}:unrouted:{admin}",
+                admin,
+                "No routing rule matched this lead; route it by hand.",
+                lead_id,
+            )
+            for admin in admins
+        )
+    return messages
+
+
+def step_messages(lead_id: str, step: str, outcome: StepOutcome) -> list[OutboxMessage]:
+    """The messages of an SLA step's effects, keyed by (lead, step) so they exist once."""
+    messages: list[OutboxMessage] = [
+        Alert(f"notice:{lead_id}:{step}:{notice.target}", notice.target, notice.text, lead_id)
+        for notice in outcome.notices
+    ]
+    messages.extend(
+        LeadCard(lead_id, target, step)
+        for target in filter(None, (outcome.assign_to, outcome.repost_channel))
+    )
+    if outcome.update_card:
+        messages.append(CardUpdate(lead_id, step))
+    return messages
+
+
+def undeliverable_step(row_id: int) -> str:
+    """The step name of the escalation that follows outbox row `row_id` dying."""
+    return f"{UNDELIVERABLE_STEP}:{row_id}"
+
+
+def dead_letter_alerts(
+    kind: str, target: str, error: str, admins: Iterable[str], day: date
+) -> list[OutboxMessage]:
+    """One DM per admin, keyed by target, error and day: a broken channel that kills a
+    thousand cards raises one alert, not a thousand."""
+    what = "a lead card" if kind == Kind.LEAD_CARD else f"a {kind.replace('_', ' ')}"
+    text = (
+        f"Slack refused {what} to {target}: `{error}`. Leadrouter stopped trying. "
+        "Check that the channel exists and the app is in it, or that the user is active."
+    )
+    return [
+        DeadLetterAlert(f"dead_letter:{target}:{error}:{admin}:{day}", admin, text)
+        for admin in admins
+    ]
+
+
+def handover_summaries(
+    escalated: Iterable[tuple[LeadRecord, StepOutcome]], target: str, error: str, step: str
+) -> list[OutboxMessage]:
+    """Per manager: how many of the leads a dead digest held went where (one word to
+    each manager for the lot, not a DM per lead)."""
+    escalated = list(escalated)
+    managers = sorted({notice.target for _, outcome in escalated for notice in outcome.notices})
+    handed = [outcome.assign_to for _, outcome in escalated if outcome.assign_to]
+    where = ", ".join(f"{count} to {user}" for user, count in sorted(Counter(handed).items()))
+    stuck = len(escalated) - len(handed)
+    text = (
+        f"Slack could not deliver {len(escalated)} leads to {target} ({error}); "
+        f"reassigned {where or 'none'}"
+        + (f"; {stuck} could not be reassigned" if stuck else "")
+        + ". Please check the Slack setup."
+    )
+    return [Alert(f"notice:{step}:{manager}", manager, text) for manager in managers]

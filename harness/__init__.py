@@ -1,0 +1,9 @@
+"""What the tests and the benchmarks both drive the product with: the app as a real
+process, signed Slack requests, throwaway PostgreSQL databases, the soak driver and
+storage helpers.
+
+A top-level package because neither owns it: `bench/` must not import `tests`, and the
+tests need it as much as the benchmarks do. It is not shipped (pyproject installs bot,
+domain and storage only). The fake Slack it drives is still `tests/support/fake_slack.py`
+(its owner is moving it into the product as a local Slack workspace).
+"""
