@@ -67,10 +67,9 @@ class AwayService(ApplicationService):
         now = self.now()
         async with self.db.transaction() as uow:
             await uow.availability.forget_expired_away(now)
-            current = await self.configs.current(uow)
-            if current is None:
+            config = await self.configs.config(uow)
+            if config is None:
                 return []
-            config = current[1]
             await uow.routing.lock()  # replicas hand each lead out once, in turn
             queued = await self._waiting(uow, config, now)
             if not queued:
@@ -90,13 +89,13 @@ class AwayService(ApplicationService):
     async def _anything_to_do(self) -> bool:
         now = self.now()
         async with self.db.snapshot() as uow:
-            current = await self.configs.current(uow)
-            if current is None:
+            config = await self.configs.config(uow)
+            if config is None:
                 return False
             toggles = await uow.availability.away_toggles()
             if any(not toggle.active(now) for toggle in toggles.values()):
                 return True
-            return bool(await self._waiting(uow, current[1], now))
+            return bool(await self._waiting(uow, config, now))
 
     @staticmethod
     async def _waiting(uow: UnitOfWork, config: Config, now: datetime) -> list[LeadRecord]:
@@ -115,8 +114,7 @@ class AwayService(ApplicationService):
         ]
 
     async def _config(self, uow: UnitOfWork) -> Config:
-        current = await self.configs.current(uow)
-        return current[1] if current else Config()
+        return await self.configs.config(uow) or Config()
 
 
 def _zone(config: Config, user: str) -> str:

@@ -43,11 +43,11 @@ class LeaderboardService(ApplicationService):
         """Queue each team's leaderboard whose hour has come this week (once: the outbox
         key is per team and week); returns how many were queued."""
         async with self.db.snapshot() as uow:
-            current = await self.configs.current(uow)
-        if current is None:
+            config = await self.configs.config(uow)
+        if config is None:
             return 0
         queued = 0
-        for team in current[1].teams:
+        for team in config.teams:
             board = team.availability.leaderboard if team.availability else None
             if board is None or team.channel is None:
                 continue

@@ -176,8 +176,7 @@ class LeadActions(ApplicationService):
 
     async def _day_of(self, uow: UnitOfWork, user: str, at: datetime) -> date:
         """The rep's local day at `at`: what their caps count a lead they take against."""
-        current = await self.configs.current(uow)
-        return assignment_day(user, current[1] if current else Config(), at)
+        return assignment_day(user, await self.configs.config(uow) or Config(), at)
 
     async def _team_channel(self, uow: UnitOfWork, lead: LeadRecord) -> str | None:
         config = await self.configs.config(uow)

@@ -80,8 +80,7 @@ class OfferService(ApplicationService):
         return replace(lead, events=await uow.events.timeline(lead_id))
 
     async def _config(self, uow: UnitOfWork) -> Config:
-        current = await self.configs.current(uow)
-        return current[1] if current else Config()
+        return await self.configs.config(uow) or Config()
 
     @staticmethod
     def _not_yours(lead: LeadRecord, user: str) -> str:

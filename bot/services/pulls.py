@@ -21,8 +21,8 @@ class PullService(ApplicationService):
         """Claim the oldest unclaimed lead of the user's teams; if someone else claims it
         first, the next oldest."""
         async with self.db.snapshot() as uow:
-            current = await self.configs.current(uow)
-            teams = claimable_teams(current[1], user) if current else []
+            config = await self.configs.config(uow)
+            teams = claimable_teams(config, user) if config else []
             pool = await uow.leads.unclaimed(teams, POOL_LOOKAHEAD) if teams else []
         if not teams:
             raise DomainError("You are not a member of any team, so there is nothing to claim.")

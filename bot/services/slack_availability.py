@@ -81,10 +81,9 @@ class SlackAvailabilityRefresher(ApplicationService):
         """Ask Slack about the reps due for it; return how many were refreshed."""
         now = self.now()
         async with self.db.snapshot() as uow:
-            current = await self.configs.current(uow)
-            if current is None:
+            config = await self.configs.config(uow)
+            if config is None:
                 return 0
-            config = current[1]
             wanted = wanted_signals(config)
             if not wanted:
                 return 0
@@ -100,8 +99,8 @@ class SlackAvailabilityRefresher(ApplicationService):
         """Ask again about one rep now (Slack told us their status or DND changed);
         False when no team of theirs uses Slack's facts, or Slack did not answer."""
         async with self.db.snapshot() as uow:
-            current = await self.configs.current(uow)
-        wanted = wanted_signals(current[1]) if current else {}
+            config = await self.configs.config(uow)
+        wanted = wanted_signals(config) if config else {}
         return user in wanted and await self._ask([user], wanted) == 1
 
     async def _ask(self, due: list[str], wanted: dict[str, Wanted]) -> int:
