@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_sdk.web.async_client import AsyncWebClient
+
 from bot.slack import action_ids as ids
-from bot.slack import views
+from bot.slack import stats_views, views
 from bot.slack.blocks import button, section
 from bot.slack.deps import SlackDeps
 from bot.slack.stats_views import HOME_BLOCKS
@@ -43,9 +45,19 @@ async def toggle_away(deps: SlackDeps, user: str) -> dict[str, Any]:
     return {"text": await deps.away.back(user)}
 
 
-async def with_home_controls(deps: SlackDeps, user: str, view: dict[str, Any]) -> dict[str, Any]:
-    """The Home view with the away toggle and **Next lead** beside its buttons."""
-    return home_controls(view, await deps.away.away_toggle(user))
+async def publish_home(
+    deps: SlackDeps, client: AsyncWebClient, user: str, said: str | None = None
+) -> None:
+    """(Re)draw the rep's Home tab: their queue and figures, the away toggle, **Next
+    lead**. On opening the tab, and after a click on it: a Home button has no
+    response_url to answer on, so the tab shows what changed and `said` on top (a line
+    the app wrote: ids it knows, never lead text)."""
+    leads, report = await deps.stats.home(user, stats_views.HOME_LEADS + 1)
+    view = stats_views.home_view(leads, report, deps.stats.now())
+    view = home_controls(view, await deps.away.away_toggle(user))
+    if said and len(view["blocks"]) < HOME_BLOCKS:
+        view = {**view, "blocks": [section(said), *view["blocks"]]}
+    await client.views_publish(user_id=user, view=view)
 
 
 def home_controls(view: dict[str, Any], away: AwayToggle | None) -> dict[str, Any]:

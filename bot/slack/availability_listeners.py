@@ -43,7 +43,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         ids.TOGGLE_AWAY: toggle,
     }
     for action_id, handler in handlers.items():
-        app.action(action_id)(_listener(handler))
+        app.action(action_id)(_listener(deps, handler))
 
     async def changed(event: dict[str, Any]) -> None:
         """A rep changed their status or do-not-disturb: refresh their facts now. Per
@@ -58,7 +58,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         app.event(event)(changed)
 
 
-def _listener(handler: Handler) -> Callable[..., Awaitable[None]]:
+def _listener(deps: SlackDeps, handler: Handler) -> Callable[..., Awaitable[None]]:
     async def listener(ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         action = body["actions"][0]
@@ -69,6 +69,12 @@ def _listener(handler: Handler) -> Callable[..., Awaitable[None]]:
         except Exception:
             log.exception("%s failed", action.get("action_id"))
             message = {"text": "Something went wrong on our side; nothing changed. Try again."}
+        if body.get("view", {}).get("type") == "home":  # no response_url: the tab says it
+            # A card (Next lead) carries lead text in `text`: the queue below shows it.
+            said = "Claimed: it is in your queue below." if "blocks" in message else None
+            user = body["user"]["id"]
+            await availability_commands.publish_home(deps, client, user, said or message["text"])
+            return
         await reply_privately(client, body.get("response_url"), **message)
 
     return listener

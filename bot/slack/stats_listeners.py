@@ -46,8 +46,4 @@ def _register_stats(app: AsyncApp, deps: SlackDeps) -> None:
     async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab", "home") != "home":
             return
-        user = event["user"]
-        leads, report = await stats.home(user, stats_views.HOME_LEADS + 1)
-        view = stats_views.home_view(leads, report, stats.now())
-        view = await availability_commands.with_home_controls(deps, user, view)
-        await client.views_publish(user_id=user, view=view)
+        await availability_commands.publish_home(deps, client, event["user"])

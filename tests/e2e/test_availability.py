@@ -15,7 +15,12 @@ from pathlib import Path
 import pytest
 
 from harness.app_process import AppProcess
-from harness.slack_signing import block_action_body, event_body, slash_command_body
+from harness.slack_signing import (
+    app_home_opened_event,
+    block_action_body,
+    event_body,
+    slash_command_body,
+)
 from tests.support.fake_slack import FakeSlack, SlackCall
 
 pytestmark = pytest.mark.e2e
@@ -318,3 +323,30 @@ def test_a_status_change_event_takes_effect_before_the_next_refresh(
     lead = app.post_lead({"email": "sick@prospect.io"}).json()
     assert lead["owner"] == "U0BOB"
     assert "Skipped U0ALICE: Slack status 'Out sick'" in lead["decision"]["reasons"]
+
+
+def test_the_app_home_toggle_pauses_and_resumes_and_redraws_the_tab(
+    tmp_path: Path, fake_slack: FakeSlack, stop: list[AppProcess]
+) -> None:
+    app = start(tmp_path, fake_slack, "    availability: {backfill: true}")
+    stop.append(app)
+    opened = event_body(app_home_opened_event("U0ALICE"))
+    assert app.post_slack(opened, "application/json").status_code == 200
+    fake_slack.wait_for("views.publish")
+    home = fake_slack.home_view("U0ALICE")
+    assert home is not None
+    assert "toggle_away" in json.dumps(home["blocks"]) and "next_lead" in json.dumps(home)
+
+    def press(count: int) -> dict:
+        click = block_action_body("toggle_away", "toggle", user_id="U0ALICE", view=home)
+        assert app.post_slack(click).status_code == 200
+        fake_slack.wait_for("views.publish", count=count)
+        view = fake_slack.home_view("U0ALICE")
+        assert view is not None
+        return view
+
+    paused = json.dumps(press(2)["blocks"])
+    assert "You are away" in paused and "I'm back" in paused
+    assert app.post_lead({"email": "h@prospect.io"}).json()["owner"] == "U0BOB"
+    resumed = json.dumps(press(3)["blocks"])
+    assert "Welcome back" in resumed and "Pause new leads" in resumed
