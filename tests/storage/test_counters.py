@@ -1,7 +1,8 @@
 """The counters routing reads (open leads per rep, leads per rep per team, type and local
 day) equal a full recount from the leads after random histories run through the real
-services: intake, claims, releases, reassignments, outcomes, SLA escalations, erasure,
-and transactions rolled back. `check` finds and repairs a counter that drifted."""
+services: intake, claims, releases, reassignments, outcomes, SLA escalations, accept
+windows timing out and declines, away and back with backfill, erasure, and transactions
+rolled back. `check` finds and repairs a counter that drifted."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
+from bot.services.away import AwayService
 from bot.services.configuration import ConfigService
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions
+from bot.services.offers import OfferService
 from bot.services.privacy import PrivacyService
 from bot.services.timers import TimerSweeper
 from domain.config import load_config
@@ -37,7 +40,8 @@ reps:
   - {user: U0BEN, timezone: America/New_York}
   - {user: U0CAL, capacity: 3}
 teams:
-  - {name: push, channel: C0PUSH, manager: U0BOSS,
+  - {name: push, channel: C0PUSH, manager: U0BOSS, accept_within: 1m,
+     availability: {backfill: true},
      members: [{user: U0ANA}, {user: U0BEN}, {user: U0CAL}]}
   - {name: pull, channel: C0PULL, method: pull, manager: U0BOSS,
      members: [{user: U0ANA}, {user: U0BEN}, {user: U0CAL}]}
@@ -61,6 +65,9 @@ operations = st.lists(
         st.tuples(st.just("erase"), st.integers(0, 99)),
         st.tuples(st.just("rollback"), st.integers(0, 99), st.sampled_from(REPS)),
         st.tuples(st.just("wait"), st.integers(1, 240)),
+        st.tuples(st.just("decline"), st.integers(0, 99)),
+        st.tuples(st.just("away"), st.sampled_from(REPS)),
+        st.tuples(st.just("back"), st.sampled_from(REPS)),
     ),
     max_size=40,
 )
@@ -78,6 +85,8 @@ class History:
         self.actions = LeadActions(*args)
         self.privacy = PrivacyService(*args)
         self.timers = TimerSweeper(*args)
+        self.offers = OfferService(*args)
+        self.away = AwayService(*args)
         self.leads: list[str] = []
 
     async def setup(self) -> None:
@@ -95,9 +104,15 @@ class History:
             result = await self.intake.submit("web", fields, None)
             self.leads.append(result.lead.id)
             return
-        if kind == "wait":
+        if kind == "wait":  # SLA steps and accept windows fire
             self.clock[0] += timedelta(seconds=op[1])
             await self.timers.sweep()
+            return
+        if kind == "away":
+            await self.away.away(op[1], [])
+            return
+        if kind == "back":  # ends the pause and backfills queued leads
+            await self.away.back(op[1])
             return
         if not self.leads:
             return
@@ -113,6 +128,9 @@ class History:
                 await self.actions.record_event(lead_id, op[2], "crm", None, None)
             elif kind == "erase":
                 await self.privacy.erase(lead_id, "dpo")
+            elif kind == "decline":
+                lead = await self.actions.get(lead_id)
+                await self.offers.decline(lead_id, lead.owner or "U0ANA")
             elif kind == "rollback":
                 await self._rolled_back_claim(lead_id, op[2])
         except DomainError:
@@ -177,14 +195,19 @@ async def test_counters_equal_a_recount_on_each_backend(db_url: str) -> None:
                 "erase",
                 "rollback",
                 "wait",
+                "decline",
+                "away",
+                "back",
             )
         )
         if kind == "intake":
             ops.append((kind, rng.choice(("push", "pull")), rng.random() < 0.5))
         elif kind == "wait":
             ops.append((kind, rng.randint(1, 240)))
-        elif kind in ("release", "erase"):
+        elif kind in ("release", "erase", "decline"):
             ops.append((kind, rng.randint(0, 99)))
+        elif kind in ("away", "back"):
+            ops.append((kind, rng.choice(REPS)))
         elif kind == "outcome":
             ops.append((kind, rng.randint(0, 99), rng.choice(OUTCOMES)))
         else:
