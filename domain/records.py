@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from domain.lead import LeadInput, LeadStatus, Method
+from domain.scoring import Scoring
 
 SYSTEM_ACTOR = "leadrouter"
 """The actor of events Leadrouter causes itself (routing, timers, dead letters)."""
@@ -48,6 +49,8 @@ class LeadRecord:
     """When the person's data was erased (GDPR request or retention); None: kept."""
     assigned_day: date | None = None
     """The owner's local day when it was assigned to them: what their caps count."""
+    scoring: Scoring | None = None
+    """The scoring model's grade, scores and reasons; None when nothing scores."""
 
     @property
     def display_name(self) -> str:

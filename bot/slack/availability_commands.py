@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.web.async_client import AsyncWebClient
-
+from bot.services.away import AwayService
 from bot.slack import action_ids as ids
-from bot.slack import stats_views, views
+from bot.slack import views
 from bot.slack.blocks import button, section
 from bot.slack.deps import SlackDeps
 from bot.slack.stats_views import HOME_BLOCKS
@@ -22,11 +21,12 @@ SUBCOMMANDS = ("away", "back", "next")
 
 async def answer(deps: SlackDeps, words: list[str], user: str) -> dict[str, Any]:
     """Answer `/leads away|back|next ...` (`words`: what follows `/leads`)."""
-    if words[0] == "away":
+    keyword = words[0].lower()
+    if keyword == "away":
         return {"text": await deps.away.away(user, words[1:])}
-    if words[0] == "back" and len(words) == 1:
+    if keyword == "back" and len(words) == 1:
         return {"text": await deps.away.back(user)}
-    if words[0] == "next" and len(words) == 1:
+    if keyword == "next" and len(words) == 1:
         return await next_lead(deps, user)
     raise DomainError("`/leads back` and `/leads next` take nothing after them.")
 
@@ -45,19 +45,9 @@ async def toggle_away(deps: SlackDeps, user: str) -> dict[str, Any]:
     return {"text": await deps.away.back(user)}
 
 
-async def publish_home(
-    deps: SlackDeps, client: AsyncWebClient, user: str, said: str | None = None
-) -> None:
-    """(Re)draw the rep's Home tab: their queue and figures, the away toggle, **Next
-    lead**. On opening the tab, and after a click on it: a Home button has no
-    response_url to answer on, so the tab shows what changed and `said` on top (a line
-    the app wrote: ids it knows, never lead text)."""
-    leads, report = await deps.stats.home(user, stats_views.HOME_LEADS + 1)
-    view = stats_views.home_view(leads, report, deps.stats.now())
-    view = home_controls(view, await deps.away.away_toggle(user))
-    if said and len(view["blocks"]) < HOME_BLOCKS:
-        view = {**view, "blocks": [section(said), *view["blocks"]]}
-    await client.views_publish(user_id=user, view=view)
+async def controls(away: AwayService, user: str, view: dict[str, Any]) -> dict[str, Any]:
+    """The Home view with the away toggle and **Next lead** (bot.slack.home_tab)."""
+    return home_controls(view, await away.away_toggle(user))
 
 
 def home_controls(view: dict[str, Any], away: AwayToggle | None) -> dict[str, Any]:

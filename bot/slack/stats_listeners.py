@@ -12,8 +12,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack import availability_commands, stats_views
+from bot.services.stats import StatsService
+from bot.slack import stats_views
 from bot.slack.deps import SlackDeps
+from bot.slack.home_tab import HomeTab
 from bot.slack.listeners import reply_privately
 from domain.errors import DomainError
 from domain.reports import parse_stats_args
@@ -23,12 +25,10 @@ log = logging.getLogger(__name__)
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     """`/leadstats` and the App Home tab."""
-    _register_stats(app, deps)
+    _register_stats(app, deps.stats, deps.home)
 
 
-def _register_stats(app: AsyncApp, deps: SlackDeps) -> None:
-    stats = deps.stats
-
+def _register_stats(app: AsyncApp, stats: StatsService, home: HomeTab) -> None:
     @app.command("/leadstats")
     async def leadstats_command(
         ack: Callable[[], Awaitable[None]], command: dict[str, Any], client: AsyncWebClient
@@ -43,7 +43,6 @@ def _register_stats(app: AsyncApp, deps: SlackDeps) -> None:
         await reply_privately(client, command.get("response_url"), **message)
 
     @app.event("app_home_opened")
-    async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
-        if event.get("tab", "home") != "home":
-            return
-        await availability_commands.publish_home(deps, client, event["user"])
+    async def home_opened(event: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home":
+            await home.publish(event["user"])

@@ -6,7 +6,7 @@ The open-lead counters start from the leads already stored. Leads assigned befor
 migration have no assigned day, so caps count from the upgrade on.
 
 Revision ID: 0006_availability
-Revises: 0006_arch
+Revises: 0006_connectors
 Create Date: 2026-12-01
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_availability"
-down_revision = "0006_arch"  # main's head when merged; the lead re-chains branches
+down_revision = "0006_connectors"  # main's head when merged; the lead re-chains branches
 branch_labels = None
 depends_on = None
 
