@@ -166,11 +166,15 @@ def stdlib_insert_commit_rate(path: Path, rows: int) -> float:
 # ---------------------------------------------------------------- the app
 
 
-def config_yaml(reps: int) -> str:
-    """One push team of always-on reps (no hours, no PTO, no cap) and a catch-all rule."""
+def config_yaml(reps: int, availability: bool = False) -> str:
+    """One push team of always-on reps (no hours, no PTO, no cap) and a catch-all rule.
+    `availability`: the team trusts every Slack signal (the refresher asks the fake Slack
+    about each rep, 40 reps per 5 s, during the measurement) and each rep has a daily cap
+    too high to bite, so intake reads the Slack cache and the per-day counts on every lead."""
     users = [f"U0REP{index:03d}" for index in range(reps)]
     lines = ["version: 1", "admins: [U0ADMIN]", "reps:"]
-    lines += [f"  - {{user: {user}, email: {user.lower()}@example.com}}" for user in users]
+    caps = ", caps: {per_day: 100000}" if availability else ""
+    lines += [f"  - {{user: {user}, email: {user.lower()}@example.com{caps}}}" for user in users]
     lines += [
         "teams:",
         "  - name: inbound",
@@ -179,6 +183,7 @@ def config_yaml(reps: int) -> str:
         "    strategy: round_robin",
         "    manager: U0MANAGER",
         "    members: [" + ", ".join(f"{{user: {user}}}" for user in users) + "]",
+        *(["    availability: {slack_status: true, dnd: true, presence: true}"] * availability),
         "rules:",
         "  - name: everyone",
         "    then: {team: inbound}",
@@ -201,13 +206,18 @@ def lead_body(run: str, index: int) -> dict[str, Any]:
 
 
 def start_app(
-    workdir: Path, name: str, slack: FakeSlack, reps: int, command: list[str] | None = None
+    workdir: Path,
+    name: str,
+    slack: FakeSlack,
+    reps: int,
+    command: list[str] | None = None,
+    availability: bool = False,
 ) -> AppProcess:
     """The real `leadrouter serve` on a fresh SQLite file (or `command`, for a what-if)."""
     log_dir = workdir / name
     log_dir.mkdir(parents=True, exist_ok=True)
     config = log_dir / "config.yml"
-    config.write_text(config_yaml(reps), encoding="utf-8")
+    config.write_text(config_yaml(reps, availability), encoding="utf-8")
     app = AppProcess(
         db_url=f"sqlite+aiosqlite:///{log_dir / 'leadrouter.db'}",
         config_path=config,
@@ -472,6 +482,12 @@ def main(argv: list[str] | None = None) -> int:
         help="run this instead of `python -m bot.cli serve` (e.g. a patched app, to measure "
         "a proposed change before making it)",
     )
+    parser.add_argument(
+        "--slack-availability",
+        action="store_true",
+        help="the team uses Slack status, do-not-disturb and presence (the refresher asks "
+        "the fake Slack in the background) and daily caps: intake reads the cache and counts",
+    )
     parser.add_argument("--skip-sustained", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, dbs)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -496,7 +512,9 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     with FakeSlack() as slack:
-        app = start_app(workdir, "open-loop", slack, args.reps, args.app_command)
+        app = start_app(
+            workdir, "open-loop", slack, args.reps, args.app_command, args.slack_availability
+        )
         try:
             warm_up(app, slack, args.reps)
             with profiled(app, args.profile == "py-spy"):
@@ -513,7 +531,9 @@ def main(argv: list[str] | None = None) -> int:
 
         if not args.skip_sustained:
             slack.reset()
-            app = start_app(workdir, "sustained", slack, args.reps, args.app_command)
+            app = start_app(
+                workdir, "sustained", slack, args.reps, args.app_command, args.slack_availability
+            )
             try:
                 warm_up(app, slack, args.reps)
                 with profiled(app, args.profile == "py-spy"):

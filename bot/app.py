@@ -34,6 +34,7 @@ from bot.metered_client import MeteredWebClient
 from bot.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE, REGISTRY
 from bot.services.activity import ActivityService
 from bot.services.admin import AdminService
+from bot.services.away import AwayService
 from bot.services.channel_membership import ChannelMembershipService
 from bot.services.configuration import ConfigService
 from bot.services.dead_letters import DeadLetterService
@@ -41,20 +42,26 @@ from bot.services.directory import is_workspace_admin, resolve_emails
 from bot.services.experiments import ExperimentService
 from bot.services.intake import IntakeService
 from bot.services.intake_profiles import IntakeProfileService
+from bot.services.leaderboard import LeaderboardService
 from bot.services.leads import LeadActions
+from bot.services.offers import OfferService
 from bot.services.privacy import PrivacyService
+from bot.services.pulls import PullService
 from bot.services.qualification import Qualification
 from bot.services.review import ReviewService
+from bot.services.slack_availability import SlackAvailabilityRefresher
 from bot.services.stats import StatsService, TimezoneCache
 from bot.services.timers import TimerSweeper
 from bot.services.user_status import gone_from_slack
 from bot.services.weekly_digest import WeeklyDigestService
 from bot.services.why import WhyService
 from bot.settings import Settings
+from bot.slack.availability_commands import controls
 from bot.slack.dedupe import DeliveryDedupe
 from bot.slack.deps import SlackDeps
 from bot.slack.evidence_views import review_message
 from bot.slack.home_tab import HomeTab
+from bot.slack.leaderboard_views import leaderboard_message
 from bot.slack.registry import register_all
 from bot.slack.request_gate import SlackRequestGate
 from bot.slack.stats_views import digest_message
@@ -69,6 +76,9 @@ log = logging.getLogger(__name__)
 SLACK_API_URL = "https://slack.com/api/"
 HOUSEKEEPING_EVERY = timedelta(minutes=10)  # retention erasure, old Slack delivery keys
 DIGEST_CHECK_EVERY = timedelta(minutes=1)  # is a team's weekly digest hour here?
+# Is a rep's Slack availability due for a refresh (its own `refresh_every`), has a queued
+# lead someone who can take it now (backfill)?
+AVAILABILITY_EVERY = timedelta(seconds=5)
 EVIDENCE_CHECK_EVERY = timedelta(minutes=10)  # guardrail breaches; the quarterly review DM
 
 
@@ -131,6 +141,14 @@ class Application:
             self.timezones.zone,
             digest_message,
         )
+        self.leaderboards = LeaderboardService(
+            self.db,
+            self.configs,
+            self.clock.now,
+            self.dispatcher.wake,
+            self.stats,
+            leaderboard_message,
+        )
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret or "",
@@ -139,6 +157,11 @@ class Application:
         self.dedupe = DeliveryDedupe(self.db, self.clock.now)
         if settings.socket_mode:
             self.bolt.use(self.dedupe.middleware)
+        self.offers = OfferService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
+        self.away = AwayService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
+        self.slack_availability = SlackAvailabilityRefresher(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake, self.client
+        )
         self.admin = AdminService(
             self.db,
             self.configs,
@@ -150,7 +173,9 @@ class Application:
         self.membership = ChannelMembershipService(
             self.db, self.configs, self.clock.now, self.dispatcher.wake, self.client
         )
-        self.home = HomeTab(self.stats, self.client)
+        self.home = HomeTab(
+            self.stats, self.client, controls=lambda user, view: controls(self.away, user, view)
+        )
         self.dispatcher.cards_changed = self.home.touch
         self.experiments = ExperimentService(
             self.db, self.configs, self.clock.now, self.dispatcher.wake
@@ -171,6 +196,10 @@ class Application:
                 self.stats,
                 self.admin,
                 settings.slack_bot_token,
+                self.offers,
+                self.away,
+                PullService(self.actions),
+                self.slack_availability,
                 self.home,
                 self.membership,
                 self.qualification,
@@ -250,6 +279,9 @@ class Application:
         self._tasks.append(asyncio.create_task(self.webhooks.run(), name="webhooks"))
         self.alarm.start()
         self._periodic("weekly-digest", DIGEST_CHECK_EVERY, self.weekly_digests.queue_due)
+        self._periodic("slack-availability", AVAILABILITY_EVERY, self.slack_availability.refresh)
+        self._periodic("backfill", AVAILABILITY_EVERY, self.away.backfill)
+        self._periodic("leaderboard", DIGEST_CHECK_EVERY, self.leaderboards.queue_due)
         self._periodic("channel-membership", HOUSEKEEPING_EVERY, self.membership.ensure_all)
         self._periodic("guardrails", EVIDENCE_CHECK_EVERY, self.experiments.watch_guardrails)
         self._periodic("quarterly-review", EVIDENCE_CHECK_EVERY, self.review.queue_quarterly)

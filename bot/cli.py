@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import evidence_commands, scoring_command
+from bot import counters_command, evidence_commands, scoring_command
 from bot.bounded_files import read_text_limited
 from bot.demo.command import run_demo_command
 from bot.intake_command import add_intake_parser
@@ -323,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     evidence_commands.add_commands(commands)
     add_intake_parser(commands)
     add_webhooks_parser(commands)
+    counters_command.add_parser(commands)
     return parser
 
 
@@ -346,6 +347,8 @@ def run(argv: list[str]) -> int:
         return asyncio.run(_import_leads(settings, args.file, args.submitter))
     if args.command == "simulate":
         return _simulate(settings, args.file, args.config, args.all, args.open_for, args.experiment)
+    if args.command == "counters":
+        return counters_command.run(settings, args)
     if args.command == "scoring":
         return asyncio.run(_with_database(settings, scoring_command.runner(args.days)))
     if args.command in evidence_commands.COMMANDS:

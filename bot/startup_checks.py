@@ -47,6 +47,8 @@ REQUIRED_BOT_SCOPES = frozenset(
         "im:write",
         "users:read",
         "users:read.email",
+        "users.profile:read",  # Slack status as away (bot.services.slack_availability)
+        "dnd:read",  # do-not-disturb as off shift
         "commands",
         "channels:read",
         "groups:read",

@@ -22,6 +22,14 @@ from pydantic import (
     field_validator,
 )
 
+from domain.availability_config import (
+    AcceptWithin,
+    AvailabilitySettings,
+    PeriodCaps,
+    TeamAvailability,
+    TeamCaps,
+    check_team_availability,
+)
 from domain.business_hours import BusinessCalendar
 from domain.conditions import Condition, parse_conditions
 from domain.config_checks import routing_checks
@@ -122,6 +130,7 @@ class RepConfig(_Strict):
     capacity: int | None = Field(default=None, ge=0)
     pto: list[PtoRange] = Field(default_factory=list)
     active: bool = True
+    caps: PeriodCaps | None = None  # leads per day / week across every team
 
     @field_validator("timezone")
     @classmethod
@@ -230,6 +239,10 @@ class TeamConfig(_Strict):
     claim_when_unavailable: Literal["refuse", "allow"] = "refuse"
     # Optional: a weekly stats digest DM to the manager (absent: none).
     digest: DigestSchedule | None = None
+    # Optional (domain.availability_config): Slack signals, accept window, caps.
+    availability: TeamAvailability | None = None
+    accept_within: AcceptWithin | None = None
+    caps: TeamCaps | None = None
 
 
 class AccountConfig(_Strict):
@@ -322,6 +335,13 @@ class Config(_Strict):
     rules: list[RuleConfig] = Field(default_factory=list)
     slas: dict[str, SlaConfig] = Field(default_factory=default_slas)
     dedup_window: Duration = timedelta(hours=24)
+    availability: AvailabilitySettings | None = None
+
+    @property
+    def availability_settings(self) -> AvailabilitySettings:
+        """The `availability:` section, or its defaults when the file has none."""
+        return self.availability or _DEFAULT_AVAILABILITY
+
     scoring: ScoringConfig | None = None
     # Optional, and absent from an export when unset (see domain.experiment_config).
     experiments: list[ExperimentConfig] | None = None
@@ -354,6 +374,9 @@ class Config(_Strict):
     def account_owner(self, *domains: str | None) -> AccountConfig | None:
         wanted = {domain.lower() for domain in domains if domain}
         return next((account for account in self.accounts if account.domain in wanted), None)
+
+
+_DEFAULT_AVAILABILITY = AvailabilitySettings()
 
 
 def validate_config(data: Any) -> Config:
@@ -445,6 +468,7 @@ def _cross_check(data: dict[str, Any]) -> list[FieldError]:
         method = team.get("method")
         if method in ("pull", "pool") and not team.get("channel"):
             errors.append(FieldError(f"teams[{index}].channel", f"a {method} team needs a channel"))
+        errors.extend(check_team_availability(team, f"teams[{index}]"))
         members = team.get("members")
         seen: set[str] = set()
         for position, member in enumerate(members if isinstance(members, list) else []):

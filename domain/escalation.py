@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.availability import unavailable_reason
+from domain.availability import Availability, LocalClock
 from domain.config import Config, TeamConfig
 from domain.durations import humanize
+from domain.eligibility import RepFacts, TeamRules, unavailable
+from domain.lead import DEFAULT_LEAD_TYPE
 from domain.records import OPEN_STATUSES, LeadRecord
 
 
@@ -56,22 +58,34 @@ def escalation_target(
     now: datetime,
     exclude: str | None,
     unreachable: frozenset[str] = frozenset(),
+    facts: RepFacts | None = None,
+    lead_type: str = DEFAULT_LEAD_TYPE,
 ) -> tuple[str | None, str]:
     """The team backup if they can take it, else the eligible member with fewest open leads.
-    `unreachable` are reps Slack refused to deliver to: handing them the lead would stall it."""
+    `unreachable` are reps Slack refused to deliver to: handing them the lead would stall it.
+    `facts` (open leads, Slack facts, away toggles, per-day counts) decide who can take it,
+    as for routing; without them, the configuration and `open_leads` alone."""
     skip = unreachable | {exclude}
-    if team.backup and team.backup not in skip:
-        rep = config.rep(team.backup)
-        busy = unavailable_reason(rep, now, open_leads.get(team.backup, 0)) if rep else None
-        if rep is not None and busy is None:
-            return team.backup, f"team backup {team.backup}"
+    facts = facts if facts is not None else RepFacts(open_leads)
+    rules = TeamRules(team.name, team.availability, team.caps)
+    clock = LocalClock(now)
+
+    def available(user: str) -> bool:
+        rep = config.rep(user)
+        if rep is None:
+            return False
+        settings = config.availability_settings
+        why = unavailable(
+            user, Availability(rep), rep.caps, rules, lead_type, clock, facts, settings
+        )
+        return why is None
+
+    if team.backup and team.backup not in skip and available(team.backup):
+        return team.backup, f"team backup {team.backup}"
     candidates = []
     for member in team.members:
-        rep = config.rep(member.user)
-        if member.user in skip or rep is None:
-            continue
-        if unavailable_reason(rep, now, open_leads.get(member.user, 0)) is None:
-            candidates.append((open_leads.get(member.user, 0), member.user))
+        if member.user not in skip and available(member.user):
+            candidates.append((facts.open_leads.get(member.user, 0), member.user))
     if not candidates:
         return None, f"nobody else in {team.name} can take it now"
     load, user = min(candidates)
@@ -85,12 +99,14 @@ def run_step(
     open_leads: dict[str, int],
     now: datetime,
     missed_by: str | None = None,
+    facts: RepFacts | None = None,
 ) -> StepOutcome:
     """Decide one due step for `lead` at `now`. `missed_by` is who owned the lead when
     the SLA breached (recorded by the breach step), so later steps blame the right rep
     even after a reassignment. Notice texts say "this lead" and never quote the lead:
     the alert view names it (escaped) beside the text, and Slack ids in the text become
-    mentions, which a stranger's name must never do."""
+    mentions, which a stranger's name must never do. `facts`: who can take a reassigned
+    lead (escalation_target)."""
     if lead.status not in OPEN_STATUSES or lead.contacted_at is not None:
         return StepOutcome(False, "cancelled", f"lead already {lead.status}", update_card=False)
     team = _team(config, lead)
@@ -116,7 +132,7 @@ def run_step(
             missed_by=lead.owner,
         )
     if action == "reassign":
-        return _reassign(lead, team, config, open_leads, now, late, culprit)
+        return _reassign(lead, team, config, open_leads, now, late, culprit, facts)
     if action == "notify_manager":
         managers = [team.manager] if team and team.manager else list(config.admins)
         holder = "" if lead.owner == culprit else f" It is now with {_who(lead.owner)}."
@@ -166,12 +182,15 @@ def _reassign(
     now: datetime,
     late: str,
     culprit: str | None,
+    facts: RepFacts | None,
 ) -> StepOutcome:
     if team is None:
         return StepOutcome(
             True, "escalation_failed", "no team to escalate within", update_card=False
         )
-    target, why = escalation_target(team, config, open_leads, now, exclude=lead.owner)
+    target, why = escalation_target(
+        team, config, open_leads, now, lead.owner, facts=facts, lead_type=lead.fields.lead_type
+    )
     if target is None:
         return StepOutcome(
             True, "escalation_failed", f"could not reassign: {why}", update_card=False
@@ -197,6 +216,7 @@ def undeliverable(
     open_leads: dict[str, int],
     now: datetime,
     unreachable: frozenset[str] = frozenset(),
+    facts: RepFacts | None = None,
 ) -> StepOutcome:
     """Slack refused the lead's notification for good (`error`): escalate now rather than
     wait for the SLA, since nobody can act on a message that never arrived.
@@ -217,7 +237,14 @@ def undeliverable(
         assign_to, why = None, "no team to escalate within"
     else:
         assign_to, why = escalation_target(
-            team, config, open_leads, now, exclude=lead.owner, unreachable=unreachable | {target}
+            team,
+            config,
+            open_leads,
+            now,
+            exclude=lead.owner,
+            unreachable=unreachable | {target},
+            facts=facts,
+            lead_type=lead.fields.lead_type,
         )
     outcome = f"reassigned to {why}" if assign_to else f"could not reassign: {why}"
     text = (

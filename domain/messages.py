@@ -303,6 +303,15 @@ class WeeklyDigest(OutboxMessage):
 
 
 @dataclass(frozen=True)
+class Leaderboard(WeeklyDigest):
+    """A team's weekly leaderboard to its channel (domain.leaderboard), once per week."""
+
+    @property
+    def dedup_key(self) -> str:
+        return f"leaderboard:{self.team}:{self.week}"
+
+
+@dataclass(frozen=True)
 class WeeklyDigestChart(OutboxMessage):
     """The weekly digest's chart, a PNG uploaded into the manager's DM."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from domain.lead import LeadInput, LeadStatus, Method
@@ -47,6 +47,8 @@ class LeadRecord:
     events: tuple[LeadEvent, ...] = field(default=())
     erased_at: datetime | None = None
     """When the person's data was erased (GDPR request or retention); None: kept."""
+    assigned_day: date | None = None
+    """The owner's local day when it was assigned to them: what their caps count."""
     scoring: Scoring | None = None
     """The scoring model's grade, scores and reasons; None when nothing scores."""
 

@@ -224,6 +224,8 @@ class Aggregates:
     response_all: Ranked
     queues: list[QueueRow]
     stages: list[StageRow]
+    offers_missed: Mapping[str, int] = field(default_factory=dict)
+    """Per rep: push offers they declined or let time out in the period."""
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,7 @@ class Line:
     tally: Tally
     response: Spread = field(default_factory=Spread)
     weight: int | None = None
+    offers_missed: int = 0
 
 
 @dataclass(frozen=True)
@@ -293,7 +296,7 @@ def build_report(
     nothing would hide exactly the unfairness the Gini is there to show."""
     by_owner = _roll_up(aggregates.groups, lambda g: g.owner)
     unassigned = by_owner.pop(None, Tally()).leads
-    for member in weights or {}:
+    for member in [*(weights or {}), *aggregates.offers_missed]:
         by_owner.setdefault(member, Tally())
     reps = sorted(
         (
@@ -302,6 +305,7 @@ def build_report(
                 tally,
                 Spread.of(aggregates.response_by_owner.get(owner)),
                 (weights or {}).get(owner),
+                aggregates.offers_missed.get(owner, 0),
             )
             for owner, tally in by_owner.items()
             if owner is not None

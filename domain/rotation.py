@@ -78,6 +78,16 @@ def quota_pick(
     return best_user, updated
 
 
+def refund(credits: Mapping[str, int], user: str) -> dict[str, int]:
+    """Give a rep back the lead they were charged for (an offer they never got to keep,
+    when the team's policy says so): they are owed it again, as if never picked."""
+    updated = dict(credits)
+    per_lead = credits.get(PER_LEAD)
+    if per_lead:
+        updated[user] = updated.get(user, 0) + per_lead
+    return updated
+
+
 def credit_in_leads(credits: Mapping[str, int], user: str) -> float:
     """A rep's credit in leads (positive: owed a share), for reasons and reports."""
     per_lead = credits.get(PER_LEAD)

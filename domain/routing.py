@@ -12,25 +12,43 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from domain.availability import Availability, LocalClock
+from domain.availability_config import AvailabilitySettings, PeriodCaps
+from domain.caps import AssignmentCounts
 from domain.config import AccountConfig, Config, RepConfig, RuleConfig, TeamConfig
+from domain.eligibility import NO_TEAM, RepFacts, TeamRules, unavailable
 from domain.lead import LeadInput, Method
 from domain.rotation import Candidate, least_loaded_pick, quota_pick
+from domain.signals import RepSignals
 
 
 @dataclass(frozen=True)
 class RoutingState:
     """What routing needs from the database, read in the routing transaction.
 
-    `open_leads` and `last_assigned` are keyed by rep (Slack id); `credits` by team, each
-    the rotation state that a previous `Decision.credits` returned (see domain.rotation).
+    `open_leads`, `last_assigned`, `signals` (Slack cache, own away toggle) and
+    `assignments` (per-period counts for caps) are keyed by rep (Slack id); `credits` by
+    team, each the rotation state that a previous `Decision.credits` returned (see
+    domain.rotation).
     """
 
     open_leads: Mapping[str, int] = field(default_factory=dict)
     last_assigned: Mapping[str, datetime] = field(default_factory=dict)
     credits: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    signals: Mapping[str, RepSignals] = field(default_factory=dict)
+    assignments: Mapping[str, AssignmentCounts] = field(default_factory=dict)
+    verdicts: dict[str, dict[tuple[Any, ...], str | None]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """A memo of each rep's availability at a moment, shared by the decisions of one
+    batch (domain.routing_memory drops a rep's entries when they are assigned a lead)."""
+
+    @property
+    def facts(self) -> RepFacts:
+        return RepFacts(self.open_leads, self.signals, self.assignments)
 
 
 @dataclass(frozen=True)
@@ -90,7 +108,7 @@ def route(
     decision. `now` must be timezone-aware. `scores` are the scoring model's facts
     (`Scoring.facts()`: grade, fit_score, ...) for rules that test them."""
     plan = compile_plan(config)
-    clock = LocalClock(now)
+    context = _Context(plan, state, LocalClock(now), lead.lead_type)
     account = plan.account_for(lead)
     reasons: list[str] = []
     for rule in plan.matching_rules(lead, account, scores):
@@ -98,7 +116,7 @@ def route(
         action = rule.config.then
         team_name = action.team
         if action.route_to:
-            owner = _direct_owner(rule, lead, plan, state, clock, account, reasons)
+            owner = _direct_owner(rule, lead, context, account, reasons)
             if owner is not None:
                 return _direct_decision(rule, owner, plan, reasons, config_version)
             team_name = action.fallback_team
@@ -110,7 +128,9 @@ def route(
         if team is None:
             reasons.append(f"No team named {team_name!r}: trying the next rule")
             continue
-        return _team_decision(rule, team, state, clock, reasons, config_version)
+        method = rule.config.then.method or team.config.method
+        strategy = rule.config.then.strategy or team.config.strategy
+        return _team_decision(rule.name, team, method, strategy, context, reasons, config_version)
     reasons.append("No rule matched: kept unassigned for an admin to route")
     return Decision(
         rule=None,
@@ -127,10 +147,34 @@ def route(
     )
 
 
+def offer_in_team(
+    team_name: str,
+    lead_type: str,
+    config: Config,
+    state: RoutingState,
+    now: datetime,
+    exclude: frozenset[str],
+    why: str,
+    config_version: int = 0,
+) -> Decision:
+    """Push a lead to the next rep of a team's rotation who can take it, leaving out
+    `exclude` (reps already offered it): the accept window's next offer and backfill.
+    `why` opens the reasons. A team without eligible reps gives `nobody_eligible`."""
+    plan = compile_plan(config)
+    team = plan.teams.get(team_name)
+    if team is None:
+        raise ValueError(f"no team named {team_name!r}")
+    context = _Context(plan, state, LocalClock(now), lead_type, exclude)
+    return _team_decision(
+        None, team, Method.PUSH, team.config.strategy, context, [why], config_version
+    )
+
+
 @dataclass(frozen=True)
 class _Rep:
     key: str
     availability: Availability
+    caps: PeriodCaps | None
 
 
 @dataclass(frozen=True)
@@ -145,6 +189,7 @@ class _Team:
     config: TeamConfig
     members: tuple[_Member, ...]
     roster: frozenset[str]
+    rules: TeamRules
 
 
 @dataclass(frozen=True)
@@ -167,17 +212,19 @@ class RoutingPlan:
 
     def __init__(self, config: Config):
         self.rules = tuple(_Rule.compile(rule) for rule in config.rules)
+        self.settings: AvailabilitySettings = config.availability_settings
         self._reps: dict[str, _Rep] = {}
         for rep_config in config.reps:
-            rep = _Rep(rep_config.key, Availability(rep_config))
+            rep = _Rep(rep_config.key, Availability(rep_config), rep_config.caps)
             for alias in _aliases(rep_config):
                 self._reps.setdefault(alias, rep)
         self.teams: dict[str, _Team] = {}
         self.home_team: dict[str, TeamConfig] = {}
         for team in config.teams:
             members = tuple(self._member(m.user, m.weight) for m in team.members)
+            rules = TeamRules(team.name, team.availability, team.caps)
             self.teams.setdefault(
-                team.name, _Team(team, members, frozenset(m.user for m in members))
+                team.name, _Team(team, members, frozenset(m.user for m in members), rules)
             )
             for member in members:
                 self.home_team.setdefault(member.user, team)
@@ -255,16 +302,52 @@ def compile_plan(config: Config) -> RoutingPlan:
     return plan
 
 
+@dataclass(frozen=True)
+class _Context:
+    """One decision's inputs: the plan, what storage knows, the time, the lead's type and
+    the reps left out (already offered the lead)."""
+
+    plan: RoutingPlan
+    state: RoutingState
+    clock: LocalClock
+    lead_type: str
+    exclude: frozenset[str] = frozenset()
+
+    @cached_property
+    def facts(self) -> RepFacts:
+        return self.state.facts
+
+    def why_not(self, rep: _Rep, team: TeamRules, push: bool) -> str | None:
+        memo = self.state.verdicts.setdefault(rep.key, {})
+        key = (team.name, push, self.lead_type, self.clock.now)
+        if key not in memo:
+            memo[key] = self._why_not(rep, team, push)
+        return memo[key]
+
+    def _why_not(self, rep: _Rep, team: TeamRules, push: bool) -> str | None:
+        return unavailable(
+            rep.key,
+            rep.availability,
+            rep.caps,
+            team,
+            self.lead_type,
+            self.clock,
+            self.facts,
+            self.plan.settings,
+            push,
+        )
+
+
 def _direct_owner(
     rule: _Rule,
     lead: LeadInput,
-    plan: RoutingPlan,
-    state: RoutingState,
-    clock: LocalClock,
+    context: _Context,
     account: AccountConfig | None,
     reasons: list[str],
 ) -> str | None:
-    """Account owner or event attendee, when the rule asks for one and they can take it."""
+    """Account owner or event attendee, when the rule asks for one and they can take it
+    (judged with their home team's Slack signals and caps)."""
+    plan = context.plan
     if rule.config.then.route_to == "account_owner":
         if account is None:
             reasons.append("No known account for this lead")
@@ -279,7 +362,9 @@ def _direct_owner(
     if rep is None:
         reasons.append(f"{why}, but they are not a configured rep")
         return None
-    busy = rep.availability.reason(clock, state.open_leads.get(rep.key, 0))
+    home = plan.home_team.get(rep.key)
+    rules = plan.teams[home.name].rules if home is not None else NO_TEAM
+    busy = context.why_not(rep, rules, push=True)
     if busy:
         reasons.append(f"{why}, but they are {busy}")
         return None
@@ -309,17 +394,17 @@ def _direct_decision(
 
 
 def _team_decision(
-    rule: _Rule,
+    rule: str | None,
     team: _Team,
-    state: RoutingState,
-    clock: LocalClock,
+    method: Method,
+    strategy: str,
+    context: _Context,
     reasons: list[str],
     version: int,
 ) -> Decision:
     config = team.config
-    method = rule.config.then.method or config.method
-    strategy = rule.config.then.strategy or config.strategy
-    eligible, skipped = _eligible(team, strategy, state, clock)
+    state = context.state
+    eligible, skipped = _eligible(team, strategy, context, push=method is Method.PUSH)
     reasons.extend(f"Skipped {skip.user}: {skip.reason}" for skip in skipped)
 
     def decided(
@@ -330,7 +415,7 @@ def _team_decision(
     ) -> Decision:
         """The team's decision: what every outcome shares, and what the method chose."""
         return Decision(
-            rule=rule.name,
+            rule=rule,
             team=config.name,
             method=method,
             strategy=strategy,
@@ -374,24 +459,28 @@ def _team_decision(
 
 
 def _eligible(
-    team: _Team, strategy: str, state: RoutingState, clock: LocalClock
+    team: _Team, strategy: str, context: _Context, push: bool
 ) -> tuple[list[Candidate], list[Skip]]:
     eligible: list[Candidate] = []
     skipped: list[Skip] = []
     weighted = strategy == "weighted"
+    state = context.state
     open_leads_of = state.open_leads.get
     last_assigned_of = state.last_assigned.get
+    exclude = context.exclude
     for member in team.members:
-        open_leads = open_leads_of(member.user, 0)
+        if member.user in exclude:
+            skipped.append(Skip(member.user, "already offered this lead"))
+            continue
         reason = (
             "not a configured rep"
             if member.rep is None
-            else member.rep.availability.reason(clock, open_leads)
+            else context.why_not(member.rep, team.rules, push)
         )
         if reason:
             skipped.append(Skip(member.user, reason))
         else:
             weight = member.weight if weighted else 1
             last = last_assigned_of(member.user)
-            eligible.append(Candidate(member.user, weight, open_leads, last))
+            eligible.append(Candidate(member.user, weight, open_leads_of(member.user, 0), last))
     return eligible, skipped

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import (
     and_,
-    func,
     insert,
     or_,
     select,
@@ -16,11 +15,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Row
 
+from domain.counters import Counted
 from domain.dedup import DedupKeys
 from domain.lead import LeadInput, LeadStatus, Method
-from domain.records import WORKLOAD_STATUSES, LeadRecord
+from domain.records import LeadRecord
 from domain.scoring import Scoring
 from storage import tables as t
+from storage.counters import COUNTED_FIELDS, CounterRepository
 from storage.repository import Repository
 
 
@@ -57,6 +58,8 @@ class LeadRepository(Repository):
         scoring existed."""
         if not leads:
             return
+        # The counters routing reads move in the same transaction (storage.counters).
+        await CounterRepository(self.connection).added([Counted.of(lead) for lead, _, _ in leads])
         scored = any(lead.scoring is not None for lead, _, _ in leads)
         # The experiment columns are written only when a lead of the batch took part in
         # one: otherwise the statement is the one from before experiments (and runs on a
@@ -86,6 +89,7 @@ class LeadRepository(Repository):
                 "assigned_at": lead.assigned_at,
                 "contacted_at": lead.contacted_at,
                 "version": lead.version,
+                "assigned_day": lead.assigned_day,
                 **(
                     {
                         "experiment": lead.decision.get("experiment"),
@@ -154,7 +158,19 @@ class LeadRepository(Repository):
         """Apply `changes` only if nobody changed the lead since we read it.
 
         One row updated: ours. Zero: someone else won; the caller re-reads and decides.
+        A change of what the counters count (owner, status) moves them in this same
+        transaction; a new owner needs `assigned_day`, their local day (for caps).
         """
+        if changes.get("owner") is not None and "assigned_day" not in changes:
+            raise ValueError("a new owner needs `assigned_day`, their local day, for caps")
+        if changes.get("owner", 0) is None:
+            changes.setdefault("assigned_day", None)
+        counters = CounterRepository(self.connection)
+        before = None
+        if COUNTED_FIELDS.intersection(changes):
+            before = await counters.counted(lead_id, expected_version)
+            if before is None:
+                return False
         values = {
             key: str(value) if isinstance(value, LeadStatus | Method) else value
             for key, value in changes.items()
@@ -164,7 +180,11 @@ class LeadRepository(Repository):
             .where(t.leads.c.id == lead_id, t.leads.c.version == expected_version)
             .values(version=expected_version + 1, updated_at=now, **values)
         )
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        if before is not None:
+            await counters.changed(before, changes)
+        return True
 
     async def owned_by(self, owner: str, statuses: Iterable[str], limit: int) -> list[LeadRecord]:
         """A rep's queue: most urgent first (not yet contacted, earliest SLA due)."""
@@ -193,16 +213,9 @@ class LeadRepository(Repository):
         return [_lead_record(row) for row in rows]
 
     async def workload(self, users: Iterable[str] | None = None) -> dict[str, int]:
-        """Open leads per rep: what capacity and least-loaded routing look at."""
-        query = (
-            select(t.leads.c.owner, func.count())
-            .where(t.leads.c.status.in_([str(status) for status in WORKLOAD_STATUSES]))
-            .where(t.leads.c.owner.is_not(None))
-            .group_by(t.leads.c.owner)
-        )
-        if users is not None:
-            query = query.where(t.leads.c.owner.in_(list(users)))
-        return {owner: count for owner, count in (await self.connection.execute(query)).all()}
+        """Open leads per rep: what capacity and least-loaded routing look at. Read from
+        the counters kept with every change (storage.counters), never counted here."""
+        return await CounterRepository(self.connection).open_leads(users)
 
 
 def _lead_record(row: Row[Any]) -> LeadRecord:
@@ -221,6 +234,7 @@ def _lead_record(row: Row[Any]) -> LeadRecord:
         contacted_at=row.contacted_at,
         version=row.version,
         erased_at=row.erased_at,
+        assigned_day=row.assigned_day,
         scoring=Scoring.from_record(row.scoring) if row.scoring else None,
     )
 

@@ -11,6 +11,7 @@ so both give identical answers.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -36,7 +37,7 @@ from storage.repository import Repository
 
 _L = t.leads.c
 _OPEN = [str(status) for status in OPEN_STATUSES]
-PARTS = ("groups", "response_by_owner", "response_all", "queues", "stages")
+PARTS = ("groups", "response_by_owner", "response_all", "queues", "stages", "offers_missed")
 """The fields of `Aggregates`, each one query that needs no other's result."""
 _QUEUED_METHODS = ("pull", "pool")
 
@@ -77,7 +78,28 @@ class StatsQueries(Repository):
             return await self._queues(where)
         if name == "stages":
             return await self._stages(where)
+        if name == "offers_missed":
+            return await self._offers_missed(scope, start, end)
         raise ValueError(f"no stats part {name!r}")
+
+    async def _offers_missed(self, scope: Scope, start: datetime, end: datetime) -> dict[str, int]:
+        """Per rep: offers declined or timed out in [start, end), of the scope's leads (a
+        rep's scope: their own misses, whoever holds those leads now)."""
+        events = t.lead_events
+        query = select(events.c.data).where(
+            events.c.type.in_(("declined", "offer_timeout")),
+            events.c.at >= start,
+            events.c.at < end,
+        )
+        if scope.kind != "rep":
+            column = {"team": _L.team, "source": _L.source}[scope.kind]
+            query = query.join(t.leads, _L.id == events.c.lead_id).where(column == scope.value)
+        missed: Counter[str] = Counter()
+        for (data,) in (await self.connection.execute(query)).all():
+            user = (data or {}).get("user")
+            if user and (scope.kind != "rep" or user == scope.value):
+                missed[str(user)] += 1
+        return dict(missed)
 
     async def response_histogram(self, scope: Scope, start: datetime, end: datetime) -> list[int]:
         """How many contacted leads fall in each of RESPONSE_BUCKETS, in order."""

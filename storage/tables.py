@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -97,6 +98,8 @@ leads = Table(
     Column("qualified_at", UtcDateTime, nullable=True),
     Column("opportunity_at", UtcDateTime, nullable=True),
     Column("closed_at", UtcDateTime, nullable=True),
+    # The owner's local day when the lead was assigned to them: what caps count against.
+    Column("assigned_day", Date, nullable=True),
     Column("phone_key", String(40), nullable=True),  # domain.contact.phone_key, for dedup
     # The scoring model's verdict (domain.scoring): grade, model score and MQL as columns
     # for stats; `scoring` the whole record with its reasons. Null when nothing scores.
@@ -263,6 +266,51 @@ slack_deliveries = Table(
     Column("key", String(200), primary_key=True),
     Column("seen_at", UtcDateTime, nullable=False),
     Index("ix_slack_deliveries_seen_at", "seen_at"),
+)
+
+# What Slack said about each rep (status, do-not-disturb, presence), refreshed in the
+# background; routing ignores rows older than the configured `stale_after`.
+slack_presence = Table(
+    "slack_presence",
+    metadata,
+    Column("user", String(64), primary_key=True),
+    Column("fetched_at", UtcDateTime, nullable=False),
+    Column("status_text", String(200), nullable=False),
+    Column("status_emoji", String(100), nullable=False),
+    Column("status_expires_at", UtcDateTime, nullable=True),
+    Column("dnd_start", UtcDateTime, nullable=True),
+    Column("dnd_end", UtcDateTime, nullable=True),
+    Column("snooze_until", UtcDateTime, nullable=True),
+    Column("presence", String(16), nullable=True),
+)
+
+# A rep's own "away" (`/leads away [until TIME]`, App Home): no new leads until `until`.
+rep_away = Table(
+    "rep_away",
+    metadata,
+    Column("user", String(64), primary_key=True),
+    Column("since", UtcDateTime, nullable=False),
+    Column("until", UtcDateTime, nullable=True),
+)
+
+# Counters kept in the transaction of each change (domain.counters): routing reads these
+# instead of counting leads.
+open_lead_counts = Table(
+    "open_lead_counts",
+    metadata,
+    Column("user", String(64), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+assignment_counts = Table(
+    "assignment_counts",
+    metadata,
+    Column("user", String(64), primary_key=True),
+    Column("team", String(80), primary_key=True),
+    Column("lead_type", String(64), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("count", Integer, nullable=False),
+    Index("ix_assignment_counts_day", "day"),
 )
 
 # "Wrong routing?" from a rep on a lead's card: feedback for the review, one per rep and

@@ -9,8 +9,10 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.availability import AvailabilityRepository
 from storage.config_history import ConfigHistoryRepository
 from storage.configs import ConfigRepository
+from storage.counters import CounterRepository
 from storage.deadlines import DeadlineRepository
 from storage.deliveries import DeliveryRepository
 from storage.engine import READ_ONLY, create_engine, is_sqlite
@@ -46,6 +48,8 @@ class UnitOfWork:
         self.digests = DigestRepository(connection)
         self.config_history = ConfigHistoryRepository(connection)
         self.stats = StatsQueries(connection)
+        self.availability = AvailabilityRepository(connection)
+        self.counters = CounterRepository(connection)
         self.activities = ActivityRepository(connection)
         self.scoring = ScoringQueries(connection)
 

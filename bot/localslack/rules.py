@@ -39,6 +39,9 @@ METHOD_SCOPES: dict[str, str | dict[str, str]] = {
     # (by the kinds of channel listed: the app lists public and private ones)
     "conversations.list": {"C": "channels:read", "G": "groups:read"},
     "users.info": "users:read",
+    "users.getPresence": "users:read",
+    "users.profile.get": "users.profile:read",
+    "dnd.info": "dnd:read",
     "users.list": "users:read",
     "users.lookupByEmail": "users:read.email",
     "files.getUploadURLExternal": "files:write",

@@ -116,6 +116,9 @@ class LocalSlack:
         self.view = self.workspace.view
         self.modals = self.workspace.modals
         self.add_user = self.workspace.add_user
+        self.set_status = self.workspace.set_status
+        self.set_dnd = self.workspace.set_dnd
+        self.set_presence = self.workspace.set_presence
         self.add_channel = self.workspace.add_channel
         self.relax = self.rules.relax
         self.enforce = self.rules.enforce

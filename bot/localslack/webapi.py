@@ -345,6 +345,28 @@ class WebApi:
             return _error("user_not_found")
         return {"ok": True, "user": self.workspace.user(user_id)}
 
+    def m_users_profile_get(self, p: dict[str, Any]) -> Answer:
+        user_id = str(p.get("user") or "")
+        if not user_id:
+            return _error("user_not_found")
+        with self.workspace.lock:
+            status = dict(self.workspace.statuses.get(user_id, {}))
+        empty = {"status_text": "", "status_emoji": "", "status_expiration": 0}
+        return {
+            "ok": True,
+            "profile": {**self.workspace.user(user_id)["profile"], **empty, **status},
+        }
+
+    def m_dnd_info(self, p: dict[str, Any]) -> Answer:
+        with self.workspace.lock:
+            dnd = dict(self.workspace.dnd.get(str(p.get("user") or ""), {}))
+        return {"ok": True, **(dnd or {"dnd_enabled": False, "snooze_enabled": False})}
+
+    def m_users_getPresence(self, p: dict[str, Any]) -> Answer:
+        with self.workspace.lock:
+            presence = self.workspace.presence.get(str(p.get("user") or ""), "active")
+        return {"ok": True, "presence": presence}
+
     def m_users_lookupByEmail(self, p: dict[str, Any]) -> Answer:
         email = str(p.get("email") or "").strip().lower()
         with self.workspace.lock:

@@ -138,6 +138,12 @@ class Workspace:
             self.triggers: dict[str, str] = {}
             """trigger id -> the user whose action issued it."""
             self.files: dict[str, tuple[dict[str, Any], bytes]] = {}
+            self.statuses: dict[str, dict[str, Any]] = {}
+            """user -> custom status, as users.profile.get reports it."""
+            self.dnd: dict[str, dict[str, Any]] = {}
+            """user -> do-not-disturb, as dnd.info reports it."""
+            self.presence: dict[str, str] = {}
+            """user -> `active` or `away`, as users.getPresence reports it."""
             self.response_targets: dict[str, ResponseTarget] = {}
             """response_url token -> where an answer to it lands."""
 
@@ -322,6 +328,29 @@ class Workspace:
         with self.lock:
             found = self.views.get(view_id)
             return copy.deepcopy(found) if found else None
+
+    def set_status(self, user_id: str, text: str, emoji: str = "", expiration: int = 0) -> None:
+        """A user's custom status (expiration: epoch seconds, 0 = never)."""
+        with self.lock:
+            self.statuses[user_id] = {
+                "status_text": text,
+                "status_emoji": emoji,
+                "status_expiration": expiration,
+            }
+
+    def set_dnd(self, user_id: str, start_ts: int, end_ts: int) -> None:
+        """A user's do-not-disturb window."""
+        with self.lock:
+            self.dnd[user_id] = {
+                "dnd_enabled": True,
+                "next_dnd_start_ts": start_ts,
+                "next_dnd_end_ts": end_ts,
+                "snooze_enabled": False,
+            }
+
+    def set_presence(self, user_id: str, presence: str) -> None:
+        with self.lock:
+            self.presence[user_id] = presence
 
     def home_view(self, user_id: str) -> dict[str, Any] | None:
         """The Home tab last published for ``user_id``, or None."""

@@ -16,6 +16,7 @@ from domain.messages import Alert, CardUpdate, OutboxMessage
 from domain.qualification import Handover, Rescore, hand_over, rescore
 from domain.records import LeadRecord
 from domain.routing import RoutingState, route
+from domain.routing_memory import assignment_day
 from storage.leads import scoring_columns
 from storage.uow import UnitOfWork
 
@@ -75,6 +76,8 @@ class ActivityService(LeadActions):
             decision = route(result.fields, config, state, now, version, result.scoring.facts())
             handover = hand_over(config, lead, decision, now)
             changes.update(handover.changes)
+            if changes.get("owner") is not None:  # what the owner's caps count it against
+                changes["assigned_day"] = assignment_day(str(changes["owner"]), config, now)
         if not await uow.leads.compare_and_set(lead.id, lead.version, now, **changes):
             return False
         messages: list[OutboxMessage] = []

@@ -15,8 +15,10 @@ from dataclasses import replace
 
 from bot.metrics import DEAD_LETTERS
 from bot.services.base import ApplicationService
+from bot.services.routing_facts import read_routing_state
 from bot.services.timers import apply_owner_change
 from domain.config import Config
+from domain.eligibility import RepFacts
 from domain.escalation import StepOutcome, undeliverable
 from domain.messages import (
     Kind,
@@ -65,7 +67,9 @@ class DeadLetterService(ApplicationService):
         now = self.now()
         leads = await uow.leads.get_many(lead_ids)
         timelines = await uow.events.timelines(leads)
-        open_leads = await uow.leads.workload()
+        state = await read_routing_state(uow, config, now)
+        open_leads = dict(state.open_leads)  # moved as leads are handed over
+        facts = RepFacts(open_leads, state.signals, state.assignments)
         details = {"target": row.target, "error": error, "outbox_id": row.id}
         reason = f"Slack refused {row.target}: {error}"
         escalated: list[tuple[LeadRecord, StepOutcome]] = []
@@ -76,10 +80,12 @@ class DeadLetterService(ApplicationService):
                 if event.type == FAILED_EVENT and event.data and event.data.get("target")
             )
             await uow.events.add(lead.id, now, FAILED_EVENT, SYSTEM_ACTOR, reason, details)
-            outcome = undeliverable(lead, row.target, error, config, open_leads, now, unreachable)
+            outcome = undeliverable(
+                lead, row.target, error, config, open_leads, now, unreachable, facts
+            )
             if not outcome.fired:
                 continue
-            if await apply_owner_change(uow, lead, outcome, open_leads, now) is None:
+            if await apply_owner_change(uow, lead, outcome, open_leads, now, config) is None:
                 continue  # someone claimed or reassigned it meanwhile: it is in human hands
             await uow.events.add(lead.id, now, outcome.event, SYSTEM_ACTOR, outcome.reason, details)
             escalated.append((lead, outcome))

@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from bot.services.base import ApplicationService
+from bot.services.routing_facts import SlackFactsCache, read_routing_state
 from domain import sla
 from domain.config import Config
 from domain.dedup import DedupKeys, first_duplicate
@@ -24,6 +25,7 @@ from domain.experiments import route_lead
 from domain.intake_plan import NewEvent, plan_routed, received_event
 from domain.lead import LeadInput, LeadStatus
 from domain.messages import OutboxMessage
+from domain.offers import offer_event, offer_step, window_for
 from domain.qualification import (
     goes_to_nurture,
     nurture_decision,
@@ -32,7 +34,8 @@ from domain.qualification import (
     sla_steps,
 )
 from domain.records import SYSTEM_ACTOR, LeadRecord
-from domain.routing import Decision, RoutingState
+from domain.routing import Decision
+from domain.routing_memory import RoutingMemory, assignment_day
 from domain.scoring import Scoring
 from storage.group_commit import GroupCommit
 from storage.uow import UnitOfWork
@@ -68,25 +71,11 @@ class _Batch:
     assigned: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _RoutingMemory:
-    """The routing state of a batch, carried from lead to lead, so each lead in a batch
-    rotates exactly as it would in a transaction of its own."""
-
-    open_leads: dict[str, int]
-    last_assigned: dict[str, datetime]
-    credits: dict[str, dict[str, int]]
-
-    def remember(self, decision: Decision, batch: _Batch, now: datetime) -> None:
-        if decision.credits is not None and decision.team is not None:
-            self.credits[decision.team] = batch.credits[decision.team] = decision.credits
-        if decision.owner is not None:
-            self.open_leads[decision.owner] = self.open_leads.get(decision.owner, 0) + 1
-            self.last_assigned[decision.owner] = now
-            batch.assigned.append(decision.owner)
-
-
 class IntakeService(ApplicationService):
+    @cached_property
+    def _slack(self) -> SlackFactsCache:
+        return SlackFactsCache()
+
     @cached_property
     def _writes(self) -> GroupCommit[_Request, IntakeResult]:
         return GroupCommit(self._store, MAX_BATCH)
@@ -112,12 +101,7 @@ class IntakeService(ApplicationService):
             since = now - (config.dedup_window if current else DEFAULT_DEDUP_WINDOW)
             keys = [_keys(request, now) for request in requests]
             known = await uow.leads.dedup_candidates(keys, since)
-            memory = _RoutingMemory(
-                await uow.leads.workload(),
-                await uow.routing.last_assigned(),
-                await uow.routing.credits(),
-            )
-            state = RoutingState(memory.open_leads, memory.last_assigned, memory.credits)
+            memory = RoutingMemory(await read_routing_state(uow, config, now, self._slack))
             batch = _Batch()
             results: list[IntakeResult | Exception] = []
             for request, key in zip(requests, keys, strict=True):
@@ -138,12 +122,15 @@ class IntakeService(ApplicationService):
                 else:
                     scores = scoring.facts() if scoring else None
                     decision = route_lead(
-                        request.lead, lead_id, config, state, now, version, scores
+                        request.lead, lead_id, config, memory.state, now, version, scores
                     )
-                    memory.remember(decision, batch, now)
+                    memory.remember(decision, request.lead.lead_type, config, now)
+                    if decision.owner is not None:
+                        batch.assigned.append(decision.owner)
                     record = self._plan(batch, request, lead_id, config, decision, scoring, now)
                 known.append((key, record))
                 results.append(IntakeResult(record, duplicate=False))
+            batch.credits = memory.changed_credits
             await self._write_batch(uow, batch, now)
         return results
 
@@ -160,6 +147,8 @@ class IntakeService(ApplicationService):
         """The lead, its events, its SLA steps and its Slack messages, added to the batch."""
         lead = request.lead
         policy, steps = sla_steps(config, lead.lead_type, decision.team, now)
+        window = window_for(config, decision)
+        offer = offer_step(1, decision.owner, now, window) if window and decision.owner else None
         routed = plan_routed(lead_id, request.submitter, decision, config.admins, now)
         record = LeadRecord(
             id=lead_id,
@@ -175,12 +164,16 @@ class IntakeService(ApplicationService):
             assigned_at=now if decision.owner else None,
             contacted_at=None,
             version=1,
+            assigned_day=assignment_day(decision.owner, config, now) if decision.owner else None,
             scoring=scoring,
         )
         snapshot = policy.model_dump(mode="json", exclude_none=True)
         batch.leads.append((record, request.idempotency_key, snapshot))
-        batch.plans.append((record.id, steps))
+        batch.plans.append((record.id, [*steps, offer] if offer else steps))
         batch.events.extend(routed.events)
+        if offer is not None and decision.owner is not None:
+            kind, why, data = offer_event(1, decision.owner, offer.due_at)
+            batch.events.append(NewEvent(record.id, now, kind, SYSTEM_ACTOR, why, data))
         batch.outbox.extend(routed.messages)
         return record
 

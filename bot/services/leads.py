@@ -7,17 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.services.base import ApplicationService
-from domain.availability import unavailable_reason
+from bot.services.claim_checks import claim_refusal
 from domain.command_args import find_team, parse_argument
+from domain.config import Config
 from domain.durations import humanize
 from domain.errors import DomainError
 from domain.lead import LeadStatus
 from domain.lifecycle import advance, stage_reached
 from domain.messages import CardUpdate, LeadCard
 from domain.records import OPEN_STATUSES, WORKLOAD_STATUSES, LeadRecord
+from domain.routing_memory import assignment_day
 from storage.uow import UnitOfWork
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -85,7 +87,13 @@ class LeadActions(ApplicationService):
             await self._check_member(uow, lead, user)
             await self._check_can_take(uow, lead, user, now)
             won = await uow.leads.compare_and_set(
-                lead.id, lead.version, now, owner=user, status=LeadStatus.ASSIGNED, assigned_at=now
+                lead.id,
+                lead.version,
+                now,
+                owner=user,
+                status=LeadStatus.ASSIGNED,
+                assigned_at=now,
+                assigned_day=await self._day_of(uow, user, now),
             )
             if not won:  # someone committed first: perhaps our own click, retried by Slack
                 current = await uow.leads.get(lead_id)
@@ -167,6 +175,10 @@ class LeadActions(ApplicationService):
             return Outcome(updated, message)
         raise DomainError("the lead is changing too fast; try again")
 
+    async def _day_of(self, uow: UnitOfWork, user: str, at: datetime) -> date:
+        """The rep's local day at `at`: what their caps count a lead they take against."""
+        return assignment_day(user, await self.configs.config(uow) or Config(), at)
+
     async def _team_channel(self, uow: UnitOfWork, lead: LeadRecord) -> str | None:
         config = await self.configs.config(uow)
         team = config.team(lead.team) if config and lead.team else None
@@ -184,18 +196,14 @@ class LeadActions(ApplicationService):
     async def _check_can_take(
         self, uow: UnitOfWork, lead: LeadRecord, user: str, now: datetime
     ) -> None:
-        """Refuse a claim from a rep who is away or full, unless the team allows it."""
+        """Refuse a claim over the team's claim cap, or from a rep who is away or full
+        (unless the team allows that)."""
         config = await self.configs.config(uow)
         if config is None:
             return
-        team = config.team(lead.team) if lead.team else None
-        rep = config.rep(user)
-        if rep is None or (team is not None and team.claim_when_unavailable == "allow"):
-            return
-        load = (await uow.leads.workload([user])).get(user, 0)
-        reason = unavailable_reason(rep, now, load)
-        if reason:
-            raise NotAllowed(f"You are {reason}, so you cannot claim leads right now.")
+        refusal = await claim_refusal(uow, config, lead, user, now)
+        if refusal:
+            raise NotAllowed(refusal)
 
     async def reassign(self, lead_id: str, manager: str, new_owner: str) -> Outcome:
         """A manager (or admin) hands the lead to someone else; the new owner gets the card."""
@@ -207,7 +215,12 @@ class LeadActions(ApplicationService):
             if new_owner == lead.owner:
                 return f"<@{new_owner}> already owns this lead."
             status = LeadStatus.CONTACTED if lead.contacted_at else LeadStatus.ASSIGNED
-            changes = {"owner": new_owner, "status": status, "assigned_at": now}
+            changes = {
+                "owner": new_owner,
+                "status": status,
+                "assigned_at": now,
+                "assigned_day": await self._day_of(uow, new_owner, now),
+            }
             if not await uow.leads.compare_and_set(lead.id, lead.version, now, **changes):
                 return None
             previous = lead.owner or "the queue"
@@ -292,6 +305,7 @@ class LeadActions(ApplicationService):
                 changes[f"{stage}_at"] = at
             if claimer is not None and lead.owner is None:
                 changes["owner"] = claimer
+                changes["assigned_day"] = await self._day_of(uow, claimer, at)
             message = f"{event} recorded"
             data: dict[str, object] = {}
             if lead.contacted_at is None:  # every later stage implies first contact

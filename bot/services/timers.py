@@ -21,11 +21,16 @@ from typing import Any
 
 from bot.metrics import ESCALATIONS, SLA_BREACHES, SLA_STEPS, TIMER_LATENESS, TIMERS_OVERDUE
 from bot.services.base import ApplicationService
+from bot.services.offers import offer_timed_out
+from bot.services.routing_facts import read_routing_state
 from domain.config import Config
+from domain.eligibility import RepFacts
 from domain.escalation import StepOutcome, run_step
 from domain.lead import LeadStatus
 from domain.messages import OutboxMessage, step_messages
+from domain.offers import OFFER_ACTION
 from domain.records import SYSTEM_ACTOR, LeadRecord
+from domain.routing_memory import assignment_day
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -110,7 +115,9 @@ class TimerSweeper(ApplicationService):
         lead_ids = {row.lead_id for row in rows}
         leads = await uow.leads.get_many(lead_ids)
         missed_by = await uow.events.missed_by(lead_ids)
-        open_leads = await uow.leads.workload()
+        state = await read_routing_state(uow, config, now)
+        open_leads = dict(state.open_leads)  # moved as this batch reassigns leads
+        facts = RepFacts(open_leads, state.signals, state.assignments)
         writes = _Writes()
         raced: set[str] = set()
         for row in rows:
@@ -120,9 +127,17 @@ class TimerSweeper(ApplicationService):
             if lead is None:
                 writes.finish(row, "cancelled", "lead erased")
                 continue
+            if row.action == OFFER_ACTION:  # the accept window ended unanswered
+                if await offer_timed_out(uow, lead, row.step, config, now) is None:
+                    raced.add(lead.id)
+                    continue
+                raced.add(lead.id)  # its other steps run next sweep, on the new version
+                writes.finish(row, "done")
+                SLA_STEPS.labels(row.action, "fired").inc()
+                continue
             try:
                 outcome = run_step(
-                    row.action, lead, config, open_leads, now, missed_by.get(lead.id)
+                    row.action, lead, config, open_leads, now, missed_by.get(lead.id), facts
                 )
             except Exception as error:
                 log.exception("SLA step %s of lead %s failed", row.step, lead.id)
@@ -132,7 +147,7 @@ class TimerSweeper(ApplicationService):
                 writes.finish(row, "cancelled", outcome.reason)
                 SLA_STEPS.labels(row.action, "cancelled").inc()
                 continue
-            changed = await apply_owner_change(uow, lead, outcome, open_leads, now)
+            changed = await apply_owner_change(uow, lead, outcome, open_leads, now, config)
             if changed is None:
                 raced.add(lead.id)
                 continue
@@ -177,6 +192,7 @@ async def apply_owner_change(
     outcome: StepOutcome,
     open_leads: dict[str, int],
     now: datetime,
+    config: Config,
 ) -> LeadRecord | None:
     """The lead after the step's owner change; None if a click won the race."""
     if outcome.assign_to:
@@ -184,9 +200,15 @@ async def apply_owner_change(
             "owner": outcome.assign_to,
             "status": LeadStatus.ASSIGNED,
             "assigned_at": now,
+            "assigned_day": assignment_day(outcome.assign_to, config, now),
         }
     elif outcome.release:
-        changes = {"owner": None, "status": LeadStatus.QUEUED, "assigned_at": None}
+        changes = {
+            "owner": None,
+            "status": LeadStatus.QUEUED,
+            "assigned_at": None,
+            "assigned_day": None,
+        }
     else:
         return lead
     if not await uow.leads.compare_and_set(lead.id, lead.version, now, **changes):

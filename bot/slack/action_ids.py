@@ -34,6 +34,12 @@ REVIEW_FIX = "review_fix"
 EXPERIMENT_EDIT = "experiment_edit"
 """The callback id of `/leadrouter experiment`'s modal (declare or change one)."""
 
+# Availability (bot.slack.availability_listeners): offers, pulls, the away toggle.
+ACCEPT_LEAD = "accept_lead"
+DECLINE_LEAD = "decline_lead"
+NEXT_LEAD = "next_lead"
+TOGGLE_AWAY = "toggle_away"
+
 # The admin screens (bot.slack.admin, a module per screen: view, parsing and handlers).
 ADMIN_NEW_TEAM = "admin_new_team"
 ADMIN_EDIT_TEAM = "admin_edit_team"

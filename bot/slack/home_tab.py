@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -18,8 +20,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.stats import StatsService
 from bot.slack import stats_views
+from bot.slack.blocks import section
 
 log = logging.getLogger(__name__)
+
+Controls = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+"""Adds a person's own controls to their Home view (the away toggle, Next lead)."""
 
 QUIET_SECONDS = 1.0
 """How long changes to one person's leads are gathered before their Home is published."""
@@ -27,19 +33,28 @@ QUIET_SECONDS = 1.0
 
 class HomeTab:
     def __init__(
-        self, stats: StatsService, client: AsyncWebClient, quiet: float = QUIET_SECONDS
+        self,
+        stats: StatsService,
+        client: AsyncWebClient,
+        quiet: float = QUIET_SECONDS,
+        controls: Controls | None = None,
     ) -> None:
         self.stats = stats
         self.client = client
         self.quiet = quiet
+        self.controls = controls
         self._pending: dict[str, asyncio.Task[None]] = {}
 
-    async def publish(self, user: str) -> None:
-        """Render and publish ``user``'s Home tab now."""
+    async def publish(self, user: str, said: str | None = None) -> None:
+        """Render and publish ``user``'s Home tab now; ``said`` on top (the answer to a
+        button pressed in it: a line the app wrote, never lead text)."""
         leads, report = await self.stats.home(user, stats_views.HOME_LEADS + 1)
-        await self.client.views_publish(
-            user_id=user, view=stats_views.home_view(leads, report, self.stats.now())
-        )
+        view = stats_views.home_view(leads, report, self.stats.now())
+        if self.controls is not None:
+            view = await self.controls(user, view)
+        if said and len(view["blocks"]) < stats_views.HOME_BLOCKS:
+            view = {**view, "blocks": [section(said), *view["blocks"]]}
+        await self.client.views_publish(user_id=user, view=view)
 
     def touch(self, *users: str | None) -> None:
         """Publish these people's Home tabs after a quiet moment (once for many changes)."""

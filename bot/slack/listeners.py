@@ -16,7 +16,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.services.leads import LeadActions, Outcome
 from bot.services.stats import StatsService
 from bot.slack import action_ids as ids
-from bot.slack import stats_views, views
+from bot.slack import availability_commands, stats_views, views
 from bot.slack.deps import SlackDeps
 from domain.command_args import split_keyword
 from domain.errors import DomainError
@@ -94,7 +94,8 @@ def _listing_of(body: dict[str, Any]) -> str | None:
 
 
 USAGE = (
-    "Usage: `/leads` (your open leads), `/leads team [NAME]` (unclaimed team leads) or "
+    "Usage: `/leads` (your open leads), `/leads team [NAME]` (unclaimed team leads), "
+    "`/leads next` (claim the oldest one), `/leads away [until TIME]`, `/leads back`, "
     "`/leads why` (the rules that route leads to you)."
 )
 
@@ -142,9 +143,14 @@ def _register_queue_command(app: AsyncApp, deps: SlackDeps) -> None:
         ack: Callable[[], Awaitable[None]], command: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        message = await _leads_listing(
-            deps.actions, deps.stats, command["user_id"], command.get("text", "")
-        )
+        words, user = command.get("text", "").split(), command["user_id"]
+        if words and words[0].lower() in availability_commands.SUBCOMMANDS:
+            try:
+                message = await availability_commands.answer(deps, words, user)
+            except DomainError as error:
+                message = {"text": f"{error}\n{USAGE}"}
+        else:
+            message = await _leads_listing(deps.actions, deps.stats, user, command.get("text", ""))
         await reply_privately(client, command.get("response_url"), **message)
 
 

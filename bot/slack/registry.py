@@ -7,6 +7,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.slack import (
+    availability_listeners,
     evidence_listeners,
     first_run,
     listeners,
@@ -26,6 +27,7 @@ LISTENER_MODULES = (
     stats_listeners,
     admin_listeners,
     qualification_listeners,
+    availability_listeners,
 )
 
 

@@ -69,9 +69,10 @@ def _table(title: str, lines: list[str]) -> Blocks:
 def _rep_line(line: Line) -> str:
     weight = f" (weight {line.weight})" if line.weight is not None else ""
     t = line.tally
+    missed = f" · {line.offers_missed} offers missed" if line.offers_missed else ""
     return (
         f"• <@{line.key}>{weight}: {t.leads} leads · {_spread(line.response)} · "
-        f"{percent(t.sla_rate)} in SLA · {percent(t.opportunity_rate)} to opportunity"
+        f"{percent(t.sla_rate)} in SLA · {percent(t.opportunity_rate)} to opportunity{missed}"
     )
 
 

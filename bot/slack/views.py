@@ -20,12 +20,14 @@ from bot.slack.blocks import (
     escape,
     mention_users,
     mrkdwn,
+    section,
     slack_date,
 )
 from bot.slack.scoring_views import hand_off_buttons, score_block
 from domain.durations import humanize
 from domain.lead import LeadStatus, Method
 from domain.lifecycle import OUTCOME_EVENTS
+from domain.offers import pending_offer
 from domain.records import OPEN_STATUSES, LeadEvent, LeadRecord
 
 
@@ -97,6 +99,9 @@ _HISTORY = {
     "released": "Released by {actor}",
     "reassigned": "Reassigned: {reason}",
     "reposted": "Reposted for claiming",
+    "accepted": "Accepted by {actor}",
+    "declined": "Declined by {actor}",
+    "offer_timeout": "Offer unanswered",
     "contacted": "Contacted by {actor}",
     "breached": ":rotating_light: SLA breached",
     "qualified": "Qualified: {reason}",
@@ -130,6 +135,9 @@ def _buttons(lead: LeadRecord) -> list[dict[str, Any]]:
     if lead.status not in OPEN_STATUSES:
         return hand_off_buttons(lead)
     buttons: list[dict[str, Any]] = []
+    if pending_offer(lead) is not None:
+        buttons.append(button("Accept", ids.ACCEPT_LEAD, lead.id, style="primary"))
+        buttons.append(button("Decline", ids.DECLINE_LEAD, lead.id))
     if lead.owner is None:
         buttons.append(button("Claim", ids.CLAIM_LEAD, lead.id, style="primary"))
     buttons.append(
@@ -165,6 +173,10 @@ def lead_card(lead: LeadRecord, now: datetime) -> dict[str, Any]:
     history = history_line(lead)
     if history:
         blocks.append({"type": "context", "elements": [mrkdwn(history)]})
+    offer = pending_offer(lead)
+    if offer is not None:
+        line = f":hourglass: Offered to <@{offer.user}>: accept by {slack_date(offer.expires_at)}"
+        blocks.append(section(line))
     buttons = _buttons(lead)
     if buttons:
         blocks.append({"type": "actions", "block_id": f"lead:{lead.id}", "elements": buttons})

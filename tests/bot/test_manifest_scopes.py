@@ -13,7 +13,10 @@ from bot.localslack.rules import METHOD_SCOPES
 
 ROOT = Path(__file__).resolve().parents[2]
 # slack_sdk helpers that call several Web API methods.
-HELPERS = {"files_upload_v2": ("files.getUploadURLExternal", "files.completeUploadExternal")}
+HELPERS = {
+    "files_upload_v2": ("files.getUploadURLExternal", "files.completeUploadExternal"),
+    "users_profile_get": ("users.profile.get",),  # a method name with two dots
+}
 # Scopes not tied to one method: what grants them, and where the code relies on it.
 FEATURE_SCOPES = {
     "commands": "the manifest's slash commands",

@@ -179,3 +179,18 @@ def test_a_day_of_timers_for_hundreds_of_leads():
 
 def test_empty_config_still_fires_breaches():
     assert run_step("breach", lead(team="gone"), Config(), {}, NOW).fired
+
+
+def test_escalation_skips_a_rep_who_is_away_by_their_own_toggle_or_slack() -> None:
+    """The SLA's reassign step asks the same availability as routing: the backup's own
+    away toggle counts, so the lead goes to the next eligible member."""
+    from domain.eligibility import RepFacts
+    from domain.signals import AwayToggle, RepSignals
+
+    facts = RepFacts(open_leads={}, signals={"U0BACKUP": RepSignals(away=AwayToggle(since=NOW))})
+    outcome = run_step("reassign", lead(), CONFIG, {}, NOW, facts=facts)
+    assert outcome.assign_to == "U0BOB"
+    assert (
+        outcome.reason
+        == "SLA missed by U0ALICE; reassigned to next eligible rep U0BOB (0 open leads)"
+    )

@@ -28,7 +28,9 @@ NEEDED_SCOPES = {
     "chat:write",  # chat.postMessage, chat.update, chat.postEphemeral
     "chat:write.public",  # posting to team channels the bot was not invited to
     "im:write",  # conversations.open for DMs
-    "users:read",  # users.info (time zones)
+    "users:read",  # users.info (time zones), users.getPresence
+    "users.profile:read",  # users.profile.get (Slack status as away)
+    "dnd:read",  # dnd.info (do-not-disturb as off shift)
     "users:read.email",  # users.lookupByEmail
     "commands",  # the slash commands
 }

@@ -183,9 +183,17 @@ async def test_compare_and_set_applies_once_and_refuses_a_stale_version(db: Data
     later = T0 + timedelta(minutes=1)
     async with db.transaction() as uow:
         won = await uow.leads.compare_and_set(
-            lead.id, 1, later, owner="U0ALICE", status=LeadStatus.ASSIGNED, assigned_at=later
+            lead.id,
+            1,
+            later,
+            owner="U0ALICE",
+            status=LeadStatus.ASSIGNED,
+            assigned_at=later,
+            assigned_day=later.date(),
         )
-        stale = await uow.leads.compare_and_set(lead.id, 1, later, owner="U0BOB")
+        stale = await uow.leads.compare_and_set(
+            lead.id, 1, later, owner="U0BOB", assigned_day=later.date()
+        )
     async with db.snapshot() as uow:
         back = await uow.leads.get(lead.id)
         updated_at = await uow.connection.scalar(select(t.leads.c.updated_at))
@@ -202,7 +210,9 @@ async def test_compare_and_set_applies_once_and_refuses_a_stale_version(db: Data
 
 async def test_compare_and_set_of_an_unknown_lead_changes_nothing(db: Database) -> None:
     async with db.transaction() as uow:
-        assert not await uow.leads.compare_and_set("nope", 1, T0, owner="U0ALICE")
+        assert not await uow.leads.compare_and_set(
+            "nope", 1, T0, owner="U0ALICE", assigned_day=T0.date()
+        )
 
 
 async def test_concurrent_compare_and_set_has_exactly_one_winner(db: Database) -> None:
@@ -223,6 +233,7 @@ async def test_concurrent_compare_and_set_has_exactly_one_winner(db: Database) -
                 T0 + timedelta(seconds=1),
                 owner=f"U0REP{index:02d}",
                 status=LeadStatus.ASSIGNED,
+                assigned_day=T0.date(),
             )
 
     tasks = [asyncio.create_task(claim(index)) for index in range(CONTENDERS)]
