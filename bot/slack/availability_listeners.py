@@ -73,7 +73,7 @@ def _listener(deps: SlackDeps, handler: Handler) -> Callable[..., Awaitable[None
             # A card (Next lead) carries lead text in `text`: the queue below shows it.
             said = "Claimed: it is in your queue below." if "blocks" in message else None
             user = body["user"]["id"]
-            await availability_commands.publish_home(deps, client, user, said or message["text"])
+            await deps.home.publish(user, said or message["text"])
             return
         await reply_privately(client, body.get("response_url"), **message)
 
