@@ -88,3 +88,9 @@ DEAD_LETTERS = Counter(
     ["kind", "error"],
     registry=REGISTRY,
 )
+WEBHOOK_DELIVERIES = Counter(
+    "leadrouter_webhook_deliveries_total",
+    "Outbound webhook attempts by endpoint and outcome (delivered, retry, dead)",
+    ["endpoint", "outcome"],
+    registry=REGISTRY,
+)

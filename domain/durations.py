@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer
 
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _PATTERN = re.compile(r"^\s*(\d{1,12})\s*([smhd])\s*$")
@@ -42,3 +45,17 @@ def humanize(value: timedelta) -> str:
     parts = [(days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")]
     shown = [f"{amount}{unit}" for amount, unit in parts if amount][:2]
     return " ".join(shown) or "0s"
+
+
+def _as_duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    return parse_duration(value)
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_as_duration),
+    PlainSerializer(format_duration, return_type=str),
+]
+"""A configuration duration: read from `5m`, written back the same way."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -15,12 +15,15 @@ from domain.errors import FieldError, InvalidInput, format_location
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{5,32}$")
 BUILTIN_LEAD_TYPES = ("demo_request", "referral", "outbound_reply", "mql", "event", "aged")
 DEFAULT_LEAD_TYPE = "mql"
+Input = TypeVar("Input", bound=BaseModel)
 
 
 class LeadStatus(StrEnum):
     """Where a lead stands. Terminal states end every SLA clock."""
 
     NEW = "new"
+    NURTURE = "nurture"
+    """Below the MQL line (or sent back by a rep): marketing's, paging nobody."""
     QUEUED = "queued"
     ASSIGNED = "assigned"
     CONTACTED = "contacted"
@@ -150,10 +153,20 @@ LEAD_FIELDS = frozenset(LeadInput.model_fields) - {"attributes"} | {"email_domai
 
 def parse_lead(data: Any, known_lead_types: set[str] | None = None) -> LeadInput:
     """Validate raw intake data; raise InvalidInput listing every field's problem."""
+    lead = validate_input(LeadInput, data)
+    if known_lead_types is not None and lead.lead_type not in known_lead_types:
+        known = ", ".join(sorted(known_lead_types))
+        raise InvalidInput([FieldError("lead_type", f"unknown lead type; known: {known}")])
+    return lead
+
+
+def validate_input(model: type[Input], data: Any) -> Input:
+    """Validate a sender's JSON object into `model`, or raise InvalidInput listing every
+    field's problem in words a form sender understands."""
     if not isinstance(data, dict):
         raise InvalidInput([FieldError("", "expected a JSON object")])
     try:
-        lead = LeadInput.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as error:
         raise InvalidInput(
             [
@@ -161,10 +174,6 @@ def parse_lead(data: Any, known_lead_types: set[str] | None = None) -> LeadInput
                 for item in error.errors()
             ]
         ) from None
-    if known_lead_types is not None and lead.lead_type not in known_lead_types:
-        known = ", ".join(sorted(known_lead_types))
-        raise InvalidInput([FieldError("lead_type", f"unknown lead type; known: {known}")])
-    return lead
 
 
 def _message(item: dict[str, Any]) -> str:

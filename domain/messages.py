@@ -36,6 +36,8 @@ class Kind(StrEnum):
     ALERT_DIGEST = "alert_digest"
     WEEKLY_DIGEST = "weekly_digest"
     WEEKLY_DIGEST_CHART = "weekly_digest_chart"
+    ROUTING_REVIEW = "routing_review"
+    WEBHOOK = "webhook"
 
 
 LEAD_ROUTES = frozenset({Kind.LEAD_CARD, Kind.DIGEST})
@@ -256,6 +258,28 @@ def weekly_digest_key(team: str, week: str) -> str:
 
 
 @dataclass(frozen=True)
+class RoutingReview(OutboxMessage):
+    """The quarter's routing review to an admin, rendered when queued; one per admin and
+    quarter (`2026-Q4`) however many replicas queue it."""
+
+    kind: ClassVar[Kind] = Kind.ROUTING_REVIEW
+    quarter: str
+    to: str
+    message: dict[str, Any]
+
+    @property
+    def dedup_key(self) -> str:
+        return f"routing_review:{self.quarter}:{self.to}"
+
+    @property
+    def target(self) -> str:
+        return self.to
+
+    def payload(self) -> dict[str, Any]:
+        return self.message
+
+
+@dataclass(frozen=True)
 class WeeklyDigest(OutboxMessage):
     """A team's week in figures to its manager, rendered when queued (the figures as
     they were that week)."""
@@ -304,20 +328,50 @@ class WeeklyDigestChart(OutboxMessage):
         }
 
 
+@dataclass(frozen=True)
+class WebhookDelivery(OutboxMessage):
+    """One outbound webhook event for one endpoint (bot.worker.webhook_dispatcher sends
+    it). `message_id` is its Standard Webhooks `webhook-id`: kept by every retry and
+    replay, so the key is unique per delivery; `body` is what the receiver gets."""
+
+    kind: ClassVar[Kind] = Kind.WEBHOOK
+    endpoint: str
+    message_id: str
+    lead: str
+    body: dict[str, Any]
+
+    @property
+    def dedup_key(self) -> str:
+        return f"webhook:{self.endpoint}:{self.message_id}"
+
+    @property
+    def target(self) -> str:
+        return self.endpoint
+
+    @property
+    def lead_id(self) -> str | None:
+        return self.lead
+
+    def payload(self) -> dict[str, Any]:
+        return {"id": self.message_id, "body": self.body}
+
+
 def routing_messages(
-    lead_id: str, decision: Decision, admins: Iterable[str]
+    lead_id: str, decision: Decision, admins: Iterable[str], occasion: str | None = None
 ) -> list[OutboxMessage]:
     """What intake sends for a routed lead: its card to the owner or the channel, an
-    alert to the manager if nobody could take it, and to each admin if no rule matched."""
+    alert to the manager if nobody could take it, and to each admin if no rule matched.
+    `occasion` tells a later routing's messages from the first's (see LeadCard)."""
     messages: list[OutboxMessage] = []
     target = decision.owner or decision.channel
+    suffix = f":{occasion}" if occasion else ""
     if target:
-        messages.append(LeadCard(lead_id, target))
+        messages.append(LeadCard(lead_id, target, occasion))
     if decision.nobody_eligible and decision.manager:
         skipped = "; ".join(f"{skip.user} {skip.reason}" for skip in decision.skipped)
         messages.append(
             Alert(
-                f"alert:{lead_id}:nobody_eligible",
+                f"alert:{lead_id}:nobody_eligible{suffix}",
                 decision.manager,
                 f"Nobody in the team could take this lead: {skipped}",
                 lead_id,
@@ -327,7 +381,7 @@ def routing_messages(
     if decision.team is None:
         messages.extend(
             Alert(
-                f"alert:{lead_id}:unrouted:{admin}",
+                f"alert:{lead_id}:unrouted:{admin}{suffix}",
                 admin,
                 "No routing rule matched this lead; route it by hand.",
                 lead_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +10,7 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.records import LeadEvent
 from storage import tables as t
@@ -17,6 +18,17 @@ from storage.repository import Repository
 
 
 class EventRepository(Repository):
+    """The timeline. Every event written is also noted for outbound webhooks (the unit of
+    work turns them into deliveries just before it commits)."""
+
+    def __init__(
+        self,
+        connection: AsyncConnection,
+        note: Callable[[list[dict[str, Any]]], None] = lambda events: None,
+    ):
+        super().__init__(connection)
+        self.note = note
+
     async def add(
         self,
         lead_id: str,
@@ -26,16 +38,22 @@ class EventRepository(Repository):
         reason: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> None:
-        await self.connection.execute(
-            insert(t.lead_events).values(
-                lead_id=lead_id, at=at, type=type_, actor=actor, reason=reason, data=data
-            )
-        )
+        event = {
+            "lead_id": lead_id,
+            "at": at,
+            "type": type_,
+            "actor": actor,
+            "reason": reason,
+            "data": data,
+        }
+        await self.connection.execute(insert(t.lead_events).values(**event))
+        self.note([event])
 
     async def add_many(self, events: list[dict[str, Any]]) -> None:
         """Bulk insert of `lead_id, at, type, actor, reason, data` rows."""
         if events:
             await self.connection.execute(insert(t.lead_events), events)
+            self.note(events)
 
     async def missed_by(self, lead_ids: Iterable[str]) -> dict[str, str]:
         """Who owned each lead when its SLA breached (recorded by the breach step)."""

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Row
 from domain.dedup import DedupKeys
 from domain.lead import LeadInput, LeadStatus, Method
 from domain.records import WORKLOAD_STATUSES, LeadRecord
+from domain.scoring import Scoring
 from storage import tables as t
 from storage.repository import Repository
 
@@ -50,11 +51,20 @@ class LeadRepository(Repository):
     ) -> None:
         """Insert leads with their idempotency key and SLA policy snapshot, in one statement.
         `phone_key` is written only by a batch that has one (phone-only leads); the rest
-        leave the column NULL, as do rows stored before it existed."""
+        leave the column NULL, as do rows stored before it existed. The scoring columns
+        are written when the batch is scored (one configuration scores all of a batch or
+        none of it), so a configuration without a model writes the rows it wrote before
+        scoring existed."""
         if not leads:
             return
+        scored = any(lead.scoring is not None for lead, _, _ in leads)
+        # The experiment columns are written only when a lead of the batch took part in
+        # one: otherwise the statement is the one from before experiments (and runs on a
+        # schema older than migration 0006_experiments, as the migration tests need).
+        in_experiment = any(lead.decision.get("arm") for lead, _, _ in leads)
         rows = [
             {
+                **(scoring_columns(lead.scoring) if scored else {}),
                 "id": lead.id,
                 "created_at": lead.created_at,
                 "updated_at": lead.created_at,
@@ -76,6 +86,14 @@ class LeadRepository(Repository):
                 "assigned_at": lead.assigned_at,
                 "contacted_at": lead.contacted_at,
                 "version": lead.version,
+                **(
+                    {
+                        "experiment": lead.decision.get("experiment"),
+                        "arm": lead.decision.get("arm"),
+                    }
+                    if in_experiment
+                    else {}
+                ),
             }
             for lead, idempotency_key, sla_policy in leads
         ]
@@ -203,7 +221,21 @@ def _lead_record(row: Row[Any]) -> LeadRecord:
         contacted_at=row.contacted_at,
         version=row.version,
         erased_at=row.erased_at,
+        scoring=Scoring.from_record(row.scoring) if row.scoring else None,
     )
+
+
+def scoring_columns(scoring: Scoring | None) -> dict[str, Any]:
+    """The lead's scoring columns: grade, model score and MQL for stats to group by, and
+    the whole record with its reasons."""
+    if scoring is None:
+        return {"grade": None, "model_score": None, "mql": None, "scoring": None}
+    return {
+        "grade": scoring.grade,
+        "model_score": scoring.score,
+        "mql": scoring.mql,
+        "scoring": scoring.to_record(),
+    }
 
 
 def _fields(row: Row[Any]) -> LeadInput:

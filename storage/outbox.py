@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Row
 
-from domain.messages import OutboxMessage
+from domain.messages import Kind, OutboxMessage
 from storage import tables as t
 from storage.repository import Repository
 
@@ -74,6 +74,7 @@ class OutboxRepository(Repository):
         Rows matching `hold` are left where they are (cards a digest will take)."""
         due = and_(
             t.outbox.c.state == "pending",
+            t.outbox.c.kind != Kind.WEBHOOK,  # delivered by bot.worker.webhook_dispatcher
             t.outbox.c.next_attempt_at <= now,
             or_(t.outbox.c.lease_until.is_(None), t.outbox.c.lease_until < now),
             *([not_(hold)] if hold is not None else []),

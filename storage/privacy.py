@@ -8,11 +8,12 @@ place is what makes "nothing personal is left" checkable by reading one file.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.messages import ErasureRedraw, Kind
 from domain.records import SYSTEM_ACTOR
@@ -35,6 +36,14 @@ redraw after the outbox lease (30 s) has run out overwrites that card too."""
 
 
 class PrivacyRepository(Repository):
+    def __init__(
+        self,
+        connection: AsyncConnection,
+        note: Callable[[list[dict[str, Any]]], None] = lambda events: None,
+    ):
+        super().__init__(connection)
+        self.note = note  # the `erased` events, for webhooks (lead.erased, no personal data)
+
     async def erase(
         self, lead_ids: Sequence[str], now: datetime, actor: str, why: str
     ) -> list[str]:
@@ -94,6 +103,13 @@ class PrivacyRepository(Repository):
                 .where(t.lead_events.c.lead_id.in_(erased), t.lead_events.c.actor.in_(outside))
                 .values(actor=ERASED_ACTOR)
             )
+        # What a sender said about an activity may name the person; its kind, time and
+        # points stay, so the lead's score stays explainable.
+        await self.connection.execute(
+            update(t.lead_activities)
+            .where(t.lead_activities.c.lead_id.in_(erased))
+            .values(attributes=None)
+        )
         await self.connection.execute(
             update(t.deadlines)
             .where(t.deadlines.c.lead_id.in_(erased), t.deadlines.c.state == "pending")
@@ -101,13 +117,12 @@ class PrivacyRepository(Repository):
         )
         posted = await self._with_cards(erased)
         unsent = await self._forget_outbox(erased)
-        await self.connection.execute(
-            insert(t.lead_events),
-            [
-                {"lead_id": lead_id, "at": now, "type": "erased", "actor": actor, "reason": why}
-                for lead_id in erased
-            ],
-        )
+        events = [
+            {"lead_id": lead_id, "at": now, "type": "erased", "actor": actor, "reason": why}
+            for lead_id in erased
+        ]
+        await self.connection.execute(insert(t.lead_events), events)
+        self.note(events)
         await self._queue_redraws(posted, unsent, now)
         return erased
 

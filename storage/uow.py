@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -22,27 +22,32 @@ from storage.outbox_digests import DigestRepository
 from storage.outbox_senders import SenderRepository
 from storage.privacy import PrivacyRepository
 from storage.routing_state import RoutingRepository
+from storage.scoring_store import ActivityRepository, ScoringQueries
 from storage.stats_queries import StatsQueries
+from storage.webhook_outbox import EndpointCache, TimelineWebhooks
 
 
 class UnitOfWork:
     """Repositories sharing one connection and one transaction."""
 
-    def __init__(self, connection: AsyncConnection):
+    def __init__(self, connection: AsyncConnection, endpoints: EndpointCache | None = None):
         self.connection = connection
+        self.webhooks = TimelineWebhooks(connection, endpoints or EndpointCache())
         self.configs = ConfigRepository(connection)
         self.leads = LeadRepository(connection)
-        self.events = EventRepository(connection)
+        self.events = EventRepository(connection, self.webhooks.note)
         self.routing = RoutingRepository(connection)
         self.deadlines = DeadlineRepository(connection)
         self.outbox = OutboxRepository(connection)
         self.senders = SenderRepository(connection)
         self.messages = MessageRepository(connection)
-        self.privacy = PrivacyRepository(connection)
+        self.privacy = PrivacyRepository(connection, self.webhooks.note)
         self.deliveries = DeliveryRepository(connection)
         self.digests = DigestRepository(connection)
         self.config_history = ConfigHistoryRepository(connection)
         self.stats = StatsQueries(connection)
+        self.activities = ActivityRepository(connection)
+        self.scoring = ScoringQueries(connection)
 
 
 class Database:
@@ -55,12 +60,20 @@ class Database:
         # each pooled connection sleep in SQLite's busy handler (which backs off up to
         # 100 ms while the lock may already be free), keeps tail latency low.
         self._writer = asyncio.Lock() if is_sqlite(url) else contextlib.nullcontext()
+        self.webhook_endpoints = EndpointCache()
+        self.on_webhooks: Callable[[], None] = lambda: None
+        """Called after a commit that queued webhook deliveries (wakes their dispatcher)."""
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:
-        """Commit when the block ends normally, roll back when it raises."""
+        """Commit when the block ends normally, roll back when it raises. Just before the
+        commit, the timeline events written become webhook deliveries."""
         async with self._writer, self.engine.begin() as connection:
-            yield UnitOfWork(connection)
+            uow = UnitOfWork(connection, self.webhook_endpoints)
+            yield uow
+            queued = await uow.webhooks.flush()
+        if queued:
+            self.on_webhooks()
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[UnitOfWork]:

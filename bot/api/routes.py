@@ -19,13 +19,15 @@ from bot.api.serializers import lead_json
 from bot.api_keys import Scope
 from bot.http_limits import parse_json
 from bot.metrics import INTAKE_RATE_LIMITED, LEADS_DUPLICATE, LEADS_RECEIVED, LEADS_ROUTED
+from bot.services.activity import ActivityService
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions, LeadNotFound
 from bot.services.privacy import PrivacyService
 from bot.settings import ApiKey, Settings
+from domain.activity import parse_activity
 from domain.contact import control_character, refuse_control
 from domain.errors import DomainError, FieldError, InvalidInput, format_location
-from domain.lead import parse_lead
+from domain.lead import LeadInput, parse_lead
 from domain.lifecycle import OUTCOME_EVENTS
 
 log = logging.getLogger(__name__)
@@ -57,18 +59,19 @@ class OutcomeEvent(BaseModel):
         return None if value is None else refuse_control(value, multiline=True)
 
 
-def _errors(errors: list[FieldError], status: int = 422) -> JSONResponse:
+def errors_response(errors: list[FieldError], status: int = 422) -> JSONResponse:
     return JSONResponse(
         {"errors": [{"field": e.path or "body", "message": e.message} for e in errors]},
         status_code=status,
     )
 
 
-def _problem(message: str, status: int) -> JSONResponse:
+def problem(message: str, status: int) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-async def _read_json(request: Request, limit: int) -> Any:
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refused (TooLarge) as soon as it passes `limit` bytes."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise TooLarge
@@ -77,6 +80,11 @@ async def _read_json(request: Request, limit: int) -> Any:
         body.extend(chunk)
         if len(body) > limit:
             raise TooLarge
+    return bytes(body)
+
+
+async def _read_json(request: Request, limit: int) -> Any:
+    body = await read_body(request, limit)
     try:
         return parse_json(bytes(body))
     except ValueError as error:
@@ -120,6 +128,7 @@ class IntakeApi:
         intake: IntakeService,
         actions: LeadActions,
         privacy: PrivacyService,
+        activities: ActivityService,
         gate: KeyGate | None = None,
     ):
         self.settings = settings
@@ -127,6 +136,7 @@ class IntakeApi:
         self.intake = intake
         self.actions = actions
         self.privacy = privacy
+        self.activities = activities
         self.limiter = RateLimiter(settings.rate_limit)
 
     def routes(self) -> list[Route]:
@@ -136,6 +146,7 @@ class IntakeApi:
             Route("/api/leads/{lead_id}", self.get_lead, methods=["GET"]),
             Route("/api/leads/{lead_id}", self.erase_lead, methods=["DELETE"]),
             Route("/api/leads/{lead_id}/events", self.post_event, methods=["POST"]),
+            Route("/api/leads/{lead_id}/activity", self.post_activity, methods=["POST"]),
         ]
 
     async def _guarded(
@@ -144,23 +155,19 @@ class IntakeApi:
         key = self.gate.admit(request, scope)
         if isinstance(key, Response):
             return key
-        wait = self.limiter.take(key.name)
-        if wait:
-            INTAKE_RATE_LIMITED.labels(key.name).inc()
-            seconds = max(1, math.ceil(wait))
-            response = _problem(f"rate limit of key {key.name} exceeded; retry in {seconds}s", 429)
-            response.headers["Retry-After"] = str(seconds)
-            return response
+        limited = self.rate_limited(key.name)
+        if limited is not None:
+            return limited
         try:
             return await handler(request, key, limit)
         except TooLarge:
-            return _problem(f"body larger than {limit} bytes", 413)
+            return problem(f"body larger than {limit} bytes", 413)
         except InvalidInput as error:
-            return _errors(error.errors)
+            return errors_response(error.errors)
         except LeadNotFound as error:
-            return _problem(str(error), 404)
+            return problem(str(error), 404)
         except DomainError as error:
-            return _problem(str(error), 409)
+            return problem(str(error), 409)
 
     async def create_lead(self, request: Request) -> Response:
         return await self._guarded(request, Scope.INTAKE, self._create_lead)
@@ -168,12 +175,31 @@ class IntakeApi:
     async def _create_lead(self, request: Request, key: ApiKey, limit: int) -> Response:
         data = await _read_json(request, limit)
         lead = parse_lead(data)
-        result = await self.intake.submit(key.name, lead, _idempotency_key(request))
+        body, status = await self.submit(key.name, lead, _idempotency_key(request))
+        return JSONResponse(body, status_code=status)
+
+    async def submit(
+        self, submitter: str, lead: LeadInput, idempotency_key: str | None
+    ) -> tuple[dict[str, Any], int]:
+        """Store one valid lead: the response body and 201, or the lead it duplicates and
+        200. Intake profiles end here too, so they take exactly this path."""
+        result = await self.intake.submit(submitter, lead, idempotency_key)
         body = lead_json(result.lead, self.intake.now())
-        _count(key.name, result.duplicate, body)
+        _count(submitter, result.duplicate, body)
         if result.duplicate:
             body["duplicate"] = True
-        return JSONResponse(body, status_code=200 if result.duplicate else 201)
+        return body, 200 if result.duplicate else 201
+
+    def rate_limited(self, name: str) -> Response | None:
+        """A 429 with Retry-After when `name` has spent its budget, else None."""
+        wait = self.limiter.take(name)
+        if not wait:
+            return None
+        INTAKE_RATE_LIMITED.labels(name).inc()
+        seconds = max(1, math.ceil(wait))
+        response = problem(f"rate limit of key {name} exceeded; retry in {seconds}s", 429)
+        response.headers["Retry-After"] = str(seconds)
+        return response
 
     async def create_batch(self, request: Request) -> Response:
         return await self._guarded(request, Scope.INTAKE, self._create_batch, MAX_BATCH_BYTES)
@@ -237,3 +263,12 @@ class IntakeApi:
         )
         lead = await self.actions.get(outcome.lead.id)
         return JSONResponse(lead_json(lead, self.intake.now(), timeline=True))
+
+    async def post_activity(self, request: Request) -> Response:
+        return await self._guarded(request, Scope.INTAKE, self._post_activity)
+
+    async def _post_activity(self, request: Request, key: ApiKey, limit: int) -> Response:
+        """Behaviour after intake: 200 with the re-scored lead (see docs/scoring.md)."""
+        activity = parse_activity(await _read_json(request, limit), self.intake.now())
+        lead = await self.activities.record(request.path_params["lead_id"], activity, key.name)
+        return JSONResponse(lead_json(lead, self.intake.now()))

@@ -22,6 +22,7 @@ from bot.slack.blocks import (
     mrkdwn,
     slack_date,
 )
+from bot.slack.scoring_views import hand_off_buttons, score_block
 from domain.durations import humanize
 from domain.lead import LeadStatus, Method
 from domain.lifecycle import OUTCOME_EVENTS
@@ -122,7 +123,7 @@ def history_line(lead: LeadRecord) -> str | None:
 
 def _buttons(lead: LeadRecord) -> list[dict[str, Any]]:
     if lead.status not in OPEN_STATUSES:
-        return []
+        return hand_off_buttons(lead)
     buttons: list[dict[str, Any]] = []
     if lead.owner is None:
         buttons.append(button("Claim", ids.CLAIM_LEAD, lead.id, style="primary"))
@@ -137,6 +138,9 @@ def _buttons(lead: LeadRecord) -> list[dict[str, Any]]:
     if lead.owner is not None:
         buttons.append(button("Release", ids.RELEASE_LEAD, lead.id))
     buttons.append(button("Reassign", ids.REASSIGN_LEAD, lead.id))
+    buttons += hand_off_buttons(lead)
+    if lead.decision.get("rule"):  # feedback on the rule that routed it (the review)
+        buttons.append(button("Wrong routing?", ids.REPORT_MISROUTE, lead.id))
     return buttons
 
 
@@ -150,6 +154,7 @@ def lead_card(lead: LeadRecord, now: datetime) -> dict[str, Any]:
         {"type": "section", "text": mrkdwn(f"*New lead: {title}*\n{_status_line(lead)}")},
         {"type": "section", "fields": _lead_fields(lead)},
         {"type": "context", "elements": [mrkdwn("*Why:* " + (" · ".join(reasons) or "—"))]},
+        *filter(None, [score_block(lead)]),
         {"type": "section", "text": mrkdwn(sla_line(lead, now))},
     ]
     history = history_line(lead)

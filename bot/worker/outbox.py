@@ -101,6 +101,9 @@ class OutboxDispatcher:
         self._next_heartbeat = datetime.min.replace(tzinfo=UTC)
         self.give_up: GiveUp | None = None
         """Set by the composition root; without it a dead row is only marked dead."""
+        self.cards_changed: Callable[[str | None, str | None], None] | None = None
+        """Told the owners of a lead whose card was posted or edited (their Home tab
+        shows the lead too); set by the composition root."""
         self._wake = asyncio.Event()
         self.slack = SlackTransport(client, self._spend)
         self._stopping = False
@@ -237,11 +240,16 @@ class OutboxDispatcher:
         except PermanentSlackError as error:
             await self._dead(row, str(error))
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            # A timed-out post may still have reached Slack: look before posting again.
+            # Any lost answer (a timeout, a reset, a dropped connection) may be a post that
+            # reached Slack: "maybe sent", looked up before posting again.
             await self._retry(row, f"network: {type(error).__name__}", maybe_sent=True)
         else:
             await self._remember_sent(row, posted)
             SLACK_CALLS.labels(row.kind, "sent").inc()
+            lead = leads.get(row.lead_id) if row.lead_id else None
+            if lead and self.cards_changed and row.kind in (Kind.LEAD_CARD, Kind.CARD_UPDATE):
+                latest = (lead.events[-1].data if lead.events else None) or {}
+                self.cards_changed(lead.owner, latest.get("from"))  # and whoever had it
             if row.kind == Kind.LEAD_CARD:
                 NOTIFY_LATENCY.observe((self.now() - row.created_at).total_seconds())
 
@@ -366,7 +374,13 @@ class OutboxDispatcher:
         elif code in PERMANENT_ERRORS or row.attempts + 1 >= MAX_ATTEMPTS:
             await self._dead(row, str(code or response.status_code))
         else:
-            await self._retry(row, f"slack {response.status_code} {code or ''}".strip())
+            # Slack's 5xx: "it's possible some aspect of the operation succeeded"
+            # (internal_error, docs.slack.dev): a post may have landed, look first.
+            await self._retry(
+                row,
+                f"slack {response.status_code} {code or ''}".strip(),
+                maybe_sent=response.status_code >= 500,
+            )
 
     async def _retry(self, row: QueuedMessage, error: str, *, maybe_sent: bool = False) -> None:
         SLACK_CALLS.labels(row.kind, "retry").inc()

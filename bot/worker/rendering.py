@@ -35,6 +35,7 @@ DELIVERIES: dict[str, Delivery] = {
     Kind.ALERT: Delivery.POST,
     Kind.DEAD_LETTER_ALERT: Delivery.POST,
     Kind.WEEKLY_DIGEST: Delivery.POST,
+    Kind.ROUTING_REVIEW: Delivery.POST,
     Kind.CARD_UPDATE: Delivery.EDIT_CARDS,
     Kind.WEEKLY_DIGEST_CHART: Delivery.UPLOAD,
 }
@@ -91,7 +92,8 @@ async def _alert(
 async def _stored(
     row: QueuedMessage, lead: LeadRecord | None, context: RenderContext
 ) -> dict | None:
-    """Rendered when queued: the weekly digest shows that week's figures as they were."""
+    """Rendered when queued: the weekly digest shows that week's figures as they were,
+    the routing review that quarter's findings."""
     return {"text": row.payload["text"], "blocks": row.payload["blocks"]}
 
 
@@ -102,4 +104,5 @@ RENDERERS: dict[str, Renderer] = {
     Kind.ALERT: _alert,
     Kind.DEAD_LETTER_ALERT: _alert,
     Kind.WEEKLY_DIGEST: _stored,
+    Kind.ROUTING_REVIEW: _stored,
 }

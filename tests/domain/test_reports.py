@@ -79,6 +79,10 @@ def test_rates_are_none_without_data_and_tallies_add() -> None:
         ("rep <@U0BOB|bob> 7d", Scope("rep", "U0BOB"), "7d"),
         ("rep U0BOB", Scope("rep", "U0BOB"), "30d"),
         ("source paid_ads", Scope("source", "paid_ads"), "30d"),
+        ("team a b", Scope("team", "a b"), "30d"),
+        ("TEAM North   America 7d", Scope("team", "North America"), "7d"),
+        ("Team <#C0NA|north-america>", Scope("team", "<#C0NA|north-america>"), "30d"),
+        ("REP <@U0BOB>", Scope("rep", "U0BOB"), "30d"),
     ],
 )
 def test_arguments(text: str, scope: Scope, period: str) -> None:
@@ -86,7 +90,7 @@ def test_arguments(text: str, scope: Scope, period: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["team", "team a b", "rep bob", "weekly", "me 14d", "source <script>", "30d 7d"]
+    "text", ["team", "rep bob", "weekly", "me 14d", "source <script>", "30d 7d", "me you"]
 )
 def test_bad_arguments_are_refused(text: str) -> None:
     with pytest.raises(StatsUsageError):

@@ -10,6 +10,7 @@ from bot.slack.admin.history import HistoryScreen
 from bot.slack.admin.menu import MenuScreen
 from bot.slack.admin.rep import RepScreen
 from bot.slack.admin.rules import RulesScreen
+from bot.slack.admin.scoring import ScoringScreen
 from bot.slack.admin.sla import SlaScreen
 from bot.slack.admin.team import TeamScreen
 from bot.slack.admin.yaml_io import YamlScreen
@@ -18,11 +19,19 @@ from bot.slack.deps import SlackDeps
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     """`/leadrouter` and every admin screen's buttons, menus and modals."""
-    AdminListeners(deps.admin, deps.bot_token).attach(app)
+    AdminListeners(deps.admin, deps.bot_token, deps.membership).attach(app)
 
 
 class AdminListeners(
-    MenuScreen, TeamScreen, RepScreen, RulesScreen, SlaScreen, HistoryScreen, YamlScreen, AdminBase
+    MenuScreen,
+    TeamScreen,
+    RepScreen,
+    RulesScreen,
+    SlaScreen,
+    HistoryScreen,
+    YamlScreen,
+    ScoringScreen,
+    AdminBase,
 ):
     """Every screen's handlers on one object sharing the service and the bot token."""
 
@@ -41,6 +50,7 @@ class AdminListeners(
             ids.ADMIN_EXPORT: self.export_button,
             ids.ADMIN_IMPORT: self.open_import,
             ids.OPEN_PTO: self.open_pto,
+            ids.ADMIN_SCORING: self.open_scoring,
         }.items():
             app.action(action_id)(self._acked(handler))
         app.action({"block_id": ids.TEAM_MEMBERS, "action_id": ids.TEAM_MEMBERS})(
@@ -53,3 +63,4 @@ class AdminListeners(
         app.view(ids.ADMIN_SLA)(self.submit_sla)
         app.view(ids.ADMIN_IMPORT)(self.submit_import)
         app.view(ids.ADMIN_PTO)(self.submit_pto)
+        app.view(ids.ADMIN_SCORING)(self.submit_scoring)

@@ -18,6 +18,7 @@ from bot.slack.admin.forms import (
     input_block,
     metadata,
     modal,
+    note,
     option,
     selected_of,
     static_select,
@@ -128,7 +129,9 @@ def rule_modal(
             "Route to team",
             static_select(teams, rule.then.team if rule else None),
             optional=True,
-        ),
+        )
+        if teams  # a select with no options is refused by Slack: a fresh install has none
+        else note("_No teams yet: create one with *New team* to route to it._"),
         input_block(
             "route_to",
             "Or route to",

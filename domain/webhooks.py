@@ -1,0 +1,220 @@
+"""Outbound webhooks: which endpoints want which events, and what each delivery says.
+
+Every change a lead goes through is already an event in its timeline; each timeline
+event type that means something to a CRM, a dialer or marketing automation has a
+webhook type (`lead.assigned`, ...). A delivery's body follows the Standard Webhooks
+shape (`{"type", "timestamp", "data"}`, https://www.standardwebhooks.com/) and is built
+here, from the lead as the causing transaction left it, so the receiver learns what
+was true when it happened. After erasure a lead's deliveries carry only its id.
+
+Signing secrets stay in the environment (`secret_env`), like intake profiles' secrets:
+the configuration is exported and shown in Slack.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from domain.durations import Duration
+from domain.errors import FieldError
+from domain.records import LeadRecord
+
+WEBHOOK_EVENTS = (
+    "lead.created",
+    "lead.routed",
+    "lead.assigned",
+    "lead.claimed",
+    "lead.released",
+    "lead.reassigned",
+    "lead.contacted",
+    "lead.qualified",
+    "lead.disqualified",
+    "lead.recycled",
+    "lead.sla_breached",
+    "lead.escalated",
+    "lead.outcome",
+    "lead.erased",
+)
+TEST_EVENT = "webhook.test"
+
+TIMELINE_TO_WEBHOOK = {
+    "created": "lead.created",
+    "routed": "lead.routed",
+    "assigned": "lead.assigned",
+    "claimed": "lead.claimed",
+    "released": "lead.released",
+    "reassigned": "lead.reassigned",
+    "contacted": "lead.contacted",
+    "qualified": "lead.qualified",
+    "disqualified": "lead.disqualified",
+    "recycled": "lead.recycled",
+    "breached": "lead.sla_breached",
+    "manager_notified": "lead.escalated",
+    "reposted": "lead.escalated",
+    "escalation_failed": "lead.escalated",
+    "opportunity": "lead.outcome",
+    "won": "lead.outcome",
+    "lost": "lead.outcome",
+    "erased": "lead.erased",
+}
+"""Timeline event type -> webhook type. Reminders, offers and Slack delivery failures are
+the product's own business and stay inside."""
+
+CONTACT_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "company",
+    "company_domain",
+    "country",
+    "region",
+    "state",
+    "city",
+    "industry",
+    "employees",
+    "product_interest",
+    "score",
+    "source",
+    "lead_type",
+    "attended_by",
+    "external_id",
+    "attributes",
+)
+_ENDPOINT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+class WebhookEndpoint(BaseModel):
+    """One receiver. `events` absent or empty: every event."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    url: str
+    secret_env: str
+    events: list[str] = Field(default_factory=list)
+    active: bool = True
+    timeout: Duration = timedelta(seconds=10)
+    max_attempts: int = Field(default=10, ge=1, le=50)
+    backoff: Duration = timedelta(seconds=5)
+    max_backoff: Duration = timedelta(hours=1)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _ENDPOINT_NAME.match(value):
+            raise ValueError("lower-case letters, digits, - and _")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("expected an http(s) URL")
+        return value
+
+    @field_validator("secret_env")
+    @classmethod
+    def _env(cls, value: str) -> str:
+        if not _ENV_NAME.match(value):
+            raise ValueError(f"expected an environment variable name, got {value!r}")
+        return value
+
+    @field_validator("events")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        unknown = [event for event in value if event not in WEBHOOK_EVENTS]
+        if unknown:
+            raise ValueError(f"unknown events {unknown}; known: {', '.join(WEBHOOK_EVENTS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _positive(self) -> WebhookEndpoint:
+        if self.timeout <= timedelta(0) or self.backoff <= timedelta(0):
+            raise ValueError("timeout and backoff must be positive")
+        return self
+
+    def wants(self, event_type: str) -> bool:
+        return self.active and (not self.events or event_type in self.events)
+
+    def retry_in(self, attempts: int) -> timedelta | None:
+        """How long to wait after the `attempts`-th failure; None when the budget is spent."""
+        if attempts >= self.max_attempts:
+            return None
+        return min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
+
+
+def webhook_type(timeline_type: str) -> str | None:
+    return TIMELINE_TO_WEBHOOK.get(timeline_type)
+
+
+def webhook_body(
+    event_type: str,
+    at: datetime,
+    lead: LeadRecord,
+    event: Mapping[str, Any],
+    owner_email: str | None,
+) -> dict[str, Any]:
+    """A delivery's body: the lead as stored after the change, the timeline event
+    (type, actor, reason, data) that caused it, and the owner's Slack id and email so a
+    CRM can set its own owner field. An erased lead gives its id and when, nothing else."""
+    if lead.erased_at is not None or event_type == "lead.erased":
+        erased_at = lead.erased_at or at
+        return _envelope(event_type, at, {"id": lead.id, "erased_at": _iso(erased_at)})
+    fields = lead.fields.model_dump(mode="json", include=set(CONTACT_FIELDS), exclude_none=True)
+    data: dict[str, Any] = {
+        "id": lead.id,
+        "status": str(lead.status),
+        "team": lead.team,
+        "method": str(lead.method),
+        "owner": {"slack_id": lead.owner, "email": owner_email} if lead.owner else None,
+        "sla_due_at": _iso(lead.sla_due_at),
+        "created_at": _iso(lead.created_at),
+        "submitter": lead.submitter,
+        "lead": {key: value for key, value in fields.items() if value not in ({}, [])},
+        "rule": lead.decision.get("rule"),
+        "event": {
+            key: event[key]
+            for key in ("type", "actor", "reason", "data")
+            if event.get(key) is not None
+        },
+    }
+    if event_type == "lead.outcome":
+        data["outcome"] = event.get("type")
+    return _envelope(event_type, at, data)
+
+
+def test_body(endpoint: str, at: datetime) -> dict[str, Any]:
+    """What `webhooks test NAME` sends: the envelope with no lead in it."""
+    return _envelope(TEST_EVENT, at, {"endpoint": endpoint, "message": "Leadrouter test event"})
+
+
+def _envelope(event_type: str, at: datetime, data: dict[str, Any]) -> dict[str, Any]:
+    return {"type": event_type, "timestamp": _iso(at), "data": data}
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return value
+
+
+def check_webhooks(data: Any) -> list[FieldError]:
+    """Unique endpoint names in the raw `webhooks` list."""
+    if not isinstance(data, list):
+        return []
+    seen: set[str] = set()
+    problems = []
+    for index, item in enumerate(data):
+        name = item.get("name") if isinstance(item, dict) else None
+        if name in seen:
+            problems.append(FieldError(f"webhooks[{index}].name", f"{name} is listed twice"))
+        if isinstance(name, str):
+            seen.add(name)
+    return problems
