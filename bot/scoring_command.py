@@ -119,10 +119,17 @@ def _mix_table(report: ScoringReport) -> Table:
     gini = report.mix.a_gini
     fairness = f"Gini of A-leads per rep {gini:.2f}" if gini is not None else "no A-leads"
     table = Table(title=f"Grades per rep ({fairness})")
-    for column in ("rep", "A", "B", "C"):
-        table.add_column(column, justify="left" if column == "rep" else "right")
+    for column in ("rep", "A", "B", "C", "lead types"):
+        table.add_column(column, justify="left" if column in ("rep", "lead types") else "right")
     for rep, letters in sorted(report.mix.letters.items(), key=lambda item: -item[1]["A"]):
-        table.add_row(rep, str(letters["A"]), str(letters["B"]), str(letters["C"]))
+        kinds = sorted(report.mix.types.get(rep, {}).items(), key=lambda item: -item[1])
+        table.add_row(
+            rep,
+            str(letters["A"]),
+            str(letters["B"]),
+            str(letters["C"]),
+            ", ".join(f"{count} {kind}" for kind, count in kinds) or PERCENT_EMPTY,
+        )
     return table
 
 

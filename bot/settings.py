@@ -88,6 +88,13 @@ class Settings(BaseSettings):
             raise ValueError("must be a SQLite or PostgreSQL URL")
         if url.get_backend_name() == "postgresql" and url.get_driver_name() != "asyncpg":
             raise ValueError("PostgreSQL URLs must use the async driver: postgresql+asyncpg://…")
+        folder = (
+            Path(url.database).parent
+            if url.get_backend_name() == "sqlite" and url.database
+            else None
+        )
+        if folder is not None and not folder.is_dir():
+            raise ValueError(f"names a SQLite file in {folder}, which is not a directory")
         return value
 
     @field_validator("slack_api_url")

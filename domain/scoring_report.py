@@ -38,6 +38,7 @@ class ScoredRow:
     opportunity: bool
     won: bool
     disqualified_reason: str | None = None
+    lead_type: str = "mql"
 
 
 @dataclass(frozen=True)
@@ -213,21 +214,26 @@ def by_source(rows: Sequence[ScoredRow]) -> list[SourceQuality]:
 
 @dataclass(frozen=True)
 class RepMix:
-    """How many leads of each fit letter each rep got, and how evenly A-leads went."""
+    """How many leads of each fit letter and each lead type each rep got, and how evenly
+    A-leads went."""
 
     letters: dict[str, dict[str, int]]
+    types: dict[str, dict[str, int]]
     a_gini: float | None
     """Gini of A-grade leads per rep (team members with none count); None without A-leads."""
 
 
 def rep_mix(rows: Sequence[ScoredRow], reps: Iterable[str] = ()) -> RepMix:
     letters: dict[str, dict[str, int]] = {rep: {"A": 0, "B": 0, "C": 0} for rep in reps}
+    types: dict[str, dict[str, int]] = {rep: {} for rep in letters}
     for row in rows:
         if row.owner is not None:
             mix = letters.setdefault(row.owner, {"A": 0, "B": 0, "C": 0})
             mix[row.grade[0]] += 1
+            kinds = types.setdefault(row.owner, {})
+            kinds[row.lead_type] = kinds.get(row.lead_type, 0) + 1
     a_counts = [mix["A"] for mix in letters.values()]
-    return RepMix(letters, gini(a_counts) if sum(a_counts) else None)
+    return RepMix(letters, types, gini(a_counts) if sum(a_counts) else None)
 
 
 @dataclass(frozen=True)

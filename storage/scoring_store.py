@@ -71,6 +71,7 @@ class ScoringQueries(Repository):
                 or_(_L.qualified_at.is_not(None), _L.opportunity_at.is_not(None), won),
                 or_(_L.opportunity_at.is_not(None), won),
                 won,
+                _L.lead_type,
             ).where(and_(*where))
         )
         leads = result.all()
@@ -87,6 +88,7 @@ class ScoringQueries(Repository):
                 opportunity=bool(row[8]),
                 won=bool(row[9]),
                 disqualified_reason=reasons.get(row[0]),
+                lead_type=row[10],
             )
             for row in leads
         ]

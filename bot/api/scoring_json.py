@@ -66,6 +66,7 @@ def scoring_report_json(report: ScoringReport | None) -> dict[str, Any] | None:
         ],
         "reps": {
             "grades": report.mix.letters,
+            "lead_types": report.mix.types,
             "a_grade_gini": report.mix.a_gini,
         },
     }

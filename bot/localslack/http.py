@@ -108,7 +108,7 @@ class _Player:
         headers = {k.lower(): v for k, v in request.headers.items()}
         decision = self.faults.decide(method, params)
         common = {"headers": headers, "at": arrived, "body": body, "target": target}
-        scopes = {"x-oauth-scopes": self.scopes_header()}
+        answer_headers = {"x-oauth-scopes": self.scopes_header()}
         if decision.reset_before:
             self.log.record(
                 SlackCall(method, params, failed=True, fault=decision.fault, status=0, **common)
@@ -126,7 +126,7 @@ class _Player:
                     return Response(status_code=499)
                 return JSONResponse(payload, status_code=status)
             if decision.retry_after is not None:
-                scopes["Retry-After"] = str(decision.retry_after)
+                answer_headers["Retry-After"] = str(decision.retry_after)
             self.log.record(
                 SlackCall(
                     method,
@@ -138,7 +138,7 @@ class _Player:
                     **common,
                 )
             )
-            return JSONResponse(payload, status_code=status, headers=scopes)
+            return JSONResponse(payload, status_code=status, headers=answer_headers)
         if decision.delay_seconds:
             await asyncio.sleep(decision.delay_seconds)
         status, payload = answer(method, params, headers)
@@ -162,7 +162,7 @@ class _Player:
             return Response(status_code=499)
         if text_reply is not None and not failed:
             return PlainTextResponse(text_reply, status_code=status)
-        return JSONResponse(payload, status_code=status, headers=scopes)
+        return JSONResponse(payload, status_code=status, headers=answer_headers)
 
 
 def build_http_app(

@@ -21,7 +21,7 @@ from .identity import BOT_USER_ID
 from .manifest import AppManifest
 from .workspace import Workspace
 
-__all__ = ["RULES", "Rules", "needed_scope"]
+__all__ = ["RULES", "Rules", "needed_scopes"]
 
 RULES = frozenset({"block_kit", "scopes", "membership", "ephemeral_updates", "options_url"})
 
@@ -51,14 +51,26 @@ VIEW_METHODS = frozenset({"views.open", "views.update", "views.push", "views.pub
 Answer = dict[str, Any]
 
 
-def needed_scope(method: str, params: dict[str, Any]) -> str | None:
-    """The bot scope ``method`` needs with these arguments (None: no scope needed)."""
+CONVERSATION_TYPES = {"public_channel": "C", "private_channel": "G", "im": "D"}
+"""``types`` of a listing method, as the id prefix of that kind of conversation."""
+
+
+def needed_scopes(method: str, params: dict[str, Any]) -> set[str]:
+    """The bot scopes ``method`` needs with these arguments (empty: none). A method whose
+    scope depends on the conversation reads it from ``channel``, or from ``types`` for a
+    listing (``conversations.list`` of public and private channels needs both scopes)."""
     needed = METHOD_SCOPES.get(method)
-    if isinstance(needed, dict):
-        channel = str(params.get("channel") or "")
-        kind = "D" if channel[:1] in ("U", "W") else channel[:1]
-        return needed.get(kind)
-    return needed
+    if needed is None:
+        return set()
+    if not isinstance(needed, dict):
+        return {needed}
+    channel = str(params.get("channel") or "")
+    if channel:
+        kinds = ["D" if channel[:1] in ("U", "W") else channel[:1]]
+    else:
+        types = str(params.get("types") or "public_channel").split(",")
+        kinds = [CONVERSATION_TYPES.get(kind.strip(), "") for kind in types]
+    return {needed[kind] for kind in kinds if kind in needed}
 
 
 def _refusal(error: str, problems: list[Problem]) -> Answer:
@@ -101,13 +113,13 @@ class Rules:
     def _scopes(self, method: str, params: dict[str, Any]) -> Answer | None:
         if "scopes" not in self.enabled:
             return None
-        needed = needed_scope(method, params)
-        if needed is None or needed in self.manifest.bot_scopes:
+        missing = needed_scopes(method, params) - self.manifest.bot_scopes
+        if not missing:
             return None
         return {
             "ok": False,
             "error": "missing_scope",
-            "needed": needed,
+            "needed": ",".join(sorted(missing)),
             "provided": self.manifest.scopes_header,
         }
 

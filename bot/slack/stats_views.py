@@ -300,6 +300,11 @@ def scoring_tables(report: ScoringReport) -> list[tuple[str, list[str]]]:
             f"A-grade leads per rep: {spread}",
             [
                 f"• <@{rep}>: {mix['A']} A · {mix['B']} B · {mix['C']} C"
+                + (
+                    f" — {_kinds(report.mix.types.get(rep, {}))}"
+                    if report.mix.types.get(rep)
+                    else ""
+                )
                 for rep, mix in sorted(report.mix.letters.items(), key=lambda i: -i[1]["A"])
             ],
         )
@@ -317,3 +322,9 @@ def _conversion_line(line: Conversion) -> str:
 
 def _reasons(reasons: dict[str, int]) -> str:
     return ", ".join(f"{escape(reason)} {count}" for reason, count in reasons.items())
+
+
+def _kinds(types: dict[str, int]) -> str:
+    """A rep's lead types, most first: `4 mql, 2 demo request`."""
+    ranked = sorted(types.items(), key=lambda item: (-item[1], item[0]))
+    return ", ".join(f"{count} {escape(kind.replace('_', ' '))}" for kind, count in ranked)

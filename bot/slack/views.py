@@ -85,6 +85,8 @@ def _status_line(lead: LeadRecord) -> str:
         return f"Owner: <@{lead.owner}>"
     if lead.owner:
         return f"Owner: <@{lead.owner}> · {lead.status}"
+    if lead.status is LeadStatus.NURTURE:
+        return "Back with marketing (nurture): nothing to do here"
     if lead.method is Method.POOL:
         return "In the team pool: claim it to work it"
     return "Unclaimed: first to claim owns it"
@@ -97,6 +99,9 @@ _HISTORY = {
     "reposted": "Reposted for claiming",
     "contacted": "Contacted by {actor}",
     "breached": ":rotating_light: SLA breached",
+    "qualified": "Qualified: {reason}",
+    "disqualified": "Disqualified: {reason}",
+    "recycled": "{reason}",
 }
 
 

@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.localslack import AppManifest, LocalSlack
 from bot.localslack.payloads import block_action_body
+from bot.localslack.rules import needed_scopes
 
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}
 
@@ -124,3 +125,12 @@ def test_a_home_click_never_carries_a_response_url() -> None:
     with pytest.raises(ValueError, match="App Home"):
         block_action_body("claim_lead", "1", view=home, response_url="http://x/resp")
     assert b"response_url" not in block_action_body("claim_lead", "1", view=home)
+
+
+def test_a_listing_needs_the_scope_of_every_kind_it_lists() -> None:
+    assert needed_scopes("conversations.history", {"channel": "G0X"}) == {"groups:history"}
+    assert needed_scopes("conversations.history", {"channel": "U0A"}) == {"im:history"}
+    assert needed_scopes("conversations.members", {}) == {"channels:read"}
+    both = {"types": "public_channel,private_channel"}
+    assert needed_scopes("conversations.members", both) == {"channels:read", "groups:read"}
+    assert needed_scopes("views.open", {}) == set()

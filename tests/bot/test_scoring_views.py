@@ -4,6 +4,7 @@ printed report's exit code says whether the model needs review."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
@@ -12,11 +13,12 @@ from bot.api.scoring_json import lead_scoring_json, scoring_report_json
 from bot.scoring_command import print_scoring_report
 from bot.slack import scoring_views
 from bot.slack.stats_views import scoring_tables
+from bot.slack.views import lead_card
 from domain.config import validate_config
 from domain.handoff import HandOff
 from domain.lead import LeadStatus, Method, parse_lead
 from domain.qualification import score_new_lead
-from domain.records import LeadRecord
+from domain.records import LeadEvent, LeadRecord
 from domain.scoring_report import ScoredRow, build_scoring_report
 from tests.domain.scoring_model import MODEL, NOW
 
@@ -134,3 +136,19 @@ def test_lead_json_names_every_scoring_field() -> None:
     assert unscored == dict.fromkeys(
         ("fit_score", "engagement_score", "grade", "mql", "score_reasons")
     )
+
+
+def test_a_card_sent_back_says_where_the_lead_is() -> None:
+    back = replace(
+        scored_lead(LeadStatus.NURTURE),
+        owner=None,
+        events=(
+            LeadEvent(
+                NOW, "recycled", "U0ALICE", "sent back to marketing by U0ALICE: no timeline yet"
+            ),
+        ),
+    )
+    text = json.dumps(lead_card(back, NOW)["blocks"], ensure_ascii=False)
+    assert "Back with marketing (nurture)" in text
+    assert "sent back to marketing by <@U0ALICE>: no timeline yet" in text
+    assert "qualify_lead" not in text and "claim_lead" not in text

@@ -242,8 +242,8 @@ def test_a_database_that_cannot_be_opened_is_one_line_and_exit_2(
     code, stderr = _exit_code_and_stderr(capsys, "migrate")
     assert code == 2
     assert stderr.strip().splitlines() == [
-        "leadrouter: the database failed: (sqlite3.OperationalError) unable to open database "
-        "file (LEADROUTER_DATABASE_URL)"
+        f"leadrouter: LEADROUTER_DATABASE_URL names a SQLite file in {missing.parent}, which "
+        "is not a directory"
     ]
 
 
@@ -262,3 +262,15 @@ def test_a_port_in_use_stops_serve_before_it_starts(
         stderr.strip().splitlines()[-1].startswith(f"leadrouter: cannot listen on 127.0.0.1:{port}")
     )
     assert slack.calls == []  # nothing was started
+
+
+@pytest.mark.usefixtures("env")
+def test_a_database_server_that_refuses_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = _free_port()  # nothing listens there
+    monkeypatch.setenv("LEADROUTER_DATABASE_URL", f"postgresql+asyncpg://lr:pw@127.0.0.1:{port}/lr")
+    code, stderr = _exit_code_and_stderr(capsys, "migrate")
+    assert code == 2
+    (line,) = stderr.strip().splitlines()
+    assert line.startswith("leadrouter: a connection failed: ") and "pw" not in line

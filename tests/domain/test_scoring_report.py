@@ -99,6 +99,7 @@ def test_report_shares_a_leads_and_counts_nurture() -> None:
     assert report.nurtured == 1 and report.leads == 5
     assert report.mix.letters["U0ALICE"] == {"A": 2, "B": 0, "C": 0}
     assert report.mix.letters["U0CAROL"] == {"A": 0, "B": 0, "C": 0}
+    assert report.mix.types["U0ALICE"] == {"mql": 2} and report.mix.types["U0CAROL"] == {}
     assert report.mix.a_gini is not None and report.mix.a_gini > 0.6
     assert [line.threshold for line in report.what_if] == [30, 40, 50, 60, 70]
     paid = next(s for s in report.sources if s.conversion.key == "paid_ads")

@@ -154,6 +154,7 @@ async def test_the_report_reads_grades_outcomes_and_reasons(stack: Stack) -> Non
     assert rows[hot.scoring.grade].disqualified_reason == "no budget"  # type: ignore[union-attr]
     assert rows[hot.scoring.grade].routed and rows[hot.scoring.grade].contacted  # type: ignore[union-attr]
     assert not rows[cold.scoring.grade].routed  # type: ignore[union-attr]
+    assert rows[hot.scoring.grade].lead_type == "demo_request"  # type: ignore[union-attr]
 
 
 async def test_erasure_drops_what_a_sender_said_about_an_activity(stack: Stack) -> None:
