@@ -3,7 +3,7 @@ before anything parses it, and refuse a signed request seen before.
 
 Why before Bolt: Bolt parses the body (form, JSON) before it verifies the signature,
 so unsigned garbage such as `[1]`, `{x` or a timestamp of `abc` became a 500 and a
-traceback per request. Here such a request costs one log line and a 401.
+traceback per request. Here such a request costs a 401 and its one request log line.
 
 Why replays: a signature is valid for five minutes, and anyone who captured a signed
 click (a proxy log, a browser extension) could send it again within that window and
@@ -53,15 +53,18 @@ class SlackRequestGate:
         timestamp = headers.get("x-slack-request-timestamp", "")
         signature = headers.get("x-slack-signature", "")
         if not (timestamp.isascii() and timestamp.isdigit()) or not signature:
-            return self._refuse("missing signature or timestamp")
+            return self._refuse("missing signature or timestamp", logging.DEBUG)
         if not self.verifier.is_valid(body, timestamp, signature):
-            return self._refuse("bad or expired signature")
+            return self._refuse("bad or expired signature", logging.DEBUG)
         async with self.db.transaction() as uow:
             first = await uow.deliveries.first_time(replay_key(signature), self.now())
         if not first:
-            return self._refuse("replay of a request already handled")
+            return self._refuse("replay of a request already handled", logging.WARNING)
         return None
 
-    def _refuse(self, reason: str) -> Response:
-        log.warning("refused a request to /slack/events: %s", reason)
+    def _refuse(self, reason: str, level: int) -> Response:
+        """401 with the reason. Unsigned garbage is noise anyone can send, so its one log
+        line is the request's own (`POST /slack/events 401`); a replay carried Slack's
+        valid signature, so someone captured a real request: that is worth a warning."""
+        log.log(level, "refused a request to /slack/events: %s", reason)
         return JSONResponse({"error": f"refused: {reason}"}, status_code=401)

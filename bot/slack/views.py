@@ -126,7 +126,9 @@ def history_line(lead: LeadRecord) -> str | None:
         if template is None:
             continue
         actor = _actor(event, lead)
-        reason = mention_users(escape(event.reason or ""))
+        reason = escape(event.reason or "")
+        if event.type not in OUTCOME_EVENTS:  # else a CRM's note: its ids stay text
+            reason = mention_users(reason)
         steps.append(template.format(actor=actor, reason=reason).strip())
     return " → ".join(steps[-5:]) or None
 
