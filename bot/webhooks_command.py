@@ -25,7 +25,7 @@ import aiohttp
 from bot.worker.webhook_transport import deliver
 from domain.config import Config
 from domain.durations import parse_duration
-from domain.webhooks import test_body
+from domain.webhooks import ping_body
 from storage.uow import Database
 from storage.webhook_outbox import WebhookRepository
 
@@ -90,7 +90,7 @@ async def test_command(
         raise CommandError(f"set {endpoint.secret_env} (the endpoint's whsec_ secret) first")
     message = f"msg_test_{uuid.uuid4().hex}"
     async with aiohttp.ClientSession() as session:
-        answer = await deliver(session, endpoint, message, test_body(name, now), now, environ)
+        answer = await deliver(session, endpoint, message, ping_body(name, now), now, environ)
     print(f"POST {endpoint.url}  webhook-id: {message}")
     print(answer.detail)
     return 0 if answer.delivered else 1
