@@ -40,6 +40,7 @@ from bot.services.leads import LeadActions
 from bot.services.privacy import PrivacyService
 from bot.services.stats import StatsService, TimezoneCache
 from bot.services.timers import TimerSweeper
+from bot.services.webhook_tests import WebhookTests
 from bot.services.weekly_digest import WeeklyDigestService
 from bot.settings import Settings
 from bot.slack.dedupe import DeliveryDedupe
@@ -126,7 +127,13 @@ class Application:
         )
         register_all(
             self.bolt,
-            SlackDeps(self.actions, self.stats, self.admin, settings.slack_bot_token),
+            SlackDeps(
+                self.actions,
+                self.stats,
+                self.admin,
+                settings.slack_bot_token,
+                WebhookTests(self.admin, self.clock.now),
+            ),
         )
         self._tasks: list[asyncio.Task[Any]] = []
         self._socket_handler: Any = None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.services.admin import AdminService
 from bot.services.leads import LeadActions
 from bot.services.stats import StatsService
+from bot.services.webhook_tests import WebhookTests
 
 
 @dataclass(frozen=True)
@@ -16,3 +17,4 @@ class SlackDeps:
     stats: StatsService
     admin: AdminService
     bot_token: str | None
+    webhook_tests: WebhookTests | None = None

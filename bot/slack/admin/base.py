@@ -16,6 +16,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.admin import AdminService, InvalidEdit, Saved
+from bot.services.webhook_tests import WebhookTests
 from bot.slack.admin.forms import FormError, errors_for_blocks, info_modal, note, saved_view
 from bot.slack.listeners import reply_privately
 from domain.errors import DomainError
@@ -52,9 +53,15 @@ async def _tell(client: AsyncWebClient, body: dict[str, Any], text: str) -> None
 class AdminBase:
     """Holds the service and the bot token the handlers share."""
 
-    def __init__(self, admin: AdminService, bot_token: str | None):
+    def __init__(
+        self,
+        admin: AdminService,
+        bot_token: str | None,
+        webhook_tests: WebhookTests | None = None,
+    ):
         self.admin = admin
         self.bot_token = bot_token
+        self.webhook_tests = webhook_tests or WebhookTests(admin, admin.now)
 
     @staticmethod
     def _acked(

@@ -12,17 +12,26 @@ from bot.slack.admin.rep import RepScreen
 from bot.slack.admin.rules import RulesScreen
 from bot.slack.admin.sla import SlaScreen
 from bot.slack.admin.team import TeamScreen
+from bot.slack.admin.webhooks import WebhooksScreen
 from bot.slack.admin.yaml_io import YamlScreen
 from bot.slack.deps import SlackDeps
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     """`/leadrouter` and every admin screen's buttons, menus and modals."""
-    AdminListeners(deps.admin, deps.bot_token).attach(app)
+    AdminListeners(deps.admin, deps.bot_token, deps.webhook_tests).attach(app)
 
 
 class AdminListeners(
-    MenuScreen, TeamScreen, RepScreen, RulesScreen, SlaScreen, HistoryScreen, YamlScreen, AdminBase
+    MenuScreen,
+    TeamScreen,
+    RepScreen,
+    RulesScreen,
+    SlaScreen,
+    HistoryScreen,
+    YamlScreen,
+    WebhooksScreen,
+    AdminBase,
 ):
     """Every screen's handlers on one object sharing the service and the bot token."""
 
@@ -40,6 +49,8 @@ class AdminListeners(
             ids.ADMIN_ROLLBACK: self.rollback,
             ids.ADMIN_EXPORT: self.export_button,
             ids.ADMIN_IMPORT: self.open_import,
+            ids.ADMIN_WEBHOOKS: self.open_webhooks,
+            ids.ADMIN_WEBHOOK_TEST: self.send_webhook_test,
             ids.OPEN_PTO: self.open_pto,
         }.items():
             app.action(action_id)(self._acked(handler))

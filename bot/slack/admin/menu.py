@@ -72,6 +72,11 @@ def admin_menu(
                         "action_id": ids.ADMIN_IMPORT,
                         "text": plain_text("Import YAML"),
                     },
+                    {
+                        "type": "button",
+                        "action_id": ids.ADMIN_WEBHOOKS,
+                        "text": plain_text("Webhooks"),
+                    },
                 ],
             }
         )
