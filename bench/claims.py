@@ -20,10 +20,10 @@ from pathlib import Path
 import httpx
 
 from bench.common import machine_line
+from bot.localslack import LocalSlack as FakeSlack
 from domain.stats import percentile
 from harness.app_process import AppProcess
 from harness.slack_signing import block_action_body, signed_headers
-from tests.support.fake_slack import FakeSlack
 
 
 def config_yaml(reps: list[str]) -> str:

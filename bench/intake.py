@@ -10,7 +10,7 @@ What it does, in one run:
 1. baseline: single-row INSERT + COMMIT on a fresh SQLite file through the app's own
    engine factory (storage.engine.create_engine: WAL, synchronous=FULL, BEGIN
    IMMEDIATE), one row per transaction, sequentially;
-2. open loop: the fake Slack (tests/support/fake_slack.py) and the real app as a
+2. open loop: the local Slack workspace (bot/localslack) and the real app as a
    subprocess (harness/app_process.py) on a fresh SQLite file, one push team of
    `--reps` always-on reps; `--leads` POSTs sent on a fixed schedule of `--rate`/s
    whatever the answers do (each POST its own task), and for each lead the time from
@@ -56,9 +56,10 @@ import aiohttp
 from sqlalchemy import Column, Integer, MetaData, Table, Text, insert
 
 from bench.common import machine, start_report
+from bot.localslack import LocalSlack as FakeSlack
+from bot.localslack import SlackCall
 from harness.app_process import AppProcess
 from storage.engine import create_engine
-from tests.support.fake_slack import FakeSlack, SlackCall
 
 API_KEY = "secret-1"  # the "webform" key of AppProcess's default LEADROUTER_API_KEYS
 TYPEFORM_SECRET = "bench-typeform-secret"

@@ -8,7 +8,7 @@ database. This shows what that costs and buys per lead, measured, not assumed.
         [--replicas 1,2,3] [--rate 40] [--leads 800] [--sustained-leads 2000] [--clients 32]
 
 Each configuration gets a fresh database (a new PostgreSQL database, or a new SQLite
-file) and fresh processes wired to one fake Slack (tests/support/fake_slack.py). A
+file) and fresh processes wired to one local Slack workspace (bot/localslack). A
 client-side round-robin over the replicas' ports stands in for the load balancer. Per
 configuration:
 1. warm-up: one lead per rep, outside the figures;
@@ -43,6 +43,7 @@ from bench.intake import (
     open_loop,
     report_run,
 )
+from bot.localslack import LocalSlack as FakeSlack
 from harness.app_process import AppProcess
 from harness.databases import (
     POSTGRES_ENV,
@@ -55,7 +56,6 @@ from harness.soak import (
     channel_peaks,
     start_replicas,
 )
-from tests.support.fake_slack import FakeSlack
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PEAK_WINDOW = 10.0

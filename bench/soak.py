@@ -24,6 +24,7 @@ import shutil
 import statistics
 
 from bench.common import start_report
+from bot.localslack import LocalSlack as FakeSlack
 from harness.databases import POSTGRES_ENV, create_postgres_database, drop_postgres_database
 from harness.soak import (
     SLACK_RATE_SCALE,
@@ -35,7 +36,6 @@ from harness.soak import (
     run_soak,
     start_replicas,
 )
-from tests.support.fake_slack import FakeSlack
 
 RSS_GROWTH_LIMIT = 0.05  # flat: RSS grows < 5% over the second half
 OUTBOX_LIMIT_SECONDS = 10.0  # flat: the backlog stays under 10 s of intake at the end

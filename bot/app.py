@@ -22,35 +22,47 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.api.access import KeyGate
 from bot.api.intake_profile_routes import IntakeProfileApi
 from bot.api.routes import IntakeApi
 from bot.api.stats_routes import StatsApi
+from bot.bounded_files import read_text_limited
 from bot.clock import SystemClock
 from bot.http_limits import SLACK_MAX_BODY, BodyLimitMiddleware
 from bot.logs import RequestIdMiddleware
 from bot.metered_client import MeteredWebClient
 from bot.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE, REGISTRY
+from bot.services.activity import ActivityService
 from bot.services.admin import AdminService
+from bot.services.channel_membership import ChannelMembershipService
 from bot.services.configuration import ConfigService
 from bot.services.dead_letters import DeadLetterService
 from bot.services.directory import is_workspace_admin, resolve_emails
+from bot.services.experiments import ExperimentService
 from bot.services.intake import IntakeService
 from bot.services.intake_profiles import IntakeProfileService
 from bot.services.leads import LeadActions
 from bot.services.privacy import PrivacyService
+from bot.services.qualification import Qualification
+from bot.services.review import ReviewService
 from bot.services.stats import StatsService, TimezoneCache
 from bot.services.timers import TimerSweeper
+from bot.services.user_status import gone_from_slack
 from bot.services.webhook_tests import WebhookTests
 from bot.services.weekly_digest import WeeklyDigestService
+from bot.services.why import WhyService
 from bot.settings import Settings
 from bot.slack.dedupe import DeliveryDedupe
 from bot.slack.deps import SlackDeps
+from bot.slack.evidence_views import review_message
+from bot.slack.home_tab import HomeTab
 from bot.slack.registry import register_all
+from bot.slack.request_gate import SlackRequestGate
 from bot.slack.stats_views import digest_message
 from bot.worker.alarm import TimerAlarm
 from bot.worker.outbox import OutboxDispatcher
 from bot.worker.webhook_dispatcher import WebhookDispatcher
-from domain.config import load_config
+from domain.config import MAX_CONFIG_BYTES, load_config
 from storage.migrate import upgrade_to_head
 from storage.uow import Database
 
@@ -58,6 +70,7 @@ log = logging.getLogger(__name__)
 SLACK_API_URL = "https://slack.com/api/"
 HOUSEKEEPING_EVERY = timedelta(minutes=10)  # retention erasure, old Slack delivery keys
 DIGEST_CHECK_EVERY = timedelta(minutes=1)  # is a team's weekly digest hour here?
+EVIDENCE_CHECK_EVERY = timedelta(minutes=10)  # guardrail breaches; the quarterly review DM
 
 
 class Application:
@@ -72,6 +85,10 @@ class Application:
             token=settings.slack_bot_token,
             base_url=settings.slack_api_url or SLACK_API_URL,
             timeout=10,
+            # slack_sdk's default handler sends a request again after a connection reset,
+            # so a post whose answer was lost went out twice. The outbox treats every lost
+            # answer as "maybe sent" and looks it up before posting again instead.
+            retry_handlers=[],
         )
         self.dispatcher = OutboxDispatcher(
             self.db,
@@ -93,6 +110,12 @@ class Application:
             self.db, self.configs, self.clock.now, self.dispatcher.wake
         )
         self.actions = LeadActions(self.db, self.configs, self.clock.now, self.dispatcher.wake)
+        self.qualification = Qualification(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake
+        )
+        self.activities = ActivityService(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake
+        )
         self.privacy = PrivacyService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.timers = TimerSweeper(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         self.alarm = TimerAlarm(self.timers, self.clock.now)
@@ -125,6 +148,23 @@ class Application:
             lambda user: is_workspace_admin(self.client, user),
             lambda config: resolve_emails(config, self.client),
         )
+        self.membership = ChannelMembershipService(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake, self.client
+        )
+        self.home = HomeTab(self.stats, self.client)
+        self.dispatcher.cards_changed = self.home.touch
+        self.experiments = ExperimentService(
+            self.db, self.configs, self.clock.now, self.dispatcher.wake
+        )
+        self.review = ReviewService(
+            self.db,
+            self.configs,
+            self.clock.now,
+            self.dispatcher.wake,
+            lambda users: gone_from_slack(self.client, users),
+            review_message,
+        )
+        self.why = WhyService(self.db, self.configs, self.clock.now, self.dispatcher.wake)
         register_all(
             self.bolt,
             SlackDeps(
@@ -132,6 +172,12 @@ class Application:
                 self.stats,
                 self.admin,
                 settings.slack_bot_token,
+                self.home,
+                self.membership,
+                self.qualification,
+                self.experiments,
+                self.review,
+                self.why,
                 WebhookTests(self.admin, self.clock.now),
             ),
         )
@@ -144,7 +190,8 @@ class Application:
         path = self.settings.config_path
         if path is None:
             return
-        config = load_config(await asyncio.to_thread(Path(path).read_text, encoding="utf-8"))
+        text = await asyncio.to_thread(read_text_limited, Path(path), MAX_CONFIG_BYTES)
+        config = load_config(text)
         config = await resolve_emails(config, self.client)
         async with self.db.transaction() as uow:
             await uow.configs.lock()
@@ -157,11 +204,18 @@ class Application:
 
     def http_app(self) -> Starlette:
         handler = AsyncSlackRequestHandler(self.bolt)
+        slack_gate = SlackRequestGate(
+            self.settings.slack_signing_secret or "", self.db, self.clock.now
+        )
 
         async def slack_events(request: Request) -> Response:
-            return await handler.handle(request)
+            refusal = await slack_gate.refusal(request.headers, await request.body())
+            return refusal or await handler.handle(request)
 
-        intake_api = IntakeApi(self.settings, self.intake, self.actions, self.privacy)
+        key_gate = KeyGate(self.settings)  # one count of wrong keys for every API route
+        intake_api = IntakeApi(
+            self.settings, self.intake, self.actions, self.privacy, self.activities, key_gate
+        )
         routes = [
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", self.healthz, methods=["GET"]),
@@ -169,7 +223,7 @@ class Application:
             Route("/metrics", self.metrics, methods=["GET"]),
             *intake_api.routes(),
             *IntakeProfileApi(intake_api, self.intake_profiles).routes(),
-            *StatsApi(self.settings, self.stats).routes(),
+            *StatsApi(self.settings, self.stats, self.experiments, key_gate).routes(),
         ]
         return Starlette(
             routes=routes,
@@ -198,6 +252,9 @@ class Application:
         self._tasks.append(asyncio.create_task(self.webhooks.run(), name="webhooks"))
         self.alarm.start()
         self._periodic("weekly-digest", DIGEST_CHECK_EVERY, self.weekly_digests.queue_due)
+        self._periodic("channel-membership", HOUSEKEEPING_EVERY, self.membership.ensure_all)
+        self._periodic("guardrails", EVIDENCE_CHECK_EVERY, self.experiments.watch_guardrails)
+        self._periodic("quarterly-review", EVIDENCE_CHECK_EVERY, self.review.queue_quarterly)
         if self.settings.retention is not None:
             self._periodic(
                 "retention", HOUSEKEEPING_EVERY, self.privacy.erase_expired, self.settings.retention
@@ -208,7 +265,8 @@ class Application:
             self._socket_handler = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token)
             await self._socket_handler.connect_async()
             log.info("connected to Slack in Socket Mode")
-            self._periodic("slack-deliveries", HOUSEKEEPING_EVERY, self.dedupe.forget_old)
+        # Socket Mode's delivery keys and HTTP mode's seen signatures (bot.slack.request_gate)
+        self._periodic("slack-deliveries", HOUSEKEEPING_EVERY, self.dedupe.forget_old)
 
     def _periodic(
         self, job_id: str, every: timedelta, job: Callable[..., Awaitable[Any]], *args: Any
@@ -230,6 +288,7 @@ class Application:
     async def stop_workers(self) -> None:
         self.alarm.stop()
         self.dispatcher.stop()
+        await self.home.close()
         self.webhooks.stop()
         if self._socket_handler is not None:
             await self._socket_handler.close_async()

@@ -1,5 +1,10 @@
-"""`leadrouter`: serve, migrate, config validate|import|export, import, simulate, intake test,
-webhooks replay|test."""
+"""`leadrouter`: serve, migrate, config validate|import|export, import, simulate,
+scoring report, experiment, review, intake test, webhooks replay|test, demo.
+
+Exit codes: 0 done; 1 input refused (an invalid configuration, or refused CSV rows: the
+good rows are stored); 2 the command could not run (a bad setting, argument or file, a
+port in use, an unreachable database); 3 Slack refused the app's setup at start (token,
+scopes, channels); 130 interrupted."""
 
 from __future__ import annotations
 
@@ -13,11 +18,18 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import evidence_commands, scoring_command
+from bot.bounded_files import read_text_limited
+from bot.demo.command import run_demo_command
 from bot.intake_command import add_intake_parser
+from bot.listening import PortInUse, listen
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
+from bot.startup_checks import StartupError, describe_database, start_up
 from bot.webhooks_command import add_webhooks_parser
-from domain.config import Config, dump_config, load_config, validate_config
+from domain.config import MAX_CONFIG_BYTES, Config, dump_config, load_config, validate_config
 from domain.durations import parse_duration
 from domain.errors import InvalidInput
 
@@ -30,7 +42,7 @@ class CliError(Exception):
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_text_limited(path, MAX_CONFIG_BYTES)
     except OSError as error:
         raise CliError(f"cannot read {path}: {error.strerror}") from None
     except UnicodeDecodeError:
@@ -47,23 +59,28 @@ async def _serve(settings: Settings) -> None:
     from bot.app import Application
 
     settings.require_serve()
-    application = Application(settings)
-    await application.prepare()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            application.http_app(),
-            host=settings.host,
-            port=settings.port,
-            log_level="info",
-            lifespan="on",
-            timeout_graceful_shutdown=20,
-            access_log=False,
-            log_config=None,  # uvicorn's lines go through our (redacting) root handler
+    with listen(settings.host, settings.port) as sock:
+        application = Application(settings)
+        try:
+            await start_up(application)  # Slack token and scopes, database, configuration
+        except BaseException:
+            await application.db.dispose()
+            raise
+        server = uvicorn.Server(
+            uvicorn.Config(
+                application.http_app(),
+                host=settings.host,
+                port=settings.port,
+                log_level="info",
+                lifespan="on",
+                timeout_graceful_shutdown=20,
+                access_log=False,
+                log_config=None,  # uvicorn's lines go through our (redacting) root handler
+            )
         )
-    )
-    mode = "Socket Mode" if settings.socket_mode else "HTTP mode (/slack/events)"
-    log.info("leadrouter serving on %s:%s, Slack in %s", settings.host, settings.port, mode)
-    await server.serve()
+        mode = "Socket Mode" if settings.socket_mode else "HTTP mode (/slack/events)"
+        log.info("leadrouter serving on %s:%s, Slack in %s", settings.host, settings.port, mode)
+        await server.serve(sockets=[sock])
 
 
 async def _with_database(
@@ -110,20 +127,32 @@ async def _import_config(settings: Settings, path: Path) -> int:
 
 
 async def _resolved(settings: Settings, config: Config) -> Config:
-    """Look up email-only reps in Slack; needs the bot token only when there are some."""
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    from bot.app import SLACK_API_URL
+    """People named by email and channels by #name, looked up in Slack; the bot token is
+    needed only when there are some."""
     from bot.services.directory import needs_resolution, resolve_emails
 
     if not needs_resolution(config):
         return config
+    client = _slack_client(settings)
+    if client is None:
+        raise CliError(
+            "the file names people by email or channels by #name: set SLACK_BOT_TOKEN so "
+            "that Slack can give their ids"
+        )
+    return await resolve_emails(config, client)
+
+
+def _slack_client(settings: Settings) -> Any:
+    """A Web API client when a bot token is set, else None."""
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.app import SLACK_API_URL
+
     if not settings.slack_bot_token:
-        raise CliError("some reps have only an email: set SLACK_BOT_TOKEN to resolve them")
-    client = AsyncWebClient(
+        return None
+    return AsyncWebClient(
         token=settings.slack_bot_token, base_url=settings.slack_api_url or SLACK_API_URL
     )
-    return await resolve_emails(config, client)
 
 
 async def _live_config(settings: Settings) -> Config | None:
@@ -163,10 +192,14 @@ async def _import_leads(settings: Settings, csv_path: Path, submitter: str) -> i
     async def run_import(db: Any) -> int:
         configs = ConfigService()
         async with db.snapshot() as uow:
-            config = await configs.config(uow)
+            current = await configs.current(uow)
+        if current is None:
+            raise CliError(
+                f"no configuration in {describe_database(settings.database_url)}: the leads "
+                "would be routed to nobody; run `leadrouter config import FILE` first"
+            )
         intake = IntakeService(db, configs, SystemClock().now, lambda: None)
-        known = config.lead_types() if config else None
-        return await import_command(csv_path, intake, known, submitter, Console())
+        return await import_command(csv_path, intake, current[1].lead_types(), submitter, Console())
 
     return await _with_database(settings, run_import)
 
@@ -186,16 +219,23 @@ def _simulate(
     config_path: Path | None,
     show_all: bool,
     open_for: str | None,
+    experiment: str | None = None,
 ) -> int:
     from rich.console import Console
 
     from bot.clock import SystemClock
     from bot.simulate_command import simulate_command
+    from domain.simulation import only_experiment
 
     live = asyncio.run(_live_config(settings))
     candidate = _load_file(config_path) if config_path else live
     if candidate is None:
         raise CliError("no configuration: pass --config FILE or import one first")
+    if experiment is not None:
+        try:
+            candidate = only_experiment(candidate, experiment)
+        except ValueError as error:
+            raise CliError(f"--experiment: {error}") from None
     return simulate_command(
         csv_path,
         candidate,
@@ -271,6 +311,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long a simulated lead counts against its owner's capacity, e.g. 3d "
         "(default: for the whole run)",
     )
+    simulate.add_argument(
+        "--experiment", metavar="NAME", help="preview this experiment's split (whatever its dates)"
+    )
+    demo = commands.add_parser("demo", help="the bot in a local Slack workspace in your browser")
+    demo.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    demo.add_argument(
+        "--empty", action="store_true", help="no configuration: try Set up Leadrouter in App Home"
+    )
+    scoring_command.add_parser(commands)
+    evidence_commands.add_commands(commands)
     add_intake_parser(commands)
     add_webhooks_parser(commands)
     return parser
@@ -280,6 +330,8 @@ def run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "config" and args.config_command == "validate":
         return _validate(Path(args.file))
+    if args.command == "demo":
+        return run_demo_command(args.port, args.empty)
     settings = load_settings()
     configure_logging(settings.log_format, settings.secrets())
     if args.command == "serve":
@@ -293,7 +345,11 @@ def run(argv: list[str]) -> int:
     if args.command == "import":
         return asyncio.run(_import_leads(settings, args.file, args.submitter))
     if args.command == "simulate":
-        return _simulate(settings, args.file, args.config, args.all, args.open_for)
+        return _simulate(settings, args.file, args.config, args.all, args.open_for, args.experiment)
+    if args.command == "scoring":
+        return asyncio.run(_with_database(settings, scoring_command.runner(args.days)))
+    if args.command in evidence_commands.COMMANDS:
+        return evidence_commands.run_command(args, settings, _slack_client(settings))
     if args.command == "intake":
         return _intake_test(settings, args.profile, args.file, args.config)
     if args.command == "webhooks":
@@ -309,6 +365,21 @@ def main(argv: list[str] | None = None) -> None:
         code = run(sys.argv[1:] if argv is None else argv)
     except (SettingsError, CliError) as error:
         print(f"leadrouter: {error}", file=sys.stderr)
+        code = 2
+    except StartupError as error:
+        print(f"leadrouter: {error}", file=sys.stderr)
+        code = 3
+    except PortInUse as error:
+        print(f"leadrouter: {error}", file=sys.stderr)
+        code = 2
+    except SQLAlchemyError as error:
+        reason = str(error).splitlines()[0]
+        print(
+            f"leadrouter: the database failed: {reason} (LEADROUTER_DATABASE_URL)", file=sys.stderr
+        )
+        code = 2
+    except OSError as error:  # a server that cannot be reached (the database, Slack)
+        print(f"leadrouter: a connection failed: {error}", file=sys.stderr)
         code = 2
     except InvalidInput as error:
         print("leadrouter: the configuration is invalid; nothing was changed:", file=sys.stderr)

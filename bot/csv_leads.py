@@ -7,16 +7,22 @@ row number and the rest are read. Used by `leadrouter simulate` and `leadrouter 
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.bounded_files import FileTooLarge, limited_lines
 from domain.errors import FieldError, InvalidInput
 from domain.lead import LeadInput, parse_lead
 from domain.simulation import SimulatedLead
 
 TIME_COLUMN = "created_at"
+MAX_LINE = 1024 * 1024
+"""A row (or the header) longer than this is not a lead export; /dev/zero is one line."""
+MAX_CHARACTERS = 200 * 1024 * 1024
+"""About a million leads, which are held in memory to be replayed or imported."""
 _LEAD_FIELDS = frozenset(LeadInput.model_fields) - {"attributes"}
 
 
@@ -38,7 +44,7 @@ def read_leads(
     errors: list[RowError] = []
     try:
         with csv_path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
+            reader = csv.reader(limited_lines(handle, MAX_LINE, MAX_CHARACTERS))
             names = _columns(next(reader, None))
             for row, cells in enumerate(reader, start=2):
                 if not any(cell.strip() for cell in cells):
@@ -48,7 +54,7 @@ def read_leads(
                     leads.append(SimulatedLead(row, parse_lead(data, known_lead_types), at))
                 except InvalidInput as error:
                     errors.extend(RowError(row, problem) for problem in error.errors)
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
+    except (OSError, UnicodeDecodeError, csv.Error, FileTooLarge) as error:
         raise UnreadableCsv(str(error)) from None
     return leads, errors
 
@@ -58,7 +64,7 @@ def _columns(header: list[str] | None) -> list[str]:
     if not header:
         raise UnreadableCsv("the file is empty: expected a header row")
     names = ["_".join(name.strip().lower().replace("-", " ").split()) for name in header]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
+    duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
     if duplicates:
         raise UnreadableCsv(f"duplicate columns: {', '.join(duplicates)}")
     return names

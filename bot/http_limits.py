@@ -1,4 +1,5 @@
-"""A body size limit for routes whose handler reads the whole body itself.
+"""Limits at the HTTP edge: a body size limit for routes whose handler reads the whole
+body itself, and a nesting limit for JSON bodies.
 
 Why: Bolt reads a request's body completely before it checks the signature, so
 without a limit anyone could make the process buffer gigabytes on /slack/events. The
@@ -6,6 +7,9 @@ intake API streams and limits its own bodies (bot.api.routes).
 """
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -52,3 +56,39 @@ class BodyLimitMiddleware:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = JSONResponse({"error": f"body larger than {self.limit} bytes"}, 413)
         await response(scope, receive, send)
+
+
+MAX_JSON_DEPTH = 32
+"""A lead is a flat object with a flat `attributes` map; 32 levels is generous, and
+deeper JSON is refused with 422 before anything walks it recursively."""
+
+
+def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Does parsed JSON nest deeper than `limit`? Walked with a stack, not recursion."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def parse_json(body: bytes, limit: int = MAX_JSON_DEPTH) -> Any:
+    """The body's JSON, or ValueError: not JSON, or nested deeper than `limit` (the C
+    parser itself stops at the interpreter's recursion limit with RecursionError)."""
+    try:
+        value = json.loads(body)
+    except RecursionError:
+        raise ValueError(f"JSON nested more than {limit} levels deep") from None
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("not valid JSON") from None
+    if too_deep(value, limit):
+        raise ValueError(f"JSON nested more than {limit} levels deep")
+    return value

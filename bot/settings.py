@@ -13,13 +13,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.api_keys import ApiKey, parse_api_keys
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./leadrouter.db"
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    name: str
-    secret: str
 
 
 def _env(name: str) -> AliasChoices:
@@ -156,19 +152,6 @@ class Settings(BaseSettings):
 
 class SettingsError(Exception):
     """A setting is missing or malformed: shown as one line, not a traceback."""
-
-
-def parse_api_keys(text: str) -> list[ApiKey]:
-    keys = []
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, sep, secret = item.partition(":")
-        if not sep or not name.strip() or len(secret.strip()) < 8:
-            raise ValueError("expected name:secret pairs, comma-separated, 8+ character secrets")
-        keys.append(ApiKey(name.strip(), secret.strip()))
-    names = [key.name for key in keys]
-    if len(names) != len(set(names)):
-        raise ValueError("each key name may appear once")
-    return keys
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,8 @@ def simulate_command(
         f"Gini of leads per rep: {result.gini:.3f} (0 = equal). "
         f"Nobody eligible: {result.nobody_eligible}. No rule matched: {result.unrouted}."
     )
+    if result.arms:
+        console.print(_arms_table(result))
     if result.changes is not None:
         _print_changes(console, result, show_all)
     return 1 if errors else 0
@@ -154,6 +156,21 @@ def _reps_table(result: SimulationResult) -> Table:
         table.add_column(column)
     for rep in result.reps:
         table.add_row(rep.user, str(rep.count), f"{rep.share:.1%}")
+    return table
+
+
+def _arms_table(result: SimulationResult) -> Table:
+    """Each experiment arm's share of its segment, where its leads went, and its Gini."""
+    table = Table(title="Experiment arms")
+    for column in ("Experiment", "Arm", "Leads", "Share", "Teams", "Gini of leads per rep"):
+        table.add_column(column)
+    for arm in result.arms:
+        in_experiment = sum(a.leads for a in result.arms if a.experiment == arm.experiment)
+        share = arm.leads / in_experiment if in_experiment else 0.0
+        teams = ", ".join(f"{team} {count}" for team, count in arm.teams) or "-"
+        table.add_row(
+            arm.experiment, arm.arm, str(arm.leads), f"{share:.1%}", teams, f"{arm.gini:.3f}"
+        )
     return table
 
 

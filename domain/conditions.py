@@ -15,7 +15,9 @@ from typing import Any
 from domain.errors import FieldError
 from domain.lead import LEAD_FIELDS, LeadInput
 
-DERIVED_FIELDS = frozenset({"company_size", "account_owner"})
+SCORE_FIELDS = frozenset({"grade", "fit_score", "engagement_score", "mql"})
+"""What rules may test once the scoring model has scored the lead (domain.scoring)."""
+DERIVED_FIELDS = frozenset({"company_size", "account_owner"}) | SCORE_FIELDS
 _NUMERIC_OPS: dict[str, Callable[[float, float], bool]] = {
     "gte": operator.ge,
     "lte": operator.le,
@@ -28,7 +30,7 @@ _TEXT_FIELDS = frozenset(
     name
     for name, info in LeadInput.model_fields.items()
     if name != "attributes" and "str" in str(info.annotation)
-) | {"email_domain", "company_size"}
+) | {"email_domain", "company_size", "grade"}
 
 
 @dataclass(frozen=True)

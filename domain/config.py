@@ -24,14 +24,21 @@ from pydantic import (
 
 from domain.business_hours import BusinessCalendar
 from domain.conditions import Condition, parse_conditions
+from domain.config_checks import routing_checks
+from domain.config_yaml import parse_yaml
 from domain.durations import Duration, parse_duration
 from domain.errors import FieldError, InvalidInput, format_location
+from domain.experiment_config import ExperimentConfig, experiment_errors
 from domain.intake_profiles import IntakeProfile, check_profiles, expand_profiles
 from domain.lead import BUILTIN_LEAD_TYPES, Method
+from domain.review_config import ReviewConfig
+from domain.scoring_config import ScoringConfig, scoring_errors
 from domain.webhooks import WebhookEndpoint, check_webhooks
 
 MAX_CONFIG_BYTES = 1_000_000
 _SLACK_ID = re.compile(r"^[UWBCGD][A-Z0-9]{2,}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CHANNEL_NAME = re.compile(r"^#[a-z0-9][a-z0-9._-]{0,79}$")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK_RANGE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 
@@ -43,6 +50,39 @@ def _slack_id(value: Any) -> str:
 
 
 SlackId = Annotated[str, BeforeValidator(_slack_id)]
+
+
+def _user_ref(value: Any) -> str:
+    if isinstance(value, str) and _EMAIL.match(value):
+        return value
+    try:
+        return _slack_id(value)
+    except ValueError:
+        raise ValueError(f"expected a member id like U0ALICE or an email, got {value!r}") from None
+
+
+def _channel_ref(value: Any) -> str:
+    if isinstance(value, str) and _CHANNEL_NAME.match(value):
+        return value
+    try:
+        return _slack_id(value)
+    except ValueError:
+        raise ValueError(f"expected a channel id like C0SALES or a #name, got {value!r}") from None
+
+
+# A person or a channel as a file may name them: the email or `#name` is replaced by the
+# Slack id when the file is loaded (bot.services.directory), so the stored configuration
+# and everything that routes hold ids.
+UserRef = Annotated[str, BeforeValidator(_user_ref)]
+ChannelRef = Annotated[str, BeforeValidator(_channel_ref)]
+
+
+def is_email(value: str) -> bool:
+    return bool(_EMAIL.match(value))
+
+
+def is_channel_name(value: str) -> bool:
+    return value.startswith("#")
 
 
 class _Strict(BaseModel):
@@ -179,11 +219,11 @@ class DigestSchedule(_Strict):
 
 class TeamConfig(_Strict):
     name: str = Field(min_length=1, max_length=80)
-    channel: SlackId | None = None
+    channel: ChannelRef | None = None
     method: Method = Method.PUSH
     strategy: Literal["round_robin", "weighted", "least_loaded"] = "round_robin"
-    manager: SlackId | None = None
-    backup: SlackId | None = None
+    manager: UserRef | None = None
+    backup: UserRef | None = None
     members: list[Member] = Field(default_factory=list)
     business_hours: BusinessHours | None = None
     # May a rep who is on PTO, off shift or at capacity still claim from the channel?
@@ -231,6 +271,13 @@ class SlaConfig(_Strict):
     remind_at: list[str] = Field(default_factory=list)
     escalation: list[EscalationStep] | None = None
 
+    @field_validator("respond_within")
+    @classmethod
+    def _some_time(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be more than 0s: nobody can answer a lead in no time")
+        return value
+
     @field_validator("remind_at")
     @classmethod
     def _reminders(cls, values: list[str]) -> list[str]:
@@ -268,13 +315,17 @@ def default_slas() -> dict[str, SlaConfig]:
 
 class Config(_Strict):
     version: Literal[1] = 1
-    admins: list[SlackId] = Field(default_factory=list)
+    admins: list[UserRef] = Field(default_factory=list)
     reps: list[RepConfig] = Field(default_factory=list)
     teams: list[TeamConfig] = Field(default_factory=list)
     accounts: list[AccountConfig] = Field(default_factory=list)
     rules: list[RuleConfig] = Field(default_factory=list)
     slas: dict[str, SlaConfig] = Field(default_factory=default_slas)
     dedup_window: Duration = timedelta(hours=24)
+    scoring: ScoringConfig | None = None
+    # Optional, and absent from an export when unset (see domain.experiment_config).
+    experiments: list[ExperimentConfig] | None = None
+    review: ReviewConfig | None = None
     intake_profiles: list[IntakeProfile] = Field(default_factory=list)
     webhooks: list[WebhookEndpoint] = Field(default_factory=list)
 
@@ -297,6 +348,9 @@ class Config(_Strict):
         defaults = default_slas()
         return self.slas.get(lead_type) or defaults.get(lead_type) or defaults["mql"]
 
+    def experiment(self, name: str) -> ExperimentConfig | None:
+        return next((e for e in self.experiments or () if e.name == name), None)
+
     def account_owner(self, *domains: str | None) -> AccountConfig | None:
         wanted = {domain.lower() for domain in domains if domain}
         return next((account for account in self.accounts if account.domain in wanted), None)
@@ -317,6 +371,8 @@ def validate_config(data: Any) -> Config:
             for item in error.errors()
         )
     errors.extend(_cross_check(data))
+    errors.extend(routing_checks(data))
+    errors.extend(scoring_errors(data))
     errors.extend(check_profiles(data.get("intake_profiles")))
     errors.extend(check_webhooks(data.get("webhooks")))
     if errors or config is None:
@@ -324,25 +380,12 @@ def validate_config(data: Any) -> Config:
     return config
 
 
-class NoAliasLoader(yaml.SafeLoader):
-    """Safe YAML without anchors and aliases: an alias bomb of a few hundred bytes can
-    expand to millions of nodes, and a configuration has no need for them."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise yaml.composer.ComposerError(
-                None, None, "anchors and aliases (& and *) are not allowed", event.start_mark
-            )
-        return super().compose_node(parent, index)
-
-
 def load_config(text: str | bytes) -> Config:
     """Safely parse YAML (no tags, no code) and validate it whole."""
     if len(text) > MAX_CONFIG_BYTES:
         raise InvalidInput([FieldError("", f"file larger than {MAX_CONFIG_BYTES} bytes")])
     try:
-        data = yaml.load(text, Loader=NoAliasLoader)  # a SafeLoader subclass
+        data = parse_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
@@ -438,4 +481,5 @@ def _cross_check(data: dict[str, Any]) -> list[FieldError]:
             errors.append(FieldError(f"{path}.when", "only the last rule may omit `when`"))
     if team_names and not rules:
         errors.append(FieldError("rules", "at least one rule is needed to route leads"))
+    errors.extend(experiment_errors(data, team_names))
     return errors

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from domain.config import NoAliasLoader
+from domain.config_yaml import parse_yaml
 from domain.errors import FieldError, InvalidInput
 
 Document = dict[str, Any]
@@ -77,7 +77,7 @@ def parse_when(text: str) -> dict[str, Any] | None:
     if not text.strip():
         return None
     try:
-        when = yaml.load(text, Loader=NoAliasLoader)
+        when = parse_yaml(text)
     except yaml.YAMLError as error:
         problem = getattr(error, "problem", None) or str(error)
         raise InvalidInput([FieldError("", f"not valid YAML: {problem}")]) from None

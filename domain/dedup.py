@@ -1,6 +1,7 @@
 """When is a lead the same lead again? The same Idempotency-Key or the same external id
 from the same submitter (always), or the same email within the dedup window (from any
-submitter: a person filling two forms is one lead)."""
+submitter: a person filling two forms is one lead); a lead without an email, the same
+phone number (normalised, domain.contact.phone_key) within the window."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ class DedupKeys:
     external_id: str | None
     email: str | None
     created_at: datetime
+    phone: str | None = None
 
     def duplicates(self, earlier: DedupKeys, email_since: datetime) -> bool:
         """Is `self` (arriving now) a repeat of `earlier`?"""
@@ -26,9 +28,11 @@ class DedupKeys:
             return True
         if same_sender and self.external_id and self.external_id == earlier.external_id:
             return True
-        return (
-            bool(self.email) and self.email == earlier.email and earlier.created_at >= email_since
-        )
+        if earlier.created_at < email_since:
+            return False
+        if self.email:
+            return self.email == earlier.email
+        return bool(self.phone) and self.phone == earlier.phone
 
 
 def first_duplicate(

@@ -9,16 +9,22 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, PlainSerializer
 
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-_PATTERN = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_PATTERN = re.compile(r"^\s*(\d{1,12})\s*([smhd])\s*$")
+MAX_DURATION = timedelta(days=365)
+"""No SLA, reminder, window or report period is longer; `99999999999d` is a typo (and
+overflows timedelta)."""
 
 
 def parse_duration(text: str) -> timedelta:
     """Parse `<integer><unit>`; raise ValueError with a message a sales ops lead understands."""
     match = _PATTERN.match(str(text))
     if not match:
-        raise ValueError(f"expected a duration like 90s, 5m, 2h or 1d, got {text!r}")
+        raise ValueError(f"expected a duration like 90s, 5m, 2h or 1d, got {str(text)[:40]!r}")
     amount, unit = match.groups()
-    return timedelta(seconds=int(amount) * _UNITS[unit])
+    seconds = int(amount) * _UNITS[unit]
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"at most {format_duration(MAX_DURATION)} (a year), got {text!r}")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(value: timedelta) -> str:
@@ -52,4 +58,4 @@ Duration = Annotated[
     BeforeValidator(_as_duration),
     PlainSerializer(format_duration, return_type=str),
 ]
-"""A configuration duration: read from `5m`, written back as `5m`."""
+"""A configuration duration: read from `5m`, written back the same way."""

@@ -88,18 +88,19 @@ def run_step(
 ) -> StepOutcome:
     """Decide one due step for `lead` at `now`. `missed_by` is who owned the lead when
     the SLA breached (recorded by the breach step), so later steps blame the right rep
-    even after a reassignment."""
+    even after a reassignment. Notice texts say "this lead" and never quote the lead:
+    the alert view names it (escaped) beside the text, and Slack ids in the text become
+    mentions, which a stranger's name must never do."""
     if lead.status not in OPEN_STATUSES or lead.contacted_at is not None:
         return StepOutcome(False, "cancelled", f"lead already {lead.status}", update_card=False)
     team = _team(config, lead)
     due = lead.sla_due_at or now
     late = humanize(now - due)
-    name = lead.display_name
     if action == "remind_owner":
         left = humanize(due - now)
         if lead.owner is None:
             return StepOutcome(True, "reminded", f"{left} left to respond; nobody has claimed it")
-        text = f"Reminder: {name} is waiting for you — {left} left to respond."
+        text = f"Reminder: this lead is waiting for you — {left} left to respond."
         return StepOutcome(
             True,
             "reminded",
@@ -120,7 +121,7 @@ def run_step(
         managers = [team.manager] if team and team.manager else list(config.admins)
         holder = "" if lead.owner == culprit else f" It is now with {_who(lead.owner)}."
         text = (
-            f"SLA breached on {name} ({lead.fields.lead_type.replace('_', ' ')}): "
+            f"SLA breached on this {lead.fields.lead_type.replace('_', ' ')} lead: "
             f"{_who(culprit)} did not make contact; overdue by {late}.{holder}"
         )
         return StepOutcome(
@@ -133,7 +134,7 @@ def run_step(
     if action == "notify_owner":
         if lead.owner is None:
             return StepOutcome(False, "cancelled", "no owner to notify", update_card=False)
-        text = f"You missed the response SLA on {name} by {late}. Please reach out now."
+        text = f"You missed the response SLA on this lead by {late}. Please reach out now."
         return StepOutcome(
             True,
             "owner_notified",
@@ -176,7 +177,7 @@ def _reassign(
             True, "escalation_failed", f"could not reassign: {why}", update_card=False
         )
     text = (
-        f"{lead.display_name} was escalated to you: {_who(culprit)} did not respond "
+        f"This lead was escalated to you: {_who(culprit)} did not respond "
         f"within the SLA (overdue by {late})."
     )
     return StepOutcome(
@@ -220,7 +221,7 @@ def undeliverable(
         )
     outcome = f"reassigned to {why}" if assign_to else f"could not reassign: {why}"
     text = (
-        f"Slack could not deliver {lead.display_name} to {target} ({error}); {outcome}. "
+        f"Slack could not deliver this lead to {target} ({error}); {outcome}. "
         "Please check the Slack setup."
     )
     return StepOutcome(

@@ -62,8 +62,27 @@ def plan_routed(
     now: datetime,
 ) -> RoutedLead:
     """The status, events and messages of a lead just received and routed."""
+    routed = plan_handover(lead_id, decision, admins, now)
+    created = received_event(lead_id, submitter, now)
+    return RoutedLead(routed.status, (created, *routed.events), routed.messages)
+
+
+def received_event(lead_id: str, submitter: str, now: datetime) -> NewEvent:
+    """The first line of every lead's timeline."""
+    return NewEvent(lead_id, now, "created", submitter, f"received from {submitter}")
+
+
+def plan_handover(
+    lead_id: str,
+    decision: Decision,
+    admins: Iterable[str],
+    now: datetime,
+    occasion: str | None = None,
+) -> RoutedLead:
+    """The status, events and messages of a lead handed to sales by a routing decision:
+    on arrival, or later (`occasion` set: a nurture lead over the MQL line), when its
+    cards must be new ones, not the first announcement's."""
     events = [
-        NewEvent(lead_id, now, "created", submitter, f"received from {submitter}"),
         NewEvent(
             lead_id,
             now,
@@ -74,6 +93,10 @@ def plan_routed(
                 "rule": decision.rule,
                 "team": decision.team,
                 "config_version": decision.config_version,
+                # The timeline names the experiment arm that routed the lead, if any.
+                **(
+                    {"experiment": decision.experiment, "arm": decision.arm} if decision.arm else {}
+                ),
             },
         ),
     ]
@@ -102,5 +125,5 @@ def plan_routed(
     return RoutedLead(
         routed_status(decision),
         tuple(events),
-        tuple(routing_messages(lead_id, decision, admins)),
+        tuple(routing_messages(lead_id, decision, admins, occasion)),
     )

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Any
+from functools import cached_property
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from domain.contact import check_free_form, normalise_email, phone_key, refuse_control
 from domain.errors import FieldError, InvalidInput, format_location
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{5,32}$")
 BUILTIN_LEAD_TYPES = ("demo_request", "referral", "outbound_reply", "mql", "event", "aged")
 DEFAULT_LEAD_TYPE = "mql"
+Input = TypeVar("Input", bound=BaseModel)
 
 
 class LeadStatus(StrEnum):
     """Where a lead stands. Terminal states end every SLA clock."""
 
     NEW = "new"
+    NURTURE = "nurture"
+    """Below the MQL line (or sent back by a rep): marketing's, paging nobody."""
     QUEUED = "queued"
     ASSIGNED = "assigned"
     CONTACTED = "contacted"
@@ -63,14 +67,20 @@ class LeadInput(BaseModel):
     external_id: str | None = Field(default=None, max_length=200)
     attributes: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        """Before whitespace is stripped, so a trailing NUL or newline is refused too."""
+        if isinstance(value, str):
+            refuse_control(value)
+        return value
+
     @field_validator("email", "attended_by")
     @classmethod
     def _email_shape(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
-        if not _EMAIL.match(value):
-            raise ValueError("is not an email address")
-        return value.lower()
+        return normalise_email(value)
 
     @field_validator("phone")
     @classmethod
@@ -99,6 +109,7 @@ class LeadInput(BaseModel):
     def _flat_attributes(cls, value: dict[str, Any]) -> dict[str, Any]:
         if len(value) > 100:
             raise ValueError("at most 100 attributes")
+        check_free_form(value)
         return value
 
     @model_validator(mode="after")
@@ -110,6 +121,13 @@ class LeadInput(BaseModel):
     @property
     def email_domain(self) -> str | None:
         return self.email.split("@", 1)[1] if self.email else None
+
+    @cached_property
+    def phone_key(self) -> str | None:
+        """The phone in one spelling, so the same number typed two ways is one lead; only
+        for a lead without an email (the email is its key then, and libphonenumber's
+        parse costs more than the rest of validation, on every lead of the hot path)."""
+        return phone_key(self.phone, self.country) if self.phone and not self.email else None
 
     def facts(self) -> dict[str, Any]:
         """The values rules look at, with `attributes.NAME` flattened in."""
@@ -135,10 +153,20 @@ LEAD_FIELDS = frozenset(LeadInput.model_fields) - {"attributes"} | {"email_domai
 
 def parse_lead(data: Any, known_lead_types: set[str] | None = None) -> LeadInput:
     """Validate raw intake data; raise InvalidInput listing every field's problem."""
+    lead = validate_input(LeadInput, data)
+    if known_lead_types is not None and lead.lead_type not in known_lead_types:
+        known = ", ".join(sorted(known_lead_types))
+        raise InvalidInput([FieldError("lead_type", f"unknown lead type; known: {known}")])
+    return lead
+
+
+def validate_input(model: type[Input], data: Any) -> Input:
+    """Validate a sender's JSON object into `model`, or raise InvalidInput listing every
+    field's problem in words a form sender understands."""
     if not isinstance(data, dict):
         raise InvalidInput([FieldError("", "expected a JSON object")])
     try:
-        lead = LeadInput.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as error:
         raise InvalidInput(
             [
@@ -146,10 +174,6 @@ def parse_lead(data: Any, known_lead_types: set[str] | None = None) -> LeadInput
                 for item in error.errors()
             ]
         ) from None
-    if known_lead_types is not None and lead.lead_type not in known_lead_types:
-        known = ", ".join(sorted(known_lead_types))
-        raise InvalidInput([FieldError("lead_type", f"unknown lead type; known: {known}")])
-    return lead
 
 
 def _message(item: dict[str, Any]) -> str:

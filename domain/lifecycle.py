@@ -1,6 +1,8 @@
 """The lead state machine: leads only move forward, and closed leads stay closed.
 
 new -> queued|assigned -> contacted -> qualified|disqualified -> opportunity -> won|lost.
+A scored lead below the MQL line starts in nurture (rank of new); domain.handoff moves
+leads between marketing and sales.
 A CRM may report a later stage directly (a `qualified` lead was evidently contacted).
 """
 
@@ -11,6 +13,7 @@ from domain.lead import LeadStatus
 
 _RANK = {
     LeadStatus.NEW: 0,
+    LeadStatus.NURTURE: 0,
     LeadStatus.QUEUED: 1,
     LeadStatus.ASSIGNED: 1,
     LeadStatus.CONTACTED: 2,

@@ -33,8 +33,10 @@ class Kind(StrEnum):
     ALERT = "alert"
     DEAD_LETTER_ALERT = "dead_letter_alert"
     DIGEST = "digest"
+    ALERT_DIGEST = "alert_digest"
     WEEKLY_DIGEST = "weekly_digest"
     WEEKLY_DIGEST_CHART = "weekly_digest_chart"
+    ROUTING_REVIEW = "routing_review"
     WEBHOOK = "webhook"
 
 
@@ -174,13 +176,20 @@ class ErasureRedraw(CardUpdate):
 @dataclass(frozen=True)
 class Alert(OutboxMessage):
     """A plain-text DM or channel post; `key` says what it is about, so the same alert
-    for the same cause is sent once."""
+    for the same cause is sent once. `folds`: one of many a stranger's form can cause
+    (nobody could take the lead, no rule matched), which fold into an AlertDigest when
+    they come faster than one per target per window."""
 
     kind: ClassVar[Kind] = Kind.ALERT
     key: str
     to: str
     text: str
     lead: str | None = None
+    folds: bool = False
+
+    @property
+    def announcement(self) -> bool:
+        return self.folds
 
     @property
     def dedup_key(self) -> str:
@@ -224,6 +233,17 @@ class Digest(OutboxMessage):
 
 
 @dataclass(frozen=True)
+class AlertDigest(Digest):
+    """One post summing up the alerts folded for one target within a window."""
+
+    kind: ClassVar[Kind] = Kind.ALERT_DIGEST
+
+    @property
+    def dedup_key(self) -> str:
+        return f"alert_digest:{self.to}:{self.nonce}"
+
+
+@dataclass(frozen=True)
 class DigestPart:
     """What a digest holds: a count of leads of one type for one team."""
 
@@ -235,6 +255,28 @@ class DigestPart:
 def weekly_digest_key(team: str, week: str) -> str:
     """A team's digest exists once per week (the service checks it before computing)."""
     return f"weekly_digest:{team}:{week}"
+
+
+@dataclass(frozen=True)
+class RoutingReview(OutboxMessage):
+    """The quarter's routing review to an admin, rendered when queued; one per admin and
+    quarter (`2026-Q4`) however many replicas queue it."""
+
+    kind: ClassVar[Kind] = Kind.ROUTING_REVIEW
+    quarter: str
+    to: str
+    message: dict[str, Any]
+
+    @property
+    def dedup_key(self) -> str:
+        return f"routing_review:{self.quarter}:{self.to}"
+
+    @property
+    def target(self) -> str:
+        return self.to
+
+    def payload(self) -> dict[str, Any]:
+        return self.message
 
 
 @dataclass(frozen=True)
@@ -315,31 +357,35 @@ class WebhookDelivery(OutboxMessage):
 
 
 def routing_messages(
-    lead_id: str, decision: Decision, admins: Iterable[str]
+    lead_id: str, decision: Decision, admins: Iterable[str], occasion: str | None = None
 ) -> list[OutboxMessage]:
     """What intake sends for a routed lead: its card to the owner or the channel, an
-    alert to the manager if nobody could take it, and to each admin if no rule matched."""
+    alert to the manager if nobody could take it, and to each admin if no rule matched.
+    `occasion` tells a later routing's messages from the first's (see LeadCard)."""
     messages: list[OutboxMessage] = []
     target = decision.owner or decision.channel
+    suffix = f":{occasion}" if occasion else ""
     if target:
-        messages.append(LeadCard(lead_id, target))
+        messages.append(LeadCard(lead_id, target, occasion))
     if decision.nobody_eligible and decision.manager:
         skipped = "; ".join(f"{skip.user} {skip.reason}" for skip in decision.skipped)
         messages.append(
             Alert(
-                f"alert:{lead_id}:nobody_eligible",
+                f"alert:{lead_id}:nobody_eligible{suffix}",
                 decision.manager,
                 f"Nobody in the team could take this lead: {skipped}",
                 lead_id,
+                folds=True,
             )
         )
     if decision.team is None:
         messages.extend(
             Alert(
-                f"alert:{lead_id}:unrouted:{admin}",
+                f"alert:{lead_id}:unrouted:{admin}{suffix}",
                 admin,
                 "No routing rule matched this lead; route it by hand.",
                 lead_id,
+                folds=True,
             )
             for admin in admins
         )

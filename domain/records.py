@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.lead import LeadInput, LeadStatus, Method
+from domain.scoring import Scoring
 
 SYSTEM_ACTOR = "leadrouter"
 """The actor of events Leadrouter causes itself (routing, timers, dead letters)."""
@@ -46,6 +47,8 @@ class LeadRecord:
     events: tuple[LeadEvent, ...] = field(default=())
     erased_at: datetime | None = None
     """When the person's data was erased (GDPR request or retention); None: kept."""
+    scoring: Scoring | None = None
+    """The scoring model's grade, scores and reasons; None when nothing scores."""
 
     @property
     def display_name(self) -> str:

@@ -12,10 +12,15 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from domain.command_args import parse_argument, split_keyword
 from domain.errors import DomainError
 from domain.stats import gini
+
+if TYPE_CHECKING:  # domain.scoring_report builds on this module's rates
+    from domain.scoring_report import ScoringReport
 
 PERIODS = {"7d": 7, "30d": 30, "90d": 90}
 DEFAULT_PERIOD = "30d"
@@ -35,9 +40,8 @@ RESPONSE_BUCKETS = (
     ("> 1d", None),
 )
 """The digest chart's response-time distribution: (label, upper bound in seconds)."""
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
+_MAX_NAME = 200  # a team name (80) or its channel link with the channel's name
 
 
 class StatsUsageError(DomainError):
@@ -58,25 +62,28 @@ class Scope:
 
 
 def parse_stats_args(text: str, caller: str) -> tuple[Scope, str]:
-    """`[me|team NAME|rep @user|source NAME] [7d|30d|90d]`; default: the caller, 30 days."""
+    """`[me|team NAME|rep @user|source NAME] [7d|30d|90d]`; default: the caller, 30 days.
+    Keywords in any case; a team NAME may have spaces or be the team's channel link
+    (the service finds the team, domain.command_args.find_team)."""
     words = text.split()
     period = DEFAULT_PERIOD
     if words and words[-1].lower() in PERIODS:
         period = words.pop().lower()
-    if not words or words == ["me"]:
+    kind, rest = split_keyword(" ".join(words), ("me", "team", "rep", "source"))
+    if not words or (kind == "me" and not rest):
         return Scope("rep", caller), period
-    if len(words) != 2 or words[0].lower() not in ("team", "rep", "source"):
+    if kind in (None, "me") or not rest:
         raise StatsUsageError(f"I don't understand `{' '.join(words)}`.")
-    kind, value = words[0].lower(), words[1]
     if kind == "rep":
-        mention = _MENTION.match(value)
-        if mention:
-            value = mention.group(1)
-        elif not _USER_ID.match(value):
-            raise StatsUsageError(f"`{value}` is not a Slack user; mention them: `rep @name`.")
-    elif not _NAME.match(value):
-        raise StatsUsageError(f"`{value}` is not a {kind} name.")
-    return Scope(kind, value), period
+        user = parse_argument(rest).user
+        if user is None:
+            raise StatsUsageError(f"`{rest}` is not a Slack user; mention them: `rep @name`.")
+        return Scope("rep", user), period
+    if kind == "source" and not _NAME.match(rest):
+        raise StatsUsageError(f"`{rest}` is not a source name.")
+    if len(rest) > _MAX_NAME:
+        raise StatsUsageError(f"`{rest[:40]}…` is not a {kind} name.")
+    return Scope(kind, rest), period
 
 
 def period_bounds(period: str, now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -266,6 +273,8 @@ class Report:
     rules: list[Line]
     queues: list[QueueLine]
     stages: list[StageLine]
+    scoring: ScoringReport | None = None
+    """Conversion by grade and band, lead quality by source: with a scoring model only."""
 
 
 UNKNOWN = "(none)"

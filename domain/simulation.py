@@ -13,11 +13,12 @@ import heapq
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from domain.config import Config, TeamConfig
+from domain.experiments import route_lead
 from domain.lead import LeadInput, Method
-from domain.routing import Decision, RoutingPlan, RoutingState, compile_plan, route
+from domain.routing import Decision, RoutingPlan, RoutingState, compile_plan
 from domain.stats import Share, gini, shares
 
 
@@ -28,6 +29,12 @@ class SimulatedLead:
     row: int
     lead: LeadInput
     at: datetime
+
+    @property
+    def lead_id(self) -> str:
+        """What an experiment hashes for its arm: the sender's id when there is one, so a
+        replay of the same rows gets the same arms."""
+        return self.lead.external_id or f"row-{self.row}"
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,18 @@ class Change:
 
 
 @dataclass(frozen=True)
+class ArmSummary:
+    """How an experiment's arm would have routed its share of the segment."""
+
+    experiment: str
+    arm: str
+    leads: int
+    teams: tuple[tuple[str, int], ...]
+    """Leads per team, most first."""
+    gini: float
+
+
+@dataclass(frozen=True)
 class SimulationResult:
     routed: tuple[RoutedLead, ...]
     teams: tuple[TeamSummary, ...]
@@ -82,6 +101,8 @@ class SimulationResult:
     nobody_eligible: int
     changes: tuple[Change, ...] | None
     """None when no live configuration was given."""
+    arms: tuple[ArmSummary, ...] = ()
+    """Per experiment arm, when leads took part in an experiment."""
 
 
 class Replay:
@@ -103,7 +124,9 @@ class Replay:
 
     def route(self, item: SimulatedLead) -> Decision:
         self._close_until(item.at)
-        decision = route(item.lead, self.config, self._state, item.at, self.version)
+        decision = route_lead(
+            item.lead, item.lead_id, self.config, self._state, item.at, self.version
+        )
         if decision.credits is not None and decision.team is not None:
             self.credits[decision.team] = decision.credits
         if decision.owner is not None:
@@ -128,7 +151,8 @@ def simulate(
     open_for: timedelta | None = None,
 ) -> SimulationResult:
     """Route every lead, in arrival order (ties by row), through `candidate` and, when
-    given, separately through `live`; summarise the candidate and list what changes."""
+    given, separately through `live`; summarise the candidate and list what changes.
+    Running experiments apply as they would live (see `only_experiment`)."""
     ordered = sorted(leads, key=lambda item: (item.at, item.row))
     replay = Replay(candidate, open_for=open_for)
     routed = tuple(RoutedLead(item, replay.route(item)) for item in ordered)
@@ -184,7 +208,33 @@ def summarise(
         unrouted=sum(1 for entry in routed if entry.decision.rule is None),
         nobody_eligible=sum(1 for entry in routed if entry.decision.nobody_eligible),
         changes=changes,
+        arms=_arms(routed, config),
     )
+
+
+def _arms(routed: Sequence[RoutedLead], config: Config) -> tuple[ArmSummary, ...]:
+    """Each configured arm's leads, teams and Gini of leads per rep (reps any arm used)."""
+    owners = {e.decision.owner for e in routed if e.decision.arm and e.decision.owner}
+    summaries = []
+    for experiment in config.experiments or ():
+        for arm in experiment.arms:
+            mine = [
+                e.decision
+                for e in routed
+                if (e.decision.experiment, e.decision.arm) == (experiment.name, arm.name)
+            ]
+            per_rep = Counter(d.owner for d in mine if d.owner)
+            teams = Counter(d.team or "(none)" for d in mine)
+            summaries.append(
+                ArmSummary(
+                    experiment.name,
+                    arm.name,
+                    len(mine),
+                    tuple(teams.most_common()),
+                    gini([per_rep[user] for user in owners]),
+                )
+            )
+    return tuple(summaries)
 
 
 def _team_summary(
@@ -209,3 +259,16 @@ def _team_summary(
 def _member_key(plan: RoutingPlan, user: str) -> str:
     rep = plan.rep(user)
     return rep.key if rep else user
+
+
+def only_experiment(config: Config, name: str) -> Config:
+    """The configuration with just this experiment, running whatever its dates and state:
+    `simulate --experiment NAME` previews its split on past leads."""
+    experiment = config.experiment(name)
+    if experiment is None:
+        known = ", ".join(e.name for e in config.experiments or ()) or "none"
+        raise ValueError(f"no experiment named {name!r} (configured: {known})")
+    running = experiment.model_copy(
+        update={"state": "running", "start": None, "end": date.max, "promoted_arm": None}
+    )
+    return config.model_copy(update={"experiments": [running]})

@@ -4,6 +4,6 @@ storage helpers.
 
 A top-level package because neither owns it: `bench/` must not import `tests`, and the
 tests need it as much as the benchmarks do. It is not shipped (pyproject installs bot,
-domain and storage only). The fake Slack it drives is still `tests/support/fake_slack.py`
-(its owner is moving it into the product as a local Slack workspace).
+domain and storage only). The Slack it drives is the product's local workspace,
+`bot.localslack`.
 """

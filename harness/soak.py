@@ -36,10 +36,11 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.localslack import LocalSlack as FakeSlack
+from bot.localslack import SlackCall
 from bot.worker.budget import RateBudget
 from storage import tables as t
 from storage.engine import create_engine
-from tests.support.fake_slack import FakeSlack, SlackCall
 
 from .app_process import AppProcess
 from .slack_signing import block_action_body, signed_headers

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     bindparam,
+    delete,
     func,
     insert,
     select,
@@ -46,6 +47,12 @@ class DeadlineRepository(Repository):
             .values(state="cancelled", fired_at=now)
         )
         return result.rowcount
+
+    async def clear(self, lead_id: str) -> None:
+        """Forget a lead's steps before planning its SLA again (a lead sent back to
+        marketing, its steps cancelled then, and now routed anew): one row per (lead,
+        step). The timeline keeps what the old steps did."""
+        await self.connection.execute(delete(t.deadlines).where(t.deadlines.c.lead_id == lead_id))
 
     async def due(self, now: datetime, limit: int) -> list[Row[Any]]:
         """Due pending steps, locked for this transaction (PostgreSQL skips rows another

@@ -9,6 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+# hide_parameters: a failed statement's exception (and so any logged traceback) names
+# the SQL but not the values bound to it, which are a lead's name, company and more.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WAL_SWITCH_ATTEMPTS = 100  # 5 s in all
 READ_ONLY = "leadrouter_read_only"  # execution option: a snapshot read, no write lock
@@ -27,11 +29,18 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     fail to upgrade mid-way (the classic SQLITE_BUSY under load).
     """
     if not is_sqlite(url):
-        return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
+        return create_async_engine(
+            url, echo=echo, pool_pre_ping=True, pool_size=10, hide_parameters=True
+        )
     # Enough pooled connections for the dispatcher's concurrent senders plus requests:
     # an overflow connection is a new thread, file handle and PRAGMAs, every time.
     engine = create_async_engine(
-        url, echo=echo, connect_args={"timeout": 30}, pool_size=32, max_overflow=16
+        url,
+        echo=echo,
+        connect_args={"timeout": 30},
+        pool_size=32,
+        max_overflow=16,
+        hide_parameters=True,
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -42,6 +51,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # Overwrite deleted and replaced content with zeros: an erased lead's old values
+        # must not linger in the file's free space (SQLite's `secure_delete`).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -71,3 +83,19 @@ def _use_wal(cursor: Any) -> None:
 def redact(url: str) -> str:
     """The URL without its password, for logs and error lines."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+async def checkpoint_wal(engine: AsyncEngine) -> bool:
+    """Copy SQLite's write-ahead log into the database file and truncate it, so values an
+    erasure replaced are gone from the -wal file too (not only at the next automatic
+    checkpoint). True when the log was emptied (always on PostgreSQL, which has no such
+    file); False when a reader still needed it (the next checkpoint finishes the job)."""
+    if engine.dialect.name != "sqlite":
+        return True
+    async with engine.connect() as connection:
+        # On the driver's connection: SQLAlchemy would open a transaction first (our
+        # BEGIN IMMEDIATE), and a checkpoint cannot run inside one.
+        raw = await connection.get_raw_connection()
+        cursor = await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy, _pages, _done = await cursor.fetchone()
+    return bool(busy == 0)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Row
 from domain.dedup import DedupKeys
 from domain.lead import LeadInput, LeadStatus, Method
 from domain.records import WORKLOAD_STATUSES, LeadRecord
+from domain.scoring import Scoring
 from storage import tables as t
 from storage.repository import Repository
 
@@ -48,38 +49,59 @@ class LeadRepository(Repository):
     async def add_many(
         self, leads: Sequence[tuple[LeadRecord, str | None, dict[str, Any] | None]]
     ) -> None:
-        """Insert leads with their idempotency key and SLA policy snapshot, in one statement."""
+        """Insert leads with their idempotency key and SLA policy snapshot, in one statement.
+        `phone_key` is written only by a batch that has one (phone-only leads); the rest
+        leave the column NULL, as do rows stored before it existed. The scoring columns
+        are written when the batch is scored (one configuration scores all of a batch or
+        none of it), so a configuration without a model writes the rows it wrote before
+        scoring existed."""
         if not leads:
             return
-        await self.connection.execute(
-            insert(t.leads),
-            [
-                {
-                    "id": lead.id,
-                    "created_at": lead.created_at,
-                    "updated_at": lead.created_at,
-                    "submitter": lead.submitter,
-                    "idempotency_key": idempotency_key,
-                    "external_id": lead.fields.external_id,
-                    "email": lead.fields.email,
-                    "lead_type": lead.fields.lead_type,
-                    "source": lead.fields.source,
-                    "fields": lead.fields.model_dump(mode="json", exclude_none=True),
-                    "status": str(lead.status),
-                    "owner": lead.owner,
-                    "team": lead.team,
-                    "method": str(lead.method),
-                    "decision": lead.decision,
-                    "rule": lead.decision.get("rule"),
-                    "sla_policy": sla_policy,
-                    "sla_due_at": lead.sla_due_at,
-                    "assigned_at": lead.assigned_at,
-                    "contacted_at": lead.contacted_at,
-                    "version": lead.version,
-                }
-                for lead, idempotency_key, sla_policy in leads
-            ],
-        )
+        scored = any(lead.scoring is not None for lead, _, _ in leads)
+        # The experiment columns are written only when a lead of the batch took part in
+        # one: otherwise the statement is the one from before experiments (and runs on a
+        # schema older than migration 0006_experiments, as the migration tests need).
+        in_experiment = any(lead.decision.get("arm") for lead, _, _ in leads)
+        rows = [
+            {
+                **(scoring_columns(lead.scoring) if scored else {}),
+                "id": lead.id,
+                "created_at": lead.created_at,
+                "updated_at": lead.created_at,
+                "submitter": lead.submitter,
+                "idempotency_key": idempotency_key,
+                "external_id": lead.fields.external_id,
+                "email": lead.fields.email,
+                "lead_type": lead.fields.lead_type,
+                "source": lead.fields.source,
+                "fields": lead.fields.model_dump(mode="json", exclude_none=True),
+                "status": str(lead.status),
+                "owner": lead.owner,
+                "team": lead.team,
+                "method": str(lead.method),
+                "decision": lead.decision,
+                "rule": lead.decision.get("rule"),
+                "sla_policy": sla_policy,
+                "sla_due_at": lead.sla_due_at,
+                "assigned_at": lead.assigned_at,
+                "contacted_at": lead.contacted_at,
+                "version": lead.version,
+                **(
+                    {
+                        "experiment": lead.decision.get("experiment"),
+                        "arm": lead.decision.get("arm"),
+                    }
+                    if in_experiment
+                    else {}
+                ),
+            }
+            for lead, idempotency_key, sla_policy in leads
+        ]
+        phones = [lead.fields.phone_key for lead, _key, _policy in leads]
+        if any(phones):
+            for row, phone in zip(rows, phones, strict=True):
+                row["phone_key"] = phone
+        await self.connection.execute(insert(t.leads), rows)
 
     async def dedup_candidates(
         self, keys: Sequence[DedupKeys], email_since: datetime
@@ -105,13 +127,21 @@ class LeadRepository(Repository):
         emails = sorted({key.email for key in keys if key.email})
         if emails:
             tests.append(and_(t.leads.c.email.in_(emails), t.leads.c.created_at >= email_since))
+        phones = sorted({key.phone for key in keys if key.phone and not key.email})
+        if phones:
+            tests.append(and_(t.leads.c.phone_key.in_(phones), t.leads.c.created_at >= email_since))
         if not tests:
             return []
         rows = await self.connection.execute(select(t.leads).where(or_(*tests)))
         return [
             (
                 DedupKeys(
-                    row.submitter, row.idempotency_key, row.external_id, row.email, row.created_at
+                    row.submitter,
+                    row.idempotency_key,
+                    row.external_id,
+                    row.email,
+                    row.created_at,
+                    row.phone_key,
                 ),
                 _lead_record(row),
             )
@@ -191,7 +221,21 @@ def _lead_record(row: Row[Any]) -> LeadRecord:
         contacted_at=row.contacted_at,
         version=row.version,
         erased_at=row.erased_at,
+        scoring=Scoring.from_record(row.scoring) if row.scoring else None,
     )
+
+
+def scoring_columns(scoring: Scoring | None) -> dict[str, Any]:
+    """The lead's scoring columns: grade, model score and MQL for stats to group by, and
+    the whole record with its reasons."""
+    if scoring is None:
+        return {"grade": None, "model_score": None, "mql": None, "scoring": None}
+    return {
+        "grade": scoring.grade,
+        "model_score": scoring.score,
+        "mql": scoring.mql,
+        "scoring": scoring.to_record(),
+    }
 
 
 def _fields(row: Row[Any]) -> LeadInput:

@@ -153,6 +153,28 @@ class OutboxRepository(Repository):
             [{"row_id": row_id} for row_id in row_ids],
         )
 
+    async def remember_posts(self, posts: list[tuple[int, str, str]]) -> None:
+        """Where sent rows (row id, channel, ts) now live in Slack: an alert about a lead
+        is redrawn there if the lead is erased."""
+        if not posts:
+            return
+        await self.connection.execute(
+            update(t.outbox)
+            .where(t.outbox.c.id == bindparam("row_id"))
+            .values(posted_channel=bindparam("channel"), posted_ts=bindparam("ts")),
+            [{"row_id": row_id, "channel": channel, "ts": ts} for row_id, channel, ts in posts],
+        )
+
+    async def posts_about(self, lead_id: str) -> list[tuple[str, str]]:
+        """Every message (channel, ts) a sent row about this lead left in Slack, other
+        than its cards (lead_messages has those)."""
+        rows = await self.connection.execute(
+            select(t.outbox.c.posted_channel, t.outbox.c.posted_ts).where(
+                t.outbox.c.lead_id == lead_id, t.outbox.c.posted_ts.is_not(None)
+            )
+        )
+        return [(channel, ts) for channel, ts in rows.all()]
+
     async def mark_sent(self, row_id: int, owner: str, now: datetime) -> None:
         await self.mark_sent_many([row_id], owner, now)
 

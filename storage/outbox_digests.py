@@ -1,9 +1,12 @@
-"""Digests: a burst of lead cards for one target folded into one post.
+"""Digests: a burst of messages for one target folded into one post.
 
-A folded card moves to state `digested` with the digest row's id; the digest row is an
-ordinary outbox row (kind `digest`), so it is leased, retried and deduplicated like any
-other. Folding is one transaction and only touches cards nobody has leased or tried, so
-a card is either posted on its own or counted in exactly one digest, never both.
+Two families fold the same way: lead cards into a `digest` (a CSV import, a batch), and
+manager and admin alerts into an `alert_digest` (a form flooding a team that is full
+must not page its manager once per lead). A folded message moves to state `digested`
+with the digest row's id; the digest row is an ordinary outbox row, so it is leased,
+retried and deduplicated like any other. Folding is one transaction and only touches
+messages nobody has leased or tried, so a message is either posted on its own or
+counted in exactly one digest, never both.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, insert, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
 
 from domain.messages import Digest, DigestPart, Kind
 from storage import tables as t
@@ -23,59 +26,72 @@ from storage.repository import Repository
 _o = t.outbox
 
 
-def _announcement() -> Any:
-    """Cards that may fold (see domain.messages.LeadCard.announcement)."""
-    return and_(_o.c.kind == Kind.LEAD_CARD, _o.c.announcement.is_(True))
-
-
-def _foldable() -> Any:
-    """Cards that never left: not leased (so not in flight), never tried, not suspect."""
-    return and_(
-        _o.c.state == "pending",
-        _announcement(),
-        _o.c.attempts == 0,
-        _o.c.maybe_sent.is_(False),
-        _o.c.lease_until.is_(None),
-    )
-
-
-def _open_digest() -> Any:
-    """A digest not yet taken by a sender and never tried: it may still grow."""
-    return and_(
-        _o.c.state == "pending",
-        _o.c.kind == Kind.DIGEST,
-        _o.c.attempts == 0,
-        _o.c.maybe_sent.is_(False),
-        _o.c.lease_until.is_(None),
-    )
-
-
 @dataclass(frozen=True)
 class DigestPolicy:
     threshold: int
-    """Cards waiting for one target at once that make a burst."""
+    """Messages waiting for one target at once that make a burst."""
     quiet: timedelta
-    """A digest goes out once no card joined it for this long..."""
+    """A digest goes out once no message joined it for this long..."""
     max_hold: timedelta
     """...or this long after it was opened, whichever comes first."""
+    item: Kind = Kind.LEAD_CARD
+    """What folds (rows of this kind whose `announcement` is set)."""
+    digest: type[Digest] = Digest
+    """What it folds into."""
+    spacing: timedelta = timedelta(0)
+    """At most one message of the family per target this often: a target sent one
+    within `spacing` is mid-burst, and its next digest waits until `spacing` after it."""
 
 
-def _bursting(now: datetime, policy: DigestPolicy) -> Any:
-    """Targets with a digest opened within `max_hold`: a burst still going on, whose
-    stragglers fold however few they are (not a card each between two digests)."""
-    return select(_o.c.target).where(
-        _o.c.kind == Kind.DIGEST, _o.c.created_at > now - policy.max_hold
+def _announcement(policy: DigestPolicy) -> Any:
+    """Messages that may fold (see domain.messages.OutboxMessage.announcement)."""
+    return and_(_o.c.kind == policy.item, _o.c.announcement.is_(True))
+
+
+def _untouched() -> Any:
+    """Never left: not leased (so not in flight), never tried, not suspect."""
+    return and_(
+        _o.c.state == "pending",
+        _o.c.attempts == 0,
+        _o.c.maybe_sent.is_(False),
+        _o.c.lease_until.is_(None),
     )
 
 
-def held_for_digest(now: datetime, policy: DigestPolicy) -> Any:
-    """Foldable cards for a target mid-burst: senders leave them to the next fold, or one
-    committed between a fold and a claim would slip out alone. Only foldable ones: a
-    card already tried (a retry after a 5xx) can never fold, so holding it would keep it
-    from Slack for as long as the target's bursts go on."""
+def _foldable(policy: DigestPolicy) -> Any:
+    return and_(_untouched(), _announcement(policy))
+
+
+def _open_digest(policy: DigestPolicy) -> Any:
+    """A digest not yet taken by a sender and never tried: it may still grow."""
+    return and_(_untouched(), _o.c.kind == policy.digest.kind)
+
+
+def _recently_sent(now: datetime, policy: DigestPolicy) -> Any:
+    """The family's messages sent to a target within `spacing`."""
     return and_(
-        _foldable(),
-        _o.c.target.in_(_bursting(now, policy)),
+        or_(_announcement(policy), _o.c.kind == policy.digest.kind),
+        _o.c.state == "sent",
+        _o.c.sent_at > now - policy.spacing,
+    )
+
+
+def _bursting(now: datetime, policy: DigestPolicy) -> Any:
+    """Targets with a digest opened within `max_hold` (a burst still going on, whose
+    stragglers fold however few they are), or sent one of the family within `spacing`."""
+    opened = and_(_o.c.kind == policy.digest.kind, _o.c.created_at > now - policy.max_hold)
+    if policy.spacing:
+        opened = or_(opened, _recently_sent(now, policy))
+    return select(_o.c.target).where(opened)
+
+
+def held_for_digest(now: datetime, *policies: DigestPolicy) -> Any:
+    """Foldable messages for a target mid-burst: senders leave them to the next fold, or
+    one committed between a fold and a claim would slip out alone. Only foldable ones: a
+    message already tried (a retry after a 5xx) can never fold, so holding it would keep
+    it from Slack for as long as the target's bursts go on."""
+    return or_(
+        *(and_(_foldable(policy), _o.c.target.in_(_bursting(now, policy))) for policy in policies)
     )
 
 
@@ -84,7 +100,7 @@ class DigestRepository(Repository):
         """Is there anything to fold? A cheap read, so the write happens only when needed."""
         crowded = (
             select(_o.c.target)
-            .where(_foldable())
+            .where(_foldable(policy))
             .group_by(_o.c.target)
             .having(func.count() >= policy.threshold)
             .limit(1)
@@ -93,33 +109,36 @@ class DigestRepository(Repository):
             return True
         in_burst = select(_o.c.id).where(
             _o.c.target.in_(_bursting(now, policy)),
-            _o.c.target.in_(select(_o.c.target).where(_foldable())),
+            _o.c.target.in_(select(_o.c.target).where(_foldable(policy))),
         )
         return (await self.connection.execute(in_burst.limit(1))).first() is not None
 
     async def fold(self, now: datetime, policy: DigestPolicy) -> int:
-        """Fold waiting cards into digests: into the target's open digest if it has one,
-        else into a new one when `threshold` cards wait or the target is mid-burst.
+        """Fold waiting messages into digests: into the target's open digest if it has
+        one, else into a new one when `threshold` wait or the target is mid-burst.
         Returns how many were folded. A fixed number of statements however many targets
         fold at once (an import spread over 100 reps used to take one UPDATE each, each
         scanning the pending rows, under the write lock intake waits for)."""
-        query = select(_o.c.id, _o.c.target, _o.c.created_at).where(_open_digest())
+        query = select(_o.c.id, _o.c.target, _o.c.created_at, _o.c.next_attempt_at).where(
+            _open_digest(policy)
+        )
         if self.is_postgres:  # a sender claiming it waits, then finds it taken
             query = query.with_for_update()
         open_digests = {row.target: row for row in await self.connection.execute(query)}
         bursting = set((await self.connection.execute(_bursting(now, policy))).scalars())
         waiting = await self.connection.execute(
-            select(_o.c.target, func.count()).where(_foldable()).group_by(_o.c.target)
+            select(_o.c.target, func.count()).where(_foldable(policy)).group_by(_o.c.target)
         )
         digest_of: dict[str, int] = {}
-        postponed: list[dict[str, Any]] = []  # a card joins: wait `quiet` more, to `max_hold`
+        postponed: list[dict[str, Any]] = []  # one joins: wait `quiet` more, to `max_hold`
         to_open: list[str] = []
         for target, count in waiting.all():
             digest = open_digests.get(target)
             if digest is not None:
                 digest_of[target] = digest.id
                 due = min(digest.created_at + policy.max_hold, now + policy.quiet)
-                postponed.append({"row_id": digest.id, "due": due})
+                # Never earlier than it was due: an alert digest waits out its `spacing`.
+                postponed.append({"row_id": digest.id, "due": max(due, digest.next_attempt_at)})
             elif count >= policy.threshold or target in bursting:
                 to_open.append(target)
         if not digest_of and not to_open:
@@ -134,7 +153,7 @@ class DigestRepository(Repository):
         digest_of |= await self._open(to_open, now, policy)
         result = await self.connection.execute(
             update(_o)
-            .where(_foldable(), _o.c.target.in_(list(digest_of)))
+            .where(_foldable(policy), _o.c.target.in_(list(digest_of)))
             .values(state="digested", digest_id=case(digest_of, value=_o.c.target))
         )
         return result.rowcount
@@ -142,18 +161,30 @@ class DigestRepository(Repository):
     async def _open(
         self, targets: list[str], now: datetime, policy: DigestPolicy
     ) -> dict[str, int]:
-        """New digests, one per target: target -> its digest's id."""
+        """New digests, one per target: target -> its digest's id. Each is due after
+        `quiet`, and not before `spacing` has passed since the target's last one."""
         if not targets:
             return {}
+        last_sent: dict[str, datetime] = {}
+        if policy.spacing:
+            rows = await self.connection.execute(
+                select(_o.c.target, func.max(_o.c.sent_at))
+                .where(_recently_sent(now, policy), _o.c.target.in_(targets))
+                .group_by(_o.c.target)
+            )
+            last_sent = {target: sent_at for target, sent_at in rows}
         result = await self.connection.execute(
             insert(_o).returning(_o.c.target, _o.c.id),
             [
                 {
-                    **Digest(target, uuid.uuid4().hex).row(),
+                    **policy.digest(target, uuid.uuid4().hex).row(),
                     "created_at": now,
                     "state": "pending",
                     "attempts": 0,
-                    "next_attempt_at": now + policy.quiet,
+                    "next_attempt_at": max(
+                        now + policy.quiet,
+                        last_sent.get(target, now - policy.spacing) + policy.spacing,
+                    ),
                 }
                 for target in targets
             ],

@@ -7,6 +7,7 @@ place is what makes "nothing personal is left" checkable by reading one file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.messages import ErasureRedraw, Kind
+from domain.records import SYSTEM_ACTOR
 from storage import tables as t
 from storage.repository import Repository
 
@@ -23,6 +25,10 @@ KEPT_FIELDS = ("lead_type", "source")
 
 KEPT_DECISION = ("rule", "config_version", "candidates", "skipped")
 """The routing decision minus its reasons (those quote the lead's own values)."""
+
+ERASED_ACTOR = "erased"
+_KEPT_ACTOR = re.compile(rf"^([UW][A-Z0-9]{{2,}}|{re.escape(SYSTEM_ACTOR)})$")
+"""Actors an erasure keeps: Slack user ids (from Slack's own payloads) and the app."""
 
 LATE_REDRAW = timedelta(seconds=60)
 """A dispatcher that read the lead before the erasure may still post its card; a second
@@ -59,6 +65,7 @@ class PrivacyRepository(Repository):
             .where(t.leads.c.id == bindparam("lead_id"))
             .values(
                 email=None,
+                phone_key=None,
                 external_id=None,
                 idempotency_key=None,
                 fields=bindparam("kept_fields", type_=t.leads.c.fields.type),
@@ -80,9 +87,28 @@ class PrivacyRepository(Repository):
             ],
         )
         # Reasons and notes are free text (CRM notes, the matched rule's values); the
-        # event types, actors, times and numeric data stay, so stats stay true.
+        # event types, times and numeric data stay, so stats stay true. Actors stay when
+        # they are Slack users or the app itself; any other (a CRM's `by`, which may be
+        # the person's own name) goes.
         await self.connection.execute(
             update(t.lead_events).where(t.lead_events.c.lead_id.in_(erased)).values(reason=None)
+        )
+        actors = await self.connection.execute(
+            select(t.lead_events.c.actor).where(t.lead_events.c.lead_id.in_(erased)).distinct()
+        )
+        outside = [actor for actor in actors.scalars() if not _KEPT_ACTOR.match(actor)]
+        if outside:
+            await self.connection.execute(
+                update(t.lead_events)
+                .where(t.lead_events.c.lead_id.in_(erased), t.lead_events.c.actor.in_(outside))
+                .values(actor=ERASED_ACTOR)
+            )
+        # What a sender said about an activity may name the person; its kind, time and
+        # points stay, so the lead's score stays explainable.
+        await self.connection.execute(
+            update(t.lead_activities)
+            .where(t.lead_activities.c.lead_id.in_(erased))
+            .values(attributes=None)
         )
         await self.connection.execute(
             update(t.deadlines)
@@ -101,11 +127,16 @@ class PrivacyRepository(Repository):
         return erased
 
     async def _with_cards(self, lead_ids: list[str]) -> set[str]:
-        """The leads with a card posted in Slack."""
-        rows = await self.connection.execute(
+        """The leads with a card, or an alert naming them, posted in Slack."""
+        cards = await self.connection.execute(
             select(t.lead_messages.c.lead_id).where(t.lead_messages.c.lead_id.in_(lead_ids))
         )
-        return set(rows.scalars())
+        alerts = await self.connection.execute(
+            select(t.outbox.c.lead_id).where(
+                t.outbox.c.lead_id.in_(lead_ids), t.outbox.c.posted_ts.is_not(None)
+            )
+        )
+        return set(cards.scalars()) | set(alerts.scalars())
 
     async def _forget_outbox(self, lead_ids: list[str]) -> set[str]:
         """Payloads may quote the person; unsent posts about them are not sent at all.

@@ -255,7 +255,12 @@ class StatsQueries(Repository):
 
 def _scope(scope: Scope, start: datetime, end: datetime) -> list[ColumnElement[bool]]:
     column = {"rep": _L.owner, "team": _L.team, "source": _L.source}[scope.kind]
-    return [_L.created_at >= start, _L.created_at < end, column == scope.value]
+    where = [_L.created_at >= start, _L.created_at < end, column == scope.value]
+    if scope.kind == "source":
+        # A lead in nurture that never reached a team was never sales's: the scoring
+        # section counts it. (A rep's or a team's scope cannot hold one.)
+        where.append(or_(_L.status != str(LeadStatus.NURTURE), _L.team.is_not(None)))
+    return where
 
 
 def _as_datetime(value: Any) -> datetime | None:

@@ -97,15 +97,27 @@ leads = Table(
     Column("qualified_at", UtcDateTime, nullable=True),
     Column("opportunity_at", UtcDateTime, nullable=True),
     Column("closed_at", UtcDateTime, nullable=True),
+    Column("phone_key", String(40), nullable=True),  # domain.contact.phone_key, for dedup
+    # The scoring model's verdict (domain.scoring): grade, model score and MQL as columns
+    # for stats; `scoring` the whole record with its reasons. Null when nothing scores.
+    Column("grade", String(2), nullable=True),
+    Column("model_score", Integer, nullable=True),
+    Column("mql", Boolean, nullable=True),
+    Column("scoring", JSON, nullable=True),
+    # The experiment the lead took part in and its arm (also in `decision`), for reports.
+    Column("experiment", String(80), nullable=True),
+    Column("arm", String(80), nullable=True),
     UniqueConstraint("submitter", "idempotency_key"),
     UniqueConstraint("submitter", "external_id"),
     Index("ix_leads_email_created", "email", "created_at"),
+    Index("ix_leads_phone_key_created", "phone_key", "created_at"),
     Index("ix_leads_owner_status", "owner", "status"),
     Index("ix_leads_team_status", "team", "status"),
     Index("ix_leads_status_owner", "status", "owner"),
     Index("ix_leads_created_at", "created_at"),
     Index("ix_leads_owner_created", "owner", "created_at"),
     Index("ix_leads_erased_created", "erased_at", "created_at"),  # retention's scan
+    Index("ix_leads_experiment_arm", "experiment", "arm", "created_at"),
     # Covers every column a team's stats read, so `/leadstats team X 90d` never visits
     # the (wide) lead rows themselves.
     Index(
@@ -139,6 +151,19 @@ lead_events = Table(
     Column("data", JSON, nullable=True),
     Index("ix_lead_events_lead_at", "lead_id", "at"),
     Index("ix_lead_events_type_at", "type", "at"),
+)
+
+lead_activities = Table(
+    "lead_activities",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("lead_id", String(32), ForeignKey("leads.id"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("points", Integer, nullable=True),
+    Column("attributes", JSON, nullable=True),
+    Index("ix_lead_activities_lead_at", "lead_id", "at"),
 )
 
 deadlines = Table(
@@ -178,6 +203,9 @@ outbox = Table(
     Column("maybe_sent", Boolean, nullable=False, server_default=false()),
     # A lead card folded into a digest post (state "digested"): the digest row's id.
     Column("digest_id", BigInteger, nullable=True),
+    # Where a sent alert about a lead lives, so erasing the lead can redraw it.
+    Column("posted_channel", String(64), nullable=True),
+    Column("posted_ts", String(32), nullable=True),
     # A lead card that may fold into a digest (domain.messages.LeadCard.announcement).
     Column("announcement", Boolean, nullable=False, server_default=false()),
     Index("ix_outbox_state_next", "state", "next_attempt_at"),
@@ -235,4 +263,33 @@ slack_deliveries = Table(
     Column("key", String(200), primary_key=True),
     Column("seen_at", UtcDateTime, nullable=False),
     Index("ix_slack_deliveries_seen_at", "seen_at"),
+)
+
+# "Wrong routing?" from a rep on a lead's card: feedback for the review, one per rep and
+# lead; it never changes the lead.
+misroute_reports = Table(
+    "misroute_reports",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("lead_id", String(32), ForeignKey("leads.id"), nullable=False),
+    Column("reporter", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("rule", String(200), nullable=True),
+    Column("reason", String(40), nullable=False),
+    Column("text", Text, nullable=True),
+    UniqueConstraint("lead_id", "reporter"),
+    Index("ix_misroute_reports_at", "at"),
+)
+
+# An experiment's report as it stood when it was promoted or stopped: the configuration
+# history links to it.
+experiment_reports = Table(
+    "experiment_reports",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("experiment", String(80), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("document", JSON, nullable=False),
+    Index("ix_experiment_reports_experiment", "experiment"),
 )

@@ -22,6 +22,7 @@ from storage.outbox_digests import DigestRepository
 from storage.outbox_senders import SenderRepository
 from storage.privacy import PrivacyRepository
 from storage.routing_state import RoutingRepository
+from storage.scoring_store import ActivityRepository, ScoringQueries
 from storage.stats_queries import StatsQueries
 from storage.webhook_outbox import EndpointCache, TimelineWebhooks
 
@@ -45,6 +46,8 @@ class UnitOfWork:
         self.digests = DigestRepository(connection)
         self.config_history = ConfigHistoryRepository(connection)
         self.stats = StatsQueries(connection)
+        self.activities = ActivityRepository(connection)
+        self.scoring = ScoringQueries(connection)
 
 
 class Database:

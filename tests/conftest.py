@@ -15,6 +15,7 @@ the very same database matrix.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Why tests were skipped, one line per reason (`-q` alone only counts them): a reader
+    who sees 100 skipped must learn that a PostgreSQL URL would run them."""
+    reasons = Counter(
+        str(report.longrepr[2]).removeprefix("Skipped: ")
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple)
+    )
+    for reason, count in reasons.most_common():
+        terminalreporter.write_line(f"{count} skipped: {reason}", yellow=True)
+
+
 def _test_failed(node: pytest.Item) -> bool:
     report = getattr(node, "_report_call", None)
     return bool(report is not None and report.failed)
@@ -57,7 +70,10 @@ def postgres_url() -> str:
     """The PostgreSQL server to test against; skips the test when none is configured."""
     url = postgres_server_url()
     if url is None:
-        pytest.skip(f"{POSTGRES_ENV} not set")
+        pytest.skip(
+            f"PostgreSQL tests: {POSTGRES_ENV} is not set "
+            "(postgresql+asyncpg://USER:PASS@HOST:PORT/postgres; they create their own databases)"
+        )
     return url
 
 

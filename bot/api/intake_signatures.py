@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import unquote
 
+from bot.api_keys import Scope
 from bot.settings import Settings
 from domain.intake_profiles import AuthConfig
 
@@ -85,6 +86,8 @@ def _bearer(
     if key is None:
         hint = " or ?key=<secret>" if auth.key_in_query else ""
         raise Rejected(f"missing or invalid API key (Authorization: Bearer <secret>{hint})")
+    if not key.allows(Scope.INTAKE):
+        raise Rejected(f"API key {key.name} lacks the {Scope.INTAKE} scope")
     return key.name
 
 

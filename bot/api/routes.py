@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.api.access import KeyGate
 from bot.api.rate_limit import RateLimiter
 from bot.api.serializers import lead_json
+from bot.api_keys import Scope
+from bot.http_limits import parse_json
 from bot.metrics import INTAKE_RATE_LIMITED, LEADS_DUPLICATE, LEADS_RECEIVED, LEADS_ROUTED
+from bot.services.activity import ActivityService
 from bot.services.intake import IntakeService
 from bot.services.leads import LeadActions, LeadNotFound
 from bot.services.privacy import PrivacyService
 from bot.settings import ApiKey, Settings
+from domain.activity import parse_activity
+from domain.contact import control_character, refuse_control
 from domain.errors import DomainError, FieldError, InvalidInput, format_location
 from domain.lead import LeadInput, parse_lead
 from domain.lifecycle import OUTCOME_EVENTS
@@ -42,6 +47,16 @@ class OutcomeEvent(BaseModel):
     at: datetime | None = None
     by: str | None = Field(default=None, max_length=254)
     note: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("by")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        return None if value is None else refuse_control(value)
+
+    @field_validator("note")
+    @classmethod
+    def _free_text(cls, value: str | None) -> str | None:
+        return None if value is None else refuse_control(value, multiline=True)
 
 
 def errors_response(errors: list[FieldError], status: int = 422) -> JSONResponse:
@@ -71,17 +86,23 @@ async def read_body(request: Request, limit: int) -> bytes:
 async def _read_json(request: Request, limit: int) -> Any:
     body = await read_body(request, limit)
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput([FieldError("body", "not valid JSON")]) from None
+        return parse_json(bytes(body))
+    except ValueError as error:
+        raise InvalidInput([FieldError("body", str(error))]) from None
 
 
-def authenticate(settings: Settings, request: Request) -> ApiKey | None:
-    """The API key named by `Authorization: Bearer <secret>`, or None."""
-    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not secret:
-        return None
-    return settings.key_for(secret.strip())
+MAX_IDEMPOTENCY_KEY = 180
+"""The stored key is at most 200 characters; a batch adds `:<index>` to it."""
+
+
+def _idempotency_key(request: Request) -> str | None:
+    """The `Idempotency-Key` header, or 422: PostgreSQL refuses a value longer than its
+    column (a 500 before this check), and a key is an id, not text."""
+    value = request.headers.get("idempotency-key")
+    if value is not None and (len(value) > MAX_IDEMPOTENCY_KEY or control_character(value)):
+        message = f"at most {MAX_IDEMPOTENCY_KEY} characters, no control characters"
+        raise InvalidInput([FieldError("Idempotency-Key", message)])
+    return value
 
 
 def _count(submitter: str, duplicate: bool, body: dict[str, Any]) -> None:
@@ -107,11 +128,15 @@ class IntakeApi:
         intake: IntakeService,
         actions: LeadActions,
         privacy: PrivacyService,
+        activities: ActivityService,
+        gate: KeyGate | None = None,
     ):
         self.settings = settings
+        self.gate = gate or KeyGate(settings)
         self.intake = intake
         self.actions = actions
         self.privacy = privacy
+        self.activities = activities
         self.limiter = RateLimiter(settings.rate_limit)
 
     def routes(self) -> list[Route]:
@@ -121,14 +146,15 @@ class IntakeApi:
             Route("/api/leads/{lead_id}", self.get_lead, methods=["GET"]),
             Route("/api/leads/{lead_id}", self.erase_lead, methods=["DELETE"]),
             Route("/api/leads/{lead_id}/events", self.post_event, methods=["POST"]),
+            Route("/api/leads/{lead_id}/activity", self.post_activity, methods=["POST"]),
         ]
 
     async def _guarded(
-        self, request: Request, handler: Any, limit: int = MAX_LEAD_BYTES
+        self, request: Request, scope: Scope, handler: Any, limit: int = MAX_LEAD_BYTES
     ) -> Response:
-        key = authenticate(self.settings, request)
-        if key is None:
-            return problem("missing or invalid API key (Authorization: Bearer <secret>)", 401)
+        key = self.gate.admit(request, scope)
+        if isinstance(key, Response):
+            return key
         limited = self.rate_limited(key.name)
         if limited is not None:
             return limited
@@ -144,12 +170,12 @@ class IntakeApi:
             return problem(str(error), 409)
 
     async def create_lead(self, request: Request) -> Response:
-        return await self._guarded(request, self._create_lead)
+        return await self._guarded(request, Scope.INTAKE, self._create_lead)
 
     async def _create_lead(self, request: Request, key: ApiKey, limit: int) -> Response:
         data = await _read_json(request, limit)
         lead = parse_lead(data)
-        body, status = await self.submit(key.name, lead, request.headers.get("idempotency-key"))
+        body, status = await self.submit(key.name, lead, _idempotency_key(request))
         return JSONResponse(body, status_code=status)
 
     async def submit(
@@ -176,7 +202,7 @@ class IntakeApi:
         return response
 
     async def create_batch(self, request: Request) -> Response:
-        return await self._guarded(request, self._create_batch, MAX_BATCH_BYTES)
+        return await self._guarded(request, Scope.INTAKE, self._create_batch, MAX_BATCH_BYTES)
 
     async def _create_batch(self, request: Request, key: ApiKey, limit: int) -> Response:
         data = await _read_json(request, limit)
@@ -185,7 +211,7 @@ class IntakeApi:
             raise InvalidInput([FieldError("leads", "expected a list of leads")])
         if len(items) > MAX_BATCH_ITEMS:
             raise InvalidInput([FieldError("leads", f"at most {MAX_BATCH_ITEMS} leads per batch")])
-        batch_key = request.headers.get("idempotency-key")
+        batch_key = _idempotency_key(request)
 
         async def one(index: int, item: Any) -> dict[str, Any]:
             item_key = f"{batch_key}:{index}" if batch_key else None
@@ -205,14 +231,14 @@ class IntakeApi:
         return JSONResponse({"results": results}, status_code=200)
 
     async def get_lead(self, request: Request) -> Response:
-        return await self._guarded(request, self._get_lead)
+        return await self._guarded(request, Scope.READ, self._get_lead)
 
     async def _get_lead(self, request: Request, key: ApiKey, limit: int) -> Response:
         lead = await self.actions.get(request.path_params["lead_id"])
         return JSONResponse(lead_json(lead, self.intake.now(), timeline=True))
 
     async def erase_lead(self, request: Request) -> Response:
-        return await self._guarded(request, self._erase_lead)
+        return await self._guarded(request, Scope.ERASE, self._erase_lead)
 
     async def _erase_lead(self, request: Request, key: ApiKey, limit: int) -> Response:
         """GDPR erasure: 200 with the lead as it now stands, again on a repeat."""
@@ -220,7 +246,7 @@ class IntakeApi:
         return JSONResponse(lead_json(lead, self.intake.now(), timeline=True))
 
     async def post_event(self, request: Request) -> Response:
-        return await self._guarded(request, self._post_event)
+        return await self._guarded(request, Scope.INTAKE, self._post_event)
 
     async def _post_event(self, request: Request, key: ApiKey, limit: int) -> Response:
         data = await _read_json(request, limit)
@@ -237,3 +263,12 @@ class IntakeApi:
         )
         lead = await self.actions.get(outcome.lead.id)
         return JSONResponse(lead_json(lead, self.intake.now(), timeline=True))
+
+    async def post_activity(self, request: Request) -> Response:
+        return await self._guarded(request, Scope.INTAKE, self._post_activity)
+
+    async def _post_activity(self, request: Request, key: ApiKey, limit: int) -> Response:
+        """Behaviour after intake: 200 with the re-scored lead (see docs/scoring.md)."""
+        activity = parse_activity(await _read_json(request, limit), self.intake.now())
+        lead = await self.activities.record(request.path_params["lead_id"], activity, key.name)
+        return JSONResponse(lead_json(lead, self.intake.now()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.api.scoring_json import lead_scoring_json
 from domain.records import LeadRecord
 
 
@@ -26,11 +27,14 @@ def lead_json(lead: LeadRecord, now: datetime, *, timeline: bool = False) -> dic
             "config_version": decision.get("config_version"),
             "candidates": list(decision.get("candidates", [])),
             "skipped": list(decision.get("skipped", [])),
+            # Only for a lead that took part in an experiment (docs/experiments.md).
+            **{key: decision[key] for key in ("experiment", "arm") if decision.get(key)},
         },
         "sla_due_at": iso(lead.sla_due_at),
         "created_at": iso(lead.created_at),
         "submitter": lead.submitter,
         "lead": lead.fields.model_dump(mode="json", exclude_none=True),
+        **lead_scoring_json(lead),
     }
     if lead.erased_at is not None:
         body["erased_at"] = iso(lead.erased_at)

@@ -1,5 +1,5 @@
 """`GET /api/stats?team=|rep=|source=&period=&tz=`: the `/leadstats` figures as JSON, for
-a CRM or a BI tool. Same API keys as intake."""
+a CRM or a BI tool; `?experiment=NAME`: an experiment's report. Same API keys as intake."""
 
 from __future__ import annotations
 
@@ -11,26 +11,40 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.api.routes import authenticate
+from bot.api.access import KeyGate
+from bot.api.scoring_json import scoring_report_json
+from bot.api_keys import Scope as KeyScope
+from bot.services.experiments import ExperimentService
 from bot.services.stats import StatsService, UnknownScope
 from bot.settings import Settings
+from domain.experiment_document import to_document
+from domain.experiment_lifecycle import ExperimentError
 from domain.reports import DEFAULT_PERIOD, PERIODS, Line, Report, Scope, Tally
 
 
 class StatsApi:
-    def __init__(self, settings: Settings, stats: StatsService):
+    def __init__(
+        self,
+        settings: Settings,
+        stats: StatsService,
+        experiments: ExperimentService,
+        gate: KeyGate | None = None,
+    ):
         self.settings = settings
         self.stats = stats
+        self.experiments = experiments
+        self.gate = gate or KeyGate(settings)
 
     def routes(self) -> list[Route]:
         return [Route("/api/stats", self.get_stats, methods=["GET"])]
 
     async def get_stats(self, request: Request) -> Response:
-        if authenticate(self.settings, request) is None:
-            return JSONResponse(
-                {"error": "missing or invalid API key (Authorization: Bearer <secret>)"}, 401
-            )
+        admitted = self.gate.admit(request, KeyScope.READ)
+        if isinstance(admitted, Response):
+            return admitted
         params = request.query_params
+        if "experiment" in params:
+            return await self._experiment(params["experiment"])
         errors = []
         scopes = [Scope(kind, params[kind]) for kind in ("team", "rep", "source") if kind in params]
         if len(scopes) != 1:
@@ -49,6 +63,14 @@ class StatsApi:
         except UnknownScope as error:
             return JSONResponse({"error": str(error)}, 404)
         return JSONResponse(report_json(report))
+
+    async def _experiment(self, name: str) -> Response:
+        """`?experiment=NAME`: the experiment's report (docs/experiments.md)."""
+        try:
+            report = await self.experiments.report(name)
+        except ExperimentError as error:
+            return JSONResponse({"error": str(error)}, 404)
+        return JSONResponse(to_document(report))
 
 
 def _tally(tally: Tally) -> dict[str, Any]:
@@ -96,4 +118,5 @@ def report_json(report: Report) -> dict[str, Any]:
             for q in report.queues
         ],
         "stages": [asdict(stage) for stage in report.stages],
+        "scoring": scoring_report_json(report.scoring),
     }

@@ -20,11 +20,20 @@ from domain import sla
 from domain.config import Config
 from domain.dedup import DedupKeys, first_duplicate
 from domain.errors import FieldError, InvalidInput
-from domain.intake_plan import NewEvent, plan_routed
-from domain.lead import LeadInput
+from domain.experiments import route_lead
+from domain.intake_plan import NewEvent, plan_routed, received_event
+from domain.lead import LeadInput, LeadStatus
 from domain.messages import OutboxMessage
-from domain.records import LeadRecord
-from domain.routing import Decision, RoutingState, route
+from domain.qualification import (
+    goes_to_nurture,
+    nurture_decision,
+    score_new_lead,
+    scored_fields,
+    sla_steps,
+)
+from domain.records import SYSTEM_ACTOR, LeadRecord
+from domain.routing import Decision, RoutingState
+from domain.scoring import Scoring
 from storage.group_commit import GroupCommit
 from storage.uow import UnitOfWork
 
@@ -119,9 +128,20 @@ class IntakeService(ApplicationService):
                 if existing is not None:
                     results.append(IntakeResult(existing, duplicate=True))
                     continue
-                decision = route(request.lead, config, state, now, version)
-                memory.remember(decision, batch, now)
-                record = self._plan(batch, request, config, decision, now)
+                # The id comes first: an experiment's arm is a hash of it (domain.experiments).
+                lead_id = uuid.uuid4().hex
+                scoring = score_new_lead(config, request.lead, now)
+                if goes_to_nurture(config, request.lead, scoring):
+                    assert scoring is not None
+                    decision = nurture_decision(config, scoring, version)
+                    record = self._nurture(batch, request, lead_id, config, decision, scoring, now)
+                else:
+                    scores = scoring.facts() if scoring else None
+                    decision = route_lead(
+                        request.lead, lead_id, config, state, now, version, scores
+                    )
+                    memory.remember(decision, batch, now)
+                    record = self._plan(batch, request, lead_id, config, decision, scoring, now)
                 known.append((key, record))
                 results.append(IntakeResult(record, duplicate=False))
             await self._write_batch(uow, batch, now)
@@ -131,23 +151,21 @@ class IntakeService(ApplicationService):
         self,
         batch: _Batch,
         request: _Request,
+        lead_id: str,
         config: Config,
         decision: Decision,
+        scoring: Scoring | None,
         now: datetime,
     ) -> LeadRecord:
         """The lead, its events, its SLA steps and its Slack messages, added to the batch."""
         lead = request.lead
-        policy = config.sla_for(lead.lead_type)
-        team = config.team(decision.team) if decision.team else None
-        calendar = team.business_hours.calendar() if team and team.business_hours else None
-        steps = sla.plan(policy, now, calendar)
-        lead_id = uuid.uuid4().hex
+        policy, steps = sla_steps(config, lead.lead_type, decision.team, now)
         routed = plan_routed(lead_id, request.submitter, decision, config.admins, now)
         record = LeadRecord(
             id=lead_id,
             created_at=now,
             submitter=request.submitter,
-            fields=lead,
+            fields=scored_fields(config, lead, scoring),
             status=routed.status,
             owner=decision.owner,
             team=decision.team,
@@ -157,12 +175,48 @@ class IntakeService(ApplicationService):
             assigned_at=now if decision.owner else None,
             contacted_at=None,
             version=1,
+            scoring=scoring,
         )
         snapshot = policy.model_dump(mode="json", exclude_none=True)
         batch.leads.append((record, request.idempotency_key, snapshot))
         batch.plans.append((record.id, steps))
         batch.events.extend(routed.events)
         batch.outbox.extend(routed.messages)
+        return record
+
+    def _nurture(
+        self,
+        batch: _Batch,
+        request: _Request,
+        lead_id: str,
+        config: Config,
+        decision: Decision,
+        scoring: Scoring,
+        now: datetime,
+    ) -> LeadRecord:
+        """A lead below the MQL line: stored for marketing, with no owner, no SLA clock
+        and no message (it pages nobody)."""
+        record = LeadRecord(
+            id=lead_id,
+            created_at=now,
+            submitter=request.submitter,
+            fields=scored_fields(config, request.lead, scoring),
+            status=LeadStatus.NURTURE,
+            owner=None,
+            team=None,
+            method=decision.method,
+            decision=decision.to_record(),
+            sla_due_at=None,
+            assigned_at=None,
+            contacted_at=None,
+            version=1,
+            scoring=scoring,
+        )
+        batch.leads.append((record, request.idempotency_key, None))
+        batch.events += [
+            received_event(record.id, request.submitter, now),
+            NewEvent(record.id, now, "nurtured", SYSTEM_ACTOR, decision.reasons[0]),
+        ]
         return record
 
     async def _write_batch(self, uow: UnitOfWork, batch: _Batch, now: datetime) -> None:
@@ -187,4 +241,5 @@ def _keys(request: _Request, now: datetime) -> DedupKeys:
         request.lead.external_id,
         request.lead.email,
         now,
+        request.lead.phone_key,
     )

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from bot.services.base import ApplicationService
 from domain.availability import unavailable_reason
+from domain.command_args import find_team, parse_argument
 from domain.durations import humanize
 from domain.errors import DomainError
 from domain.lead import LeadStatus
@@ -249,15 +250,17 @@ class LeadActions(ApplicationService):
     async def team_pool(
         self, user: str, team_name: str | None, limit: int
     ) -> tuple[list[str], list[LeadRecord]]:
-        """Unclaimed leads of the named team, or of every team the user belongs to."""
+        """Unclaimed leads of the named team (by name in any case, or its channel link),
+        or of every team the user belongs to."""
         async with self.db.snapshot() as uow:
             config = await self.configs.config(uow)
             if config is None:
                 return [], []
             if team_name:
-                if config.team(team_name) is None:
+                team = find_team(config.teams, parse_argument(team_name))
+                if team is None:
                     raise DomainError(f"There is no team named “{team_name}”.")
-                names = [team_name]
+                names = [team.name]
             else:
                 names = [
                     team.name

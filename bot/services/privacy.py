@@ -7,6 +7,7 @@ the person goes, in Leadrouter's database and on the Slack cards already posted.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from datetime import timedelta
@@ -15,11 +16,13 @@ from bot.metrics import LEADS_ERASED
 from bot.services.base import ApplicationService
 from bot.services.leads import LeadNotFound
 from domain.records import LeadRecord
+from storage.engine import checkpoint_wal
 
 log = logging.getLogger(__name__)
 
 RETENTION_BATCH = 200
 """Leads erased per transaction: short transactions never hold up intake for long."""
+CHECKPOINT_RETRIES = (0.05, 0.2, 0.5, 1.0)  # seconds between tries
 
 
 class PrivacyService(ApplicationService):
@@ -38,6 +41,7 @@ class PrivacyService(ApplicationService):
             LEADS_ERASED.labels("request").inc()
             self.wake_outbox()
             log.info("erased personal data of lead %s on request of %s", lead_id, actor)
+            await self.checkpoint()
         return replace(lead, events=events)
 
     async def erase_expired(self, retention: timedelta) -> int:
@@ -57,4 +61,16 @@ class PrivacyService(ApplicationService):
         if total:
             LEADS_ERASED.labels("retention").inc(total)
             log.info("retention erased the personal data of %d leads", total)
+            await self.checkpoint()
         return total
+
+    async def checkpoint(self) -> None:
+        """After an erasure batch, move SQLite's write-ahead log into the database file
+        and empty it: until then the -wal file still holds the erased values. A reader
+        mid-snapshot makes SQLite refuse for a moment, so it is tried a few times; the
+        next erasure (or SQLite's own checkpoint) finishes a refused one."""
+        for pause in CHECKPOINT_RETRIES:
+            if await checkpoint_wal(self.db.engine):
+                return
+            await asyncio.sleep(pause)
+        log.warning("the SQLite log still holds erased data until the next checkpoint")

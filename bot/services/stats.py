@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,9 +16,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.base import ApplicationService
 from bot.services.configuration import ConfigService
+from domain.command_args import find_team, parse_argument
+from domain.config import Config
 from domain.errors import DomainError
 from domain.records import WORKLOAD_STATUSES, LeadRecord
 from domain.reports import Aggregates, Report, Scope, build_report, period_bounds
+from domain.scoring_report import ScoringReport, build_scoring_report
 from storage.stats_queries import PARTS
 from storage.uow import Database
 
@@ -82,11 +86,13 @@ class StatsService(ApplicationService):
     ) -> Report:
         async with self.db.snapshot() as uow:
             weights = None
+            config = await self.configs.config(uow)
             if scope.kind == "team":
-                config = await self.configs.config(uow)
-                team = config.team(scope.value) if config else None
+                named = parse_argument(scope.value)
+                team = find_team(config.teams, named) if config else None
                 if team is None:
                     raise UnknownScope(f"There is no team named “{scope.value}”.")
+                scope = Scope("team", team.name)  # as typed: any case, or its channel
                 weights = {member.user: member.weight for member in team.members}
         now = self.now()
 
@@ -97,9 +103,37 @@ class StatsService(ApplicationService):
         # Side by side on their own connections: PostgreSQL runs them on separate cores,
         # and so does SQLite (its driver releases the GIL while a statement runs). The
         # parts may see commits milliseconds apart, which figures over days never show.
-        found = await asyncio.gather(*(part(name) for name in PARTS))
-        aggregates = Aggregates(**dict(zip(PARTS, found, strict=True)))
-        return build_report(scope, period, start, end, aggregates, weights)
+        found = await asyncio.gather(
+            *(part(name) for name in PARTS), self._scoring(config, scope, start, end, weights)
+        )
+        aggregates = Aggregates(**dict(zip(PARTS, found[:-1], strict=True)))
+        report = build_report(scope, period, start, end, aggregates, weights)
+        return replace(report, scoring=found[-1])
+
+    async def _scoring(
+        self,
+        config: Config | None,
+        scope: Scope | None,
+        start: datetime,
+        end: datetime,
+        reps: Iterable[str] | None = None,
+    ) -> ScoringReport | None:
+        """The scoring section (None without a scoring model): its own query, side by side
+        with the others."""
+        if config is None or config.scoring is None:
+            return None
+        async with self.db.snapshot() as uow:
+            rows = await uow.scoring.rows(start, end, scope)
+        return build_scoring_report(rows, config.scoring.mql_at, reps or ())
+
+    async def scoring_report(self, days: int) -> ScoringReport | None:
+        """`leadrouter scoring report`: every scored lead received in the last `days`
+        days; None without a scoring model."""
+        async with self.db.snapshot() as uow:
+            config = await self.configs.config(uow)
+        now = self.now()
+        reps = [rep.key for rep in config.reps] if config else []
+        return await self._scoring(config, None, now - timedelta(days=days), now, reps)
 
     async def for_user(self, scope: Scope, period: str, user: str) -> Report:
         """What `user` asked for, in `user`'s timezone."""

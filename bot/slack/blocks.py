@@ -1,14 +1,16 @@
 """Block Kit primitives shared by every Slack view, and the one escaping function.
 
 Lead text is typed by strangers: it reaches Slack only through `escape`, so it can never
-become a mention, a link or a broadcast. Mentions come only from Slack ids the app knows
-(`mention_users`). Limits respected: section text 3,000 characters, fields 2,000,
-plain text labels 150.
+become a mention, a link, a broadcast, a date token or formatting. Mentions come only
+from Slack ids the app knows (`mention_users`, on the app's own texts). Every mrkdwn text
+object is `verbatim`, so Slack does not auto-link bare URLs or channel names either.
+Limits respected: section text 3,000 characters, fields 2,000, plain text labels 150.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -22,9 +24,37 @@ Blocks = list[Block]
 View = dict[str, Any]
 
 
-def escape(text: str) -> str:
-    """Slack's three control characters, so lead data cannot inject mentions or links."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "`": "\u02cb"})
+_FORMATTING = re.compile(r"(?<!\w)[*_~]|[*_~](?!\w)")
+"""A `*`, `_` or `~` that can open or close bold, italics or strike: one not between two
+word characters (`web_form`, `john_doe@acme.com` keep theirs)."""
+_LOOKALIKE = {"*": "\u2217", "_": "\u02cd", "~": "\u223c"}  # ∗ ˍ ∼
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_LINE_BREAKS = frozenset("\n\r\t\x0b\x0c\x85\u2028\u2029")
+_QUOTE = "&gt;"
+
+
+def escape(text: str, code: bool = False) -> str:
+    """Outside text (a lead's fields, a CRM's strings) shown as typed and nothing more.
+
+    Slack's escapes for `&`, `<` and `>` (its "formatting text" guide: only these three
+    are decoded), so no `<...>` sequence (mention, broadcast, link, date) can be spelled;
+    look-alikes for the formatting characters Slack has no escape for (`∗ ˍ ∼`, and `ˋ`
+    for a backtick); a zero-width space before a leading `>` (a quote); bidirectional
+    overrides and control characters dropped; line breaks become spaces. `code`: the
+    text sits inside a code span or block, where only `<...>` sequences and a closing
+    backtick still act, so `*`, `_`, `~` and `>` stay as they are."""
+    kept = []
+    for character in text:
+        if character in _LINE_BREAKS:
+            kept.append(" ")
+        elif character not in _BIDI and unicodedata.category(character) != "Cc":
+            kept.append(character)
+    escaped = "".join(kept).translate(_ENTITIES)
+    if code:
+        return escaped
+    escaped = _FORMATTING.sub(lambda m: _LOOKALIKE[m.group()], escaped)
+    return "\u200b" + escaped if escaped.lstrip().startswith(_QUOTE) else escaped
 
 
 def mention_users(text: str) -> str:
@@ -39,13 +69,23 @@ def slack_date(moment: datetime, fmt: str = "{date_short_pretty} at {time}") -> 
 
 
 def clip(text: str, limit: int) -> str:
-    """At most `limit` characters, an ellipsis marking a cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """At most `limit` characters, an ellipsis marking a cut; never half an escape (a
+    cut `&am` would show as typed) nor half a `<...>` sequence of the app's."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    for start, end in (("&", ";"), ("<", ">")):
+        opened = cut.rfind(start)
+        if opened != -1 and end not in cut[opened:]:
+            cut = cut[:opened]
+    return cut + "…"
 
 
-def mrkdwn(text: str) -> dict[str, str]:
-    """A mrkdwn text object, clipped to a section's limit."""
-    return {"type": "mrkdwn", "text": clip(text, SECTION_LIMIT)}
+def mrkdwn(text: str) -> dict[str, Any]:
+    """A mrkdwn text object, clipped to a section's limit. `verbatim`: Slack leaves its
+    text as written, without turning bare URLs or channel names into links (Block Kit
+    text object reference); the app's own `<@U…>` and date tokens still work."""
+    return {"type": "mrkdwn", "text": clip(text, SECTION_LIMIT), "verbatim": True}
 
 
 def plain_text(text: str) -> dict[str, Any]:
@@ -55,12 +95,12 @@ def plain_text(text: str) -> dict[str, Any]:
 
 def section(text: str) -> Block:
     """A section of mrkdwn text (callers keep it within the limit)."""
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
 
 
 def context(text: str) -> Block:
     """A context line of mrkdwn text (callers keep it within the limit)."""
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text, "verbatim": True}]}
 
 
 def button(text: str, action_id: str, value: str, style: str | None = None) -> Block:

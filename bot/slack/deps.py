@@ -6,9 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.services.admin import AdminService
+from bot.services.channel_membership import ChannelMembershipService
+from bot.services.experiments import ExperimentService
 from bot.services.leads import LeadActions
+from bot.services.qualification import Qualification
+from bot.services.review import ReviewService
 from bot.services.stats import StatsService
 from bot.services.webhook_tests import WebhookTests
+from bot.services.why import WhyService
+from bot.slack.home_tab import HomeTab
 
 
 @dataclass(frozen=True)
@@ -17,4 +23,10 @@ class SlackDeps:
     stats: StatsService
     admin: AdminService
     bot_token: str | None
+    home: HomeTab
+    membership: ChannelMembershipService
+    qualification: Qualification
+    experiments: ExperimentService
+    review: ReviewService
+    why: WhyService
     webhook_tests: WebhookTests | None = None

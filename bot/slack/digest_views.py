@@ -5,8 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.blocks import escape
+from bot.slack.blocks import escape, section
 from domain.messages import DigestPart
+from domain.slack_limits import and_more
+
+SHOWN_TYPES = 8
+SHOWN_TEAMS = 5
+"""However many lead types and teams a burst mixes, the post names the biggest few and
+counts the rest ("and N more"): 8 types of 64 and 5 teams of 80 characters stay far
+inside a section's 3,000."""
+
+
+def _listed(items: list[str], shown: int, noun: str, joiner: str) -> str:
+    more = and_more(min(shown, len(items)), len(items), noun)
+    return joiner.join(items[:shown]) + (f" {more}" if more else "")
 
 
 def _kinds(parts: list[DigestPart]) -> str:
@@ -18,11 +30,11 @@ def _kinds(parts: list[DigestPart]) -> str:
     if len(by_type) == 1:
         (only,) = by_type
         return f"{total:,} {escape(only.replace('_', ' '))} lead{'s' if total != 1 else ''}"
-    mix = ", ".join(
+    mix = [
         f"{count:,} {escape(kind.replace('_', ' '))}"
         for kind, count in sorted(by_type.items(), key=lambda item: -item[1])
-    )
-    return f"{total:,} leads ({mix})"
+    ]
+    return f"{total:,} leads ({_listed(mix, SHOWN_TYPES, 'types', ', ')})"
 
 
 def digest(parts: list[DigestPart], to_channel: bool) -> dict[str, Any]:
@@ -31,7 +43,8 @@ def digest(parts: list[DigestPart], to_channel: bool) -> dict[str, Any]:
     what = _kinds(parts)
     teams = sorted({part.team for part in parts if part.team})
     if to_channel:
-        where = " and ".join(f"`/leads team {escape(team)}`" for team in teams) or "`/leads team`"
+        commands = [f"`/leads team {escape(team, code=True)}`" for team in teams]
+        where = _listed(commands, SHOWN_TEAMS, "teams", " and ") or "`/leads team`"
         text = f"{what} added to the pool at once — see and claim them with {where}."
     else:
         text = f"{what} were assigned to you at once — see and work them with `/leads`."
@@ -39,3 +52,21 @@ def digest(parts: list[DigestPart], to_channel: bool) -> dict[str, Any]:
         "text": text,
         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f":inbox_tray: {text}"}}],
     }
+
+
+def alert_digest(parts: list[DigestPart]) -> dict[str, Any]:
+    """The alerts folded for one manager or admin within a window (a form flooding a
+    full team): how many leads, and where they wait. Names no lead, so erasing one
+    leaves nothing here to redraw."""
+    what = _kinds(parts)
+    teams = sorted({part.team for part in parts if part.team})
+    where = " and ".join(f"`/leads team {escape(team, code=True)}`" for team in teams)
+    unrouted = any(part.team is None for part in parts)
+    text = (
+        f"{what} needed a human in the last few minutes: "
+        + (f"nobody could take them; they wait in {where}" if where else "")
+        + ("; " if where and unrouted else "")
+        + ("some matched no rule and wait to be routed by hand" if unrouted else "")
+        + "."
+    )
+    return {"text": text, "blocks": [section(f":warning: {text}")]}

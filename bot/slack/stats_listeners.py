@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.services.stats import StatsService
 from bot.slack import stats_views
 from bot.slack.deps import SlackDeps
+from bot.slack.home_tab import HomeTab
 from bot.slack.listeners import reply_privately
 from domain.errors import DomainError
 from domain.reports import parse_stats_args
@@ -24,10 +25,10 @@ log = logging.getLogger(__name__)
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     """`/leadstats` and the App Home tab."""
-    _register_stats(app, deps.stats)
+    _register_stats(app, deps.stats, deps.home)
 
 
-def _register_stats(app: AsyncApp, stats: StatsService) -> None:
+def _register_stats(app: AsyncApp, stats: StatsService, home: HomeTab) -> None:
     @app.command("/leadstats")
     async def leadstats_command(
         ack: Callable[[], Awaitable[None]], command: dict[str, Any], client: AsyncWebClient
@@ -42,11 +43,6 @@ def _register_stats(app: AsyncApp, stats: StatsService) -> None:
         await reply_privately(client, command.get("response_url"), **message)
 
     @app.event("app_home_opened")
-    async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
-        if event.get("tab", "home") != "home":
-            return
-        user = event["user"]
-        leads, report = await stats.home(user, stats_views.HOME_LEADS + 1)
-        await client.views_publish(
-            user_id=user, view=stats_views.home_view(leads, report, stats.now())
-        )
+    async def home_opened(event: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home":
+            await home.publish(event["user"])

@@ -15,6 +15,7 @@ from bot.slack.blocks import Blocks, context, escape, section, slack_date
 from bot.slack.views import MAX_QUEUE_LEADS, humanize_seconds, queue_view
 from domain.records import LeadRecord
 from domain.reports import Change, Line, Report, Spread, Tally
+from domain.scoring_report import Conversion, ScoringReport
 
 MESSAGE_BLOCKS = 50
 HOME_BLOCKS = 100
@@ -156,6 +157,9 @@ def report_view(report: Report) -> dict[str, Any]:
                 for q in report.queues
             ],
         )
+    if report.scoring is not None:
+        for table_title, lines in scoring_tables(report.scoring):
+            blocks += _table(table_title, lines)
     blocks += _table(
         "Where leads stall (time in each stage)",
         [
@@ -250,3 +254,66 @@ def _delta(change: Change) -> str:
     if change.unit == "rate":
         return f" ({delta * 100:+.0f} pts)"
     return f" ({delta:+.2f})" if change.unit == "index" else f" ({delta:+.0f})"
+
+
+def scoring_tables(report: ScoringReport) -> list[tuple[str, list[str]]]:
+    """The scoring section of `/leadstats` and the digest, as (title, lines) tables:
+    conversion by grade and band, lead quality by source, the spread of A-leads."""
+    graded = [line for line in report.grades if line.leads]
+    banded = [line for line in report.bands if line.leads]
+    tables = [
+        (
+            f"Qualification: {report.leads} scored, {report.nurtured} in nurture "
+            f"(MQL line {report.mql_at})",
+            [_conversion_line(line) for line in graded],
+        ),
+        ("By score band", [_conversion_line(line) for line in banded]),
+    ]
+    flagged = [inversion for inversion in report.inversions if inversion.significant]
+    if flagged:
+        tables.append(
+            (
+                ":warning: Converting out of order (review the model: `leadrouter scoring report`)",
+                [
+                    f"• {i.worse.key} qualifies {percent(i.worse.qualified_rate)}, above "
+                    f"{i.better.key} at {percent(i.better.qualified_rate)} (p = {i.p_value:.3f})"
+                    for i in flagged
+                ],
+            )
+        )
+    tables.append(
+        (
+            "Lead quality by source",
+            [
+                f"• {escape(line.conversion.key)}: {line.conversion.leads} leads · "
+                f"{percent(line.conversion.qualified_rate)} qualified · "
+                f"{line.disqualified} disqualified"
+                + (f" ({_reasons(line.reasons)})" if line.reasons else "")
+                for line in report.sources
+            ],
+        )
+    )
+    gini = report.mix.a_gini
+    spread = "no A-grade leads" if gini is None else f"Gini {gini:.2f} (0 = evenly shared)"
+    tables.append(
+        (
+            f"A-grade leads per rep: {spread}",
+            [
+                f"• <@{rep}>: {mix['A']} A · {mix['B']} B · {mix['C']} C"
+                for rep, mix in sorted(report.mix.letters.items(), key=lambda i: -i[1]["A"])
+            ],
+        )
+    )
+    return tables
+
+
+def _conversion_line(line: Conversion) -> str:
+    return (
+        f"• {line.key}: {line.leads} leads, {line.worked} worked · "
+        f"{percent(line.contact_rate)} contacted · {percent(line.qualified_rate)} qualified · "
+        f"{percent(line.opportunity_rate)} to opportunity · {percent(line.won_rate)} won"
+    )
+
+
+def _reasons(reasons: dict[str, int]) -> str:
+    return ", ".join(f"{escape(reason)} {count}" for reason, count in reasons.items())

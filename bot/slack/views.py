@@ -22,9 +22,11 @@ from bot.slack.blocks import (
     mrkdwn,
     slack_date,
 )
+from bot.slack.scoring_views import hand_off_buttons, score_block
 from domain.durations import humanize
 from domain.lead import LeadStatus, Method
-from domain.records import OPEN_STATUSES, LeadRecord
+from domain.lifecycle import OUTCOME_EVENTS
+from domain.records import OPEN_STATUSES, LeadEvent, LeadRecord
 
 
 def _lead_fields(lead: LeadRecord) -> list[dict[str, str]]:
@@ -46,7 +48,11 @@ def _lead_fields(lead: LeadRecord) -> list[dict[str, str]]:
         ("Interest", f.product_interest),
     ]
     return [
-        {"type": "mrkdwn", "text": clip(f"*{label}*\n{escape(value)}", FIELD_LIMIT)}
+        {
+            "type": "mrkdwn",
+            "text": clip(f"*{label}*\n{escape(value)}", FIELD_LIMIT),
+            "verbatim": True,
+        }
         for label, value in pairs
         if value
     ][:10]
@@ -94,6 +100,14 @@ _HISTORY = {
 }
 
 
+def _actor(event: LeadEvent, lead: LeadRecord) -> str:
+    """Who acted, as a mention only when Slack said so: an event the API can also record
+    (a CRM's `contacted`, with any `by` it likes) mentions nobody but the lead's owner."""
+    if event.type in OUTCOME_EVENTS and event.actor != lead.owner:
+        return escape(event.actor)
+    return mention_users(escape(event.actor))
+
+
 def history_line(lead: LeadRecord) -> str | None:
     """Who held the lead and when it changed hands, newest last (at most five steps)."""
     steps = []
@@ -101,7 +115,7 @@ def history_line(lead: LeadRecord) -> str | None:
         template = _HISTORY.get(event.type)
         if template is None:
             continue
-        actor = mention_users(escape(event.actor))
+        actor = _actor(event, lead)
         reason = mention_users(escape(event.reason or ""))
         steps.append(template.format(actor=actor, reason=reason).strip())
     return " → ".join(steps[-5:]) or None
@@ -109,7 +123,7 @@ def history_line(lead: LeadRecord) -> str | None:
 
 def _buttons(lead: LeadRecord) -> list[dict[str, Any]]:
     if lead.status not in OPEN_STATUSES:
-        return []
+        return hand_off_buttons(lead)
     buttons: list[dict[str, Any]] = []
     if lead.owner is None:
         buttons.append(button("Claim", ids.CLAIM_LEAD, lead.id, style="primary"))
@@ -124,6 +138,9 @@ def _buttons(lead: LeadRecord) -> list[dict[str, Any]]:
     if lead.owner is not None:
         buttons.append(button("Release", ids.RELEASE_LEAD, lead.id))
     buttons.append(button("Reassign", ids.REASSIGN_LEAD, lead.id))
+    buttons += hand_off_buttons(lead)
+    if lead.decision.get("rule"):  # feedback on the rule that routed it (the review)
+        buttons.append(button("Wrong routing?", ids.REPORT_MISROUTE, lead.id))
     return buttons
 
 
@@ -137,6 +154,7 @@ def lead_card(lead: LeadRecord, now: datetime) -> dict[str, Any]:
         {"type": "section", "text": mrkdwn(f"*New lead: {title}*\n{_status_line(lead)}")},
         {"type": "section", "fields": _lead_fields(lead)},
         {"type": "context", "elements": [mrkdwn("*Why:* " + (" · ".join(reasons) or "—"))]},
+        *filter(None, [score_block(lead)]),
         {"type": "section", "text": mrkdwn(sla_line(lead, now))},
     ]
     history = history_line(lead)
@@ -151,20 +169,22 @@ def lead_card(lead: LeadRecord, now: datetime) -> dict[str, Any]:
             "elements": [mrkdwn(f"Lead `{lead.id}` · received {slack_date(lead.created_at)}")],
         }
     )
-    text = f"New lead: {lead.display_name}"
+    text = f"New lead: {escape(lead.display_name)}"
     if lead.fields.company:
-        text += f" ({lead.fields.company})"
+        text += f" ({escape(lead.fields.company)})"
     return {"text": clip(text, SECTION_LIMIT), "blocks": blocks}
 
 
 def alert(text: str, lead: LeadRecord | None) -> dict[str, Any]:
-    """A DM to a manager or admin about a lead that needs a human."""
+    """A DM to a manager or admin about a lead that needs a human. `text` is the app's
+    own (domain.escalation never quotes the lead), so its Slack ids become mentions; the
+    lead is named beside it, escaped."""
     body = f":warning: {mention_users(escape(text))}"
     if lead is not None:
-        kind = lead.fields.lead_type.replace("_", " ")
+        kind = escape(lead.fields.lead_type.replace("_", " "))
         body += f"\n*{escape(lead.display_name)}* (`{lead.id}`, {kind})"
     return {
-        "text": clip(text, SECTION_LIMIT),
+        "text": clip(escape(text), SECTION_LIMIT),
         "blocks": [{"type": "section", "text": mrkdwn(body)}],
     }
 

@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import NOTIFY_LATENCY, SLACK_CALLS
+from bot.slack.privacy_views import erased_alert
 from bot.worker.budget import RateBudget, WorkspaceBudget
 from bot.worker.delivery_errors import (
     HOLD,
@@ -35,7 +36,7 @@ from bot.worker.delivery_errors import (
 )
 from bot.worker.rendering import DELIVERIES, RENDERERS, TRACKED, Delivery, RenderContext, card
 from bot.worker.slack_transport import SlackTransport
-from domain.messages import DigestPart, Kind, QueuedMessage
+from domain.messages import AlertDigest, DigestPart, Kind, QueuedMessage
 from domain.records import LeadRecord
 from storage.group_commit import GroupCommit
 from storage.outbox_digests import DigestPolicy, held_for_digest
@@ -57,10 +58,23 @@ MAX_ATTEMPTS = 12  # about half an hour of backoff before a row is declared dead
 DIGEST = DigestPolicy(threshold=10, quiet=timedelta(seconds=2), max_hold=timedelta(seconds=30))
 """Ten cards waiting for one channel or rep at once (a CSV import, a batch, a burst the
 channel's 1 post/s cannot carry) become one digest post instead."""
+ALERT_WINDOW = timedelta(minutes=5)
+ALERTS = DigestPolicy(
+    threshold=2,
+    quiet=timedelta(seconds=2),
+    max_hold=ALERT_WINDOW,
+    item=Kind.ALERT,
+    digest=AlertDigest,
+    spacing=ALERT_WINDOW,
+)
+"""Alerts a stranger's form can cause (nobody could take the lead, no rule matched): the
+first to a manager or admin goes at once, the rest within five minutes of it become one
+summary at the end of the window, so a full team cannot page its manager per lead."""
+FOLDS = (DIGEST, ALERTS)
 
 
 Posted = tuple[str, str] | None
-"""Where a posted card lives (channel, ts), to be remembered; None for the rest."""
+"""Where a post lives (channel, ts), to be remembered; None for edits and uploads."""
 
 GiveUp = Callable[[QueuedMessage, str, str], Awaitable[None]]
 """Dead-letters a row leased by a worker with an error (bot.services.dead_letters)."""
@@ -87,6 +101,9 @@ class OutboxDispatcher:
         self._next_heartbeat = datetime.min.replace(tzinfo=UTC)
         self.give_up: GiveUp | None = None
         """Set by the composition root; without it a dead row is only marked dead."""
+        self.cards_changed: Callable[[str | None, str | None], None] | None = None
+        """Told the owners of a lead whose card was posted or edited (their Home tab
+        shows the lead too); set by the composition root."""
         self._wake = asyncio.Event()
         self.slack = SlackTransport(client, self._spend)
         self._stopping = False
@@ -159,7 +176,7 @@ class OutboxDispatcher:
                     claimed_at,
                     claimed_at + LEASE,
                     BATCH,
-                    held_for_digest(claimed_at, DIGEST),
+                    held_for_digest(claimed_at, *FOLDS),
                 )
             if not rows:
                 return handled
@@ -182,15 +199,17 @@ class OutboxDispatcher:
         return handled  # stopping: what is left stays queued for the next start
 
     async def _fold_bursts(self) -> None:
-        """Fold bursts of cards into digests (a read first: most passes have none)."""
-        async with self.db.snapshot() as uow:
-            if not await uow.digests.bursts(self.now(), DIGEST):
-                return
-        async with self.db.transaction() as uow:
-            folded = await uow.digests.fold(self.now(), DIGEST)
-        if folded:
-            SLACK_CALLS.labels(Kind.LEAD_CARD, "digested").inc(folded)
-            log.info("folded %d lead cards into digests", folded)
+        """Fold bursts of cards and of alerts into digests (a read first: most passes
+        have none)."""
+        for policy in FOLDS:
+            async with self.db.snapshot() as uow:
+                if not await uow.digests.bursts(self.now(), policy):
+                    continue
+            async with self.db.transaction() as uow:
+                folded = await uow.digests.fold(self.now(), policy)
+            if folded:
+                SLACK_CALLS.labels(policy.item, "digested").inc(folded)
+                log.info("folded %d %s rows into digests", folded, policy.item)
 
     async def _deliver_in_order(
         self, rows: list[QueuedMessage], claimed_at: datetime, leads: dict[str, LeadRecord]
@@ -221,11 +240,16 @@ class OutboxDispatcher:
         except PermanentSlackError as error:
             await self._dead(row, str(error))
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            # A timed-out post may still have reached Slack: look before posting again.
+            # Any lost answer (a timeout, a reset, a dropped connection) may be a post that
+            # reached Slack: "maybe sent", looked up before posting again.
             await self._retry(row, f"network: {type(error).__name__}", maybe_sent=True)
         else:
             await self._remember_sent(row, posted)
             SLACK_CALLS.labels(row.kind, "sent").inc()
+            lead = leads.get(row.lead_id) if row.lead_id else None
+            if lead and self.cards_changed and row.kind in (Kind.LEAD_CARD, Kind.CARD_UPDATE):
+                latest = (lead.events[-1].data if lead.events else None) or {}
+                self.cards_changed(lead.owner, latest.get("from"))  # and whoever had it
             if row.kind == Kind.LEAD_CARD:
                 NOTIFY_LATENCY.observe((self.now() - row.created_at).total_seconds())
 
@@ -245,17 +269,25 @@ class OutboxDispatcher:
         self, sent: list[tuple[QueuedMessage, Posted]]
     ) -> list[Exception | None]:
         """Mark a group of sends done in one commit, with where each card now lives (so
-        later changes edit that message)."""
+        later changes edit that message) and where each other post about a lead lives (so
+        erasing the lead redraws it)."""
         async with self.db.transaction() as uow:
             for row, posted in sent:
-                if posted is not None:
+                if posted is not None and row.kind in TRACKED:
                     await uow.messages.record(row.lead_id, posted[0], posted[1], "card")
+            await uow.outbox.remember_posts(
+                [
+                    (row.id, *posted)
+                    for row, posted in sent
+                    if posted is not None and row.lead_id and row.kind not in TRACKED
+                ]
+            )
             await uow.outbox.mark_sent_many([row.id for row, _ in sent], self.worker_id, self.now())
         return [None] * len(sent)
 
     async def _send(self, row: QueuedMessage, leads: dict[str, LeadRecord]) -> Posted:
-        """Make the Slack call(s) the row's kind needs; a posted card returns where it
-        lives (channel, ts)."""
+        """Make the Slack call(s) the row's kind needs; a post returns where it lives
+        (channel, ts)."""
         lead = leads.get(row.lead_id) if row.lead_id else None
         if row.lead_id and lead is None:
             raise LeadGone(f"lead {row.lead_id} no longer exists")
@@ -272,14 +304,12 @@ class OutboxDispatcher:
         message = await RENDERERS[row.kind](row, lead, RenderContext(self.now(), self._parts))
         if message is None:
             return None
-        tracked = row.kind in TRACKED
         if row.maybe_sent:
             earlier = await self.slack.posted_before(row)
             if earlier is not None:
                 log.warning("outbox %s reached Slack before a crash; not posting it again", row.id)
-                return earlier if tracked else None
-        posted = await self.slack.post(row, message)
-        return posted if tracked else None
+                return earlier
+        return await self.slack.post(row, message)
 
     async def _parts(self, digest_id: int) -> list[DigestPart]:
         async with self.db.snapshot() as uow:
@@ -296,11 +326,15 @@ class OutboxDispatcher:
         }
 
     async def _edit_cards(self, lead: LeadRecord) -> None:
-        """Edit every posted card of the lead; a card not yet posted will render fresh."""
+        """Edit every posted card of the lead; a card not yet posted will render fresh.
+        An erased lead's alerts (reminders, escalations, manager DMs) are redrawn too."""
         async with self.db.snapshot() as uow:
             messages = await uow.messages.for_lead(lead.id)
+            alerts = await uow.outbox.posts_about(lead.id) if lead.erased_at else []
         for channel, ts in messages:
             await self.slack.edit(channel, ts, card(lead, self.now()))
+        for channel, ts in alerts:
+            await self.slack.edit(channel, ts, erased_alert(lead.id))
 
     async def _spend(self, method: str) -> None:
         """Wait for the workspace budget of `method` (shared by every sender)."""
@@ -340,7 +374,13 @@ class OutboxDispatcher:
         elif code in PERMANENT_ERRORS or row.attempts + 1 >= MAX_ATTEMPTS:
             await self._dead(row, str(code or response.status_code))
         else:
-            await self._retry(row, f"slack {response.status_code} {code or ''}".strip())
+            # Slack's 5xx: "it's possible some aspect of the operation succeeded"
+            # (internal_error, docs.slack.dev): a post may have landed, look first.
+            await self._retry(
+                row,
+                f"slack {response.status_code} {code or ''}".strip(),
+                maybe_sent=response.status_code >= 500,
+            )
 
     async def _retry(self, row: QueuedMessage, error: str, *, maybe_sent: bool = False) -> None:
         SLACK_CALLS.labels(row.kind, "retry").inc()

@@ -31,9 +31,11 @@ class Delivery(Enum):
 DELIVERIES: dict[str, Delivery] = {
     Kind.LEAD_CARD: Delivery.POST,
     Kind.DIGEST: Delivery.POST,
+    Kind.ALERT_DIGEST: Delivery.POST,
     Kind.ALERT: Delivery.POST,
     Kind.DEAD_LETTER_ALERT: Delivery.POST,
     Kind.WEEKLY_DIGEST: Delivery.POST,
+    Kind.ROUTING_REVIEW: Delivery.POST,
     Kind.CARD_UPDATE: Delivery.EDIT_CARDS,
     Kind.WEEKLY_DIGEST_CHART: Delivery.UPLOAD,
 }
@@ -74,6 +76,13 @@ async def _digest(
     return digest_views.digest(parts, to_channel=row.target[0] in "CG")
 
 
+async def _alert_digest(
+    row: QueuedMessage, lead: LeadRecord | None, context: RenderContext
+) -> dict | None:
+    parts = await context.digest_parts(row.id)
+    return digest_views.alert_digest(parts) if parts else None
+
+
 async def _alert(
     row: QueuedMessage, lead: LeadRecord | None, context: RenderContext
 ) -> dict | None:
@@ -83,14 +92,17 @@ async def _alert(
 async def _stored(
     row: QueuedMessage, lead: LeadRecord | None, context: RenderContext
 ) -> dict | None:
-    """Rendered when queued: the weekly digest shows that week's figures as they were."""
+    """Rendered when queued: the weekly digest shows that week's figures as they were,
+    the routing review that quarter's findings."""
     return {"text": row.payload["text"], "blocks": row.payload["blocks"]}
 
 
 RENDERERS: dict[str, Renderer] = {
     Kind.LEAD_CARD: _lead_card,
     Kind.DIGEST: _digest,
+    Kind.ALERT_DIGEST: _alert_digest,
     Kind.ALERT: _alert,
     Kind.DEAD_LETTER_ALERT: _alert,
     Kind.WEEKLY_DIGEST: _stored,
+    Kind.ROUTING_REVIEW: _stored,
 }

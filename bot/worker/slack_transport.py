@@ -8,13 +8,18 @@ so a resend after a crash finds the earlier post instead of posting twice.
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.worker.delivery_errors import WORKSPACE_ERRORS
 from domain.messages import QueuedMessage
+
+log = logging.getLogger(__name__)
 
 CLOCK_SKEW = timedelta(minutes=10)  # ours against Slack's, when looking back for a post
 
@@ -43,8 +48,36 @@ class SlackTransport:
         return response["channel"], response["ts"]
 
     async def posted_before(self, row: QueuedMessage) -> tuple[str, str] | None:
-        """The message this row already posted, found by the key it carries in Slack."""
+        """The message this row already posted, found by the key it carries in Slack.
+
+        A look-up Slack refuses is never a delivery failure: a public channel the bot is
+        not in is joined and read again; a history that still cannot be read (a private
+        channel the bot was removed from, a scope taken away) means "not found", so the
+        message is posted (a duplicate is possible; a lead taken from its team and alerts
+        about a live card are worse). Rate limits and a dead token still propagate."""
         channel = await self.channel_for(row.target)
+        try:
+            return await self._find(row, channel)
+        except SlackApiError as error:
+            code = _code(error)
+            if code == "not_in_channel" and channel.startswith("C") and await self._join(channel):
+                try:
+                    return await self._find(row, channel)
+                except SlackApiError as again:
+                    error, code = again, _code(again)
+            if error.response.status_code == 429 or (
+                code in WORKSPACE_ERRORS and code != "missing_scope"
+            ):
+                raise
+            log.warning(
+                "cannot read %s to find outbox %s (%s): posting it, a duplicate is possible",
+                channel,
+                row.id,
+                code,
+            )
+            return None
+
+    async def _find(self, row: QueuedMessage, channel: str) -> tuple[str, str] | None:
         await self.spend("conversations.history")
         history = await self.client.conversations_history(
             channel=channel,
@@ -57,6 +90,15 @@ class SlackTransport:
             if payload.get("outbox") == row.dedup_key:
                 return channel, message["ts"]
         return None
+
+    async def _join(self, channel: str) -> bool:
+        """Join a public channel so its history can be read; False if Slack says no."""
+        try:
+            await self.client.conversations_join(channel=channel)
+        except SlackApiError as error:
+            log.warning("could not join %s to read its history: %s", channel, _code(error))
+            return False
+        return True
 
     async def edit(self, channel: str, ts: str, message: dict[str, Any]) -> None:
         await self.spend("chat.update")
@@ -80,3 +122,8 @@ class SlackTransport:
             opened = await self.client.conversations_open(users=target)
             self._dm_channels[target] = opened["channel"]["id"]
         return self._dm_channels[target]
+
+
+def _code(error: SlackApiError) -> str:
+    data = error.response.data
+    return str(data.get("error")) if isinstance(data, dict) else str(error.response.status_code)

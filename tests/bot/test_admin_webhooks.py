@@ -88,7 +88,7 @@ async def test_send_test_event_shows_the_endpoints_answer(
     tests_service: WebhookTests, receiver: WebhookReceiver
 ) -> None:
     receiver.answer(503)
-    listeners = AdminListeners(tests_service.admin, None, tests_service)
+    listeners = AdminListeners(tests_service.admin, None, None, tests_service)  # type: ignore[arg-type]
     client = RecordingClient()
     body = {"user": {"id": "U0ADMIN"}, "actions": [{"value": "crm"}], "view": {"id": "V1"}}
     await listeners.send_webhook_test(body, client)  # type: ignore[arg-type]

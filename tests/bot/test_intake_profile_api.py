@@ -63,7 +63,7 @@ async def api(db_url: str) -> AsyncIterator[Api]:
         async with db.transaction() as uow:
             await configs.save(uow, custom, "test", clock[0], "test")
         intake = IntakeService(db, configs, lambda: clock[0], lambda: None)
-        leads = IntakeApi(Settings(LEADROUTER_API_KEYS=KEYS), intake, None, None)  # type: ignore[arg-type]
+        leads = IntakeApi(Settings(LEADROUTER_API_KEYS=KEYS), intake, None, None, None)  # type: ignore[arg-type]
         profiles = IntakeProfileService(db, configs, lambda: clock[0], lambda: None)
         async with client_for(IntakeProfileApi(leads, profiles, ENVIRON)) as client:
             yield Api(client, clock, leads, profiles)

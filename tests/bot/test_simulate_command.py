@@ -12,6 +12,7 @@ from rich.console import Console
 from bot.csv_leads import read_leads
 from bot.simulate_command import SHOWN_ROWS, simulate_command
 from domain.config import Config, validate_config
+from domain.simulation import only_experiment
 
 NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
 
@@ -153,3 +154,26 @@ def test_an_unreadable_file_exits_2(tmp_path: Path, content: bytes, message: str
 def test_a_missing_file_exits_2(tmp_path: Path) -> None:
     code, text = run(tmp_path / "nope.csv")
     assert code == 2 and "Cannot read" in text
+
+
+def test_an_experiment_preview_prints_each_arms_share_and_teams(tmp_path: Path) -> None:
+    rows = "".join(f"l{i}@x.io,pro\n" for i in range(200))
+    path = write(tmp_path, f"email,plan\n{rows}")
+    experiment = {
+        "name": "pro-to-sdr",
+        "segment": {"attributes.plan": "pro"},
+        "arms": [{"name": "A"}, {"name": "B", "team": "sdr"}],
+        "end": "2026-01-01",  # over already: only a preview switches it on
+        "state": "stopped",
+    }
+    document = config().model_dump(mode="json", by_alias=True, exclude_none=True)
+    candidate = validate_config({**document, "experiments": [experiment]})
+    output = io.StringIO()
+    console = Console(file=output, width=250, color_system=None)
+    code = simulate_command(path, only_experiment(candidate, "pro-to-sdr"), None, console, NOW)
+    table = output.getvalue().split("Experiment arms")[1]
+    assert code == 0
+    arm_a = next(line for line in table.splitlines() if "│ A " in line)
+    arm_b = next(line for line in table.splitlines() if "│ B " in line)
+    assert "pro " in arm_a and "sdr " in arm_b
+    assert "%" in arm_a and "%" in arm_b

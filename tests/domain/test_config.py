@@ -227,3 +227,16 @@ def test_an_alias_bomb_is_refused_quickly_with_a_short_message() -> None:
     with pytest.raises(InvalidInput) as caught:
         load_config(text)
     assert len(str(caught.value)) < 100_000
+
+
+def test_people_may_be_emails_and_channels_names_until_they_are_looked_up() -> None:
+    data = base()
+    data["admins"] = ["ops@example.com"]
+    data["teams"][0].update(channel="#sales", manager="alice@example.com", backup="U0BOB")
+    team = validate_config(data).team("sales")
+    assert team is not None and (team.channel, team.manager) == ("#sales", "alice@example.com")
+    data["teams"][0].update(channel="sales", manager="alice")
+    assert errors_of(data) == [
+        "teams[0].channel: expected a channel id like C0SALES or a #name, got 'sales'",
+        "teams[0].manager: expected a member id like U0ALICE or an email, got 'alice'",
+    ]

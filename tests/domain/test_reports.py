@@ -79,6 +79,10 @@ def test_rates_are_none_without_data_and_tallies_add() -> None:
         ("rep <@U0BOB|bob> 7d", Scope("rep", "U0BOB"), "7d"),
         ("rep U0BOB", Scope("rep", "U0BOB"), "30d"),
         ("source paid_ads", Scope("source", "paid_ads"), "30d"),
+        ("team a b", Scope("team", "a b"), "30d"),
+        ("TEAM North   America 7d", Scope("team", "North America"), "7d"),
+        ("Team <#C0NA|north-america>", Scope("team", "<#C0NA|north-america>"), "30d"),
+        ("REP <@U0BOB>", Scope("rep", "U0BOB"), "30d"),
     ],
 )
 def test_arguments(text: str, scope: Scope, period: str) -> None:
@@ -86,7 +90,7 @@ def test_arguments(text: str, scope: Scope, period: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["team", "team a b", "rep bob", "weekly", "me 14d", "source <script>", "30d 7d"]
+    "text", ["team", "rep bob", "weekly", "me 14d", "source <script>", "30d 7d", "me you"]
 )
 def test_bad_arguments_are_refused(text: str) -> None:
     with pytest.raises(StatsUsageError):
@@ -128,15 +132,25 @@ def test_changes_against_the_previous_week() -> None:
 
 
 def test_team_config_takes_an_optional_digest_schedule() -> None:
-    team = {"name": "a", "manager": "U0MGR", "digest": {"day": "fri", "hour": 16}}
-    rules = [{"name": "all", "then": {"team": "a"}}]
-    config = validate_config({"version": 1, "teams": [team], "rules": rules})
+    members = [{"user": "U0REP"}]
+    team = {
+        "name": "a",
+        "manager": "U0MGR",
+        "members": members,
+        "digest": {"day": "fri", "hour": 16},
+    }
+    base = {
+        "version": 1,
+        "reps": [{"user": "U0REP"}],
+        "rules": [{"name": "all", "then": {"team": "a"}}],
+    }
+    config = validate_config({**base, "teams": [team]})
     assert config.teams[0].digest == DigestSchedule(day="fri", hour=16)
-    plain = validate_config({"version": 1, "teams": [{"name": "a"}], "rules": rules})
+    plain = validate_config({**base, "teams": [{"name": "a", "members": members}]})
     assert plain.teams[0].digest is None
     late = {**team, "digest": {"day": "fri", "hour": 24}}
     with pytest.raises(InvalidInput) as refused:
-        validate_config({"version": 1, "teams": [late], "rules": rules})
+        validate_config({**base, "teams": [late]})
     assert "teams[0].digest.hour" in str(refused.value.errors[0].path)
 
 

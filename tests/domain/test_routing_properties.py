@@ -35,13 +35,19 @@ rep_data = st.fixed_dictionaries(
     }
 ).map(lambda data: {key: value for key, value in data.items() if value is not None})
 
-teams = st.integers(1, 7).flatmap(
-    lambda size: st.tuples(
-        st.lists(st.integers(1, 5), min_size=size, max_size=size),
-        st.lists(rep_data, min_size=size, max_size=size),
-        st.sampled_from(["round_robin", "weighted", "least_loaded"]),
+teams = (
+    st.integers(1, 7)
+    .flatmap(
+        lambda size: st.tuples(
+            st.lists(st.integers(1, 5), min_size=size, max_size=size),
+            st.lists(rep_data, min_size=size, max_size=size),
+            st.sampled_from(["round_robin", "weighted", "least_loaded"]),
+        )
     )
+    .filter(lambda team: any(rep.get("capacity") != 0 for rep in team[1]))
 )
+"""A team where every capacity is 0 is refused by validation (nobody could ever take a
+lead); PTO, shifts and open leads still leave nobody eligible at times."""
 streams = st.lists(st.integers(0, 600), min_size=1, max_size=60)
 """Minutes between consecutive leads: a stream over up to a couple of weeks."""
 

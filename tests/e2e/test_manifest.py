@@ -13,10 +13,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
-from tests.support.fake_slack import BOT_SCOPES
+from bot.localslack import LocalSlack
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUEST_URL = "https://YOUR-HOST/slack/events"
@@ -106,6 +107,7 @@ def test_http_manifest_has_one_request_url_everywhere(http: dict[str, Any]) -> N
         "features.slash_commands[2].url",
         "settings.event_subscriptions.request_url",
         "settings.interactivity.request_url",
+        "settings.interactivity.message_menu_options_url",
     }
     assert {u for _, u in found} == {REQUEST_URL}
 
@@ -123,10 +125,14 @@ def test_the_two_differ_only_by_the_socket_mode_switch(
         del command["url"]
     del stripped["settings"]["event_subscriptions"]["request_url"]
     del stripped["settings"]["interactivity"]["request_url"]
+    del stripped["settings"]["interactivity"]["message_menu_options_url"]
     stripped["settings"]["socket_mode_enabled"] = True
     assert stripped == socket
 
 
 def test_fake_slack_grants_the_manifest_scopes(http: dict[str, Any]) -> None:
     """The fake announces (X-OAuth-Scopes) exactly what the manifest asks for."""
-    assert set(BOT_SCOPES.split(",")) == set(http["oauth_config"]["scopes"]["bot"])
+    with LocalSlack() as slack:
+        answer = httpx.post(slack.url + "auth.test", headers={"Authorization": "Bearer xoxb-t"})
+    granted = set(answer.headers["x-oauth-scopes"].split(","))
+    assert granted == set(http["oauth_config"]["scopes"]["bot"])

@@ -160,7 +160,9 @@ async def test_workspace_admins_bootstrap_an_empty_database(db_url: str) -> None
         assert await admin.open_admin("U0OWNER") == (None, None)
         saved = await admin.change(
             "U0OWNER",
-            lambda document: upsert_team(document, None, {"name": "sales", "members": []}),
+            lambda document: upsert_team(
+                document, None, {"name": "sales", "members": [{"user": "U0OWNER"}]}
+            ),
             "first team",
         )
         assert saved.version == 1

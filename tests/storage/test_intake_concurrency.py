@@ -9,7 +9,6 @@ person) must get one stored lead, so nobody is paged twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -29,7 +28,7 @@ from storage.uow import Database
 REPS = ("U0ALICE", "U0BOB", "U0CARA", "U0DAN")
 LEADS = 100
 RETRIES = 10
-BARRIER_SECONDS = 10  # a safety net only: all RETRIES arrive long before
+BARRIER_SECONDS = 10  # a safety net only: all RETRIES arrive within milliseconds
 CONFIG = {
     "version": 1,
     "admins": ["U0ADMIN"],
@@ -61,11 +60,13 @@ async def intake(db_url: str) -> AsyncIterator[IntakeService]:
 def overlapped(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the worst interleaving certain rather than likely, on PostgreSQL.
 
-    There, transactions really run side by side: the first RETRIES callers of the
-    routing lock wait for each other before taking it, so every one of them has done
-    whatever it does before the lock while no other has committed. (When the dedup
-    check ran before the lock, this made all ten copies of one email get stored, every
-    time; a91293c moved the lock first.) SQLite needs no help: BEGIN IMMEDIATE
+    There, transactions of different replicas really run side by side: the first RETRIES
+    callers of the routing lock wait for each other before taking it, so all of them
+    hold an open transaction before any has committed, and each must still see its
+    twins' rows once it gets the lock. The callers are the RETRIES replicas of
+    `_replicas` (one process batches its own concurrent submits into one transaction,
+    so only separate replicas can race like this). If they do not all arrive, the test
+    fails instead of passing without the race. SQLite needs no help: BEGIN IMMEDIATE
     serialises whole transactions, so the barrier is skipped there (it would only wait
     behind the write lock).
     """
@@ -79,11 +80,22 @@ def overlapped(monkeypatch: pytest.MonkeyPatch) -> None:
             arrived += 1
             if arrived == RETRIES:
                 everyone_here.set()
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(everyone_here.wait(), BARRIER_SECONDS)
+            except TimeoutError:
+                pytest.fail(f"only {arrived} of {RETRIES} transactions reached the lock")
         await real_lock(self)
 
     monkeypatch.setattr(RoutingRepository, "lock", lock)
+
+
+def _replicas(intake: IntakeService) -> list[IntakeService]:
+    """RETRIES intake services on one database, as RETRIES replicas would be: each
+    writes its own transactions (one service would batch the copies into one)."""
+    return [
+        IntakeService(intake.db, intake.configs, intake.now, intake.wake_outbox)
+        for _ in range(RETRIES)
+    ]
 
 
 def _lead(index: int, **fields: object) -> LeadInput:
@@ -132,7 +144,10 @@ async def test_concurrent_retries_with_one_idempotency_key_store_one_lead(
     intake: IntakeService,
 ) -> None:
     results = await _all_at_once(
-        *(intake.submit("webform", _lead(index), "req-42") for index in range(RETRIES))
+        *(
+            replica.submit("webform", _lead(index), "req-42")
+            for index, replica in enumerate(_replicas(intake))
+        )
     )
     await _assert_one_lead(intake, results)
 
@@ -143,8 +158,8 @@ async def test_concurrent_retries_with_one_external_id_store_one_lead(
 ) -> None:
     results = await _all_at_once(
         *(
-            intake.submit("crm", _lead(index, external_id="SF-0042"), None)
-            for index in range(RETRIES)
+            replica.submit("crm", _lead(index, external_id="SF-0042"), None)
+            for index, replica in enumerate(_replicas(intake))
         )
     )
     await _assert_one_lead(intake, results)
@@ -154,7 +169,7 @@ async def test_concurrent_retries_with_one_external_id_store_one_lead(
 async def test_concurrent_submits_of_one_email_store_one_lead(intake: IntakeService) -> None:
     """The same person from a form posted twice at once (no key): one lead, one page."""
     results = await _all_at_once(
-        *(intake.submit("webform", _lead(7), None) for _ in range(RETRIES))
+        *(replica.submit("webform", _lead(7), None) for replica in _replicas(intake))
     )
     await _assert_one_lead(intake, results)
 

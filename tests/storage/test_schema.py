@@ -34,6 +34,7 @@ EXPECTED_TABLES = {
     "rep_activity",
     "rotation_state",
     "slack_deliveries",
+    "lead_activities",
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.admin import AdminService, InvalidEdit, Saved
+from bot.services.channel_membership import ChannelMembershipService
 from bot.services.webhook_tests import WebhookTests
 from bot.slack.admin.forms import FormError, errors_for_blocks, info_modal, note, saved_view
 from bot.slack.listeners import reply_privately
@@ -51,16 +52,18 @@ async def _tell(client: AsyncWebClient, body: dict[str, Any], text: str) -> None
 
 
 class AdminBase:
-    """Holds the service and the bot token the handlers share."""
+    """Holds the services and the bot token the handlers share."""
 
     def __init__(
         self,
         admin: AdminService,
         bot_token: str | None,
+        membership: ChannelMembershipService,
         webhook_tests: WebhookTests | None = None,
     ):
         self.admin = admin
         self.bot_token = bot_token
+        self.membership = membership
         self.webhook_tests = webhook_tests or WebhookTests(admin, admin.now)
 
     @staticmethod
@@ -88,9 +91,10 @@ class AdminBase:
         work: Callable[[], Awaitable[Saved]],
         fields: dict[str, str],
         fallback: str,
+        notices: list[str] | None = None,
     ) -> None:
         """Every way a submission can fail becomes an inline error on a field; success
-        replaces the modal with the saved version and its diff."""
+        replaces the modal with the saved version, its diff and what `work` noticed."""
         try:
             saved = await work()
         except FormError as error:
@@ -106,4 +110,4 @@ class AdminBase:
             log.exception("admin submission %s failed", title)
             await ack(response_action="errors", errors={fallback: OUR_FAULT})
         else:
-            await ack(response_action="update", view=saved_view(title, saved))
+            await ack(response_action="update", view=saved_view(title, saved, notices or []))

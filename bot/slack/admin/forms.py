@@ -12,6 +12,7 @@ from bot.services.admin import Saved
 from bot.slack import action_ids as ids
 from bot.slack.blocks import Blocks, View, escape, mrkdwn, plain_text
 from domain.errors import FieldError
+from domain.slack_limits import OPTION_TEXT, fit
 
 Values = dict[str, dict[str, dict[str, Any]]]
 
@@ -34,7 +35,10 @@ ERROR_LIMIT = 300
 
 
 def option(value: str, label: str | None = None) -> dict[str, Any]:
-    return {"text": plain_text(label or value.replace("_", " ")), "value": value}
+    """A choice whose label is cut to what Slack shows (75) while its value, what the
+    handler reads back, stays exact (a team name is up to 80)."""
+    shown = fit(label or value.replace("_", " "), OPTION_TEXT)
+    return {"text": plain_text(shown), "value": value}
 
 
 def input_block(
@@ -137,7 +141,7 @@ def errors_for_blocks(
 def changes_text(saved: Saved, what: str) -> str:
     if not saved.changes:
         return f"{what}: nothing changed."
-    lines = "\n".join(escape(line) for line in saved.changes[:30])
+    lines = "\n".join(escape(line, code=True) for line in saved.changes[:30])
     return f"{what}: saved as configuration version {saved.version}.\n```{lines}```"
 
 
@@ -150,14 +154,17 @@ def info_modal(title: str, blocks: Blocks) -> View:
     return modal(ids.ADMIN_INFO, title, blocks, {}, None)
 
 
-def saved_view(title: str, saved: Saved) -> View:
-    """What replaces a modal after a save: the new version and its readable diff."""
+def saved_view(title: str, saved: Saved, notices: list[str] | None = None) -> View:
+    """What replaces a modal after a save: the new version, its readable diff, and what
+    needs doing next (a private team channel to /invite the bot to)."""
     if not saved.changes:
         text = "Nothing changed: the configuration already says this."
     else:
-        lines = "\n".join(escape(line) for line in saved.changes)
+        lines = "\n".join(escape(line, code=True) for line in saved.changes)
         text = f"Saved as configuration version {saved.version}.\n```{lines}```"
-    return modal(ids.ADMIN_SAVED, title, [{"type": "section", "text": mrkdwn(text)}], {}, None)
+    blocks = [{"type": "section", "text": mrkdwn(text)}]
+    blocks += [note(f":warning: {escape(notice)}") for notice in notices or []]
+    return modal(ids.ADMIN_SAVED, title, blocks, {}, None)
 
 
 def pto_button() -> dict[str, Any]:

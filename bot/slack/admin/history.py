@@ -22,7 +22,7 @@ def history_message(entries: list[HistoryEntry], current: int | None) -> dict[st
             f"*Version {entry.version}* · {slack_date(entry.created_at)} · "
             f"{mention(entry.actor)}" + (f" · {escape(entry.note)}" if entry.note else "")
         )
-        diff = "\n".join(escape(line) for line in entry.changes[:15]) or "(no change)"
+        diff = "\n".join(escape(line, code=True) for line in entry.changes[:15]) or "(no change)"
         if len(entry.changes) > 15:
             diff += f"\n… and {len(entry.changes) - 15} more"
         block: dict[str, Any] = {"type": "section", "text": mrkdwn(f"{head}\n```{diff}```")}

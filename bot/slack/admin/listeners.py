@@ -10,6 +10,7 @@ from bot.slack.admin.history import HistoryScreen
 from bot.slack.admin.menu import MenuScreen
 from bot.slack.admin.rep import RepScreen
 from bot.slack.admin.rules import RulesScreen
+from bot.slack.admin.scoring import ScoringScreen
 from bot.slack.admin.sla import SlaScreen
 from bot.slack.admin.team import TeamScreen
 from bot.slack.admin.webhooks import WebhooksScreen
@@ -19,7 +20,7 @@ from bot.slack.deps import SlackDeps
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     """`/leadrouter` and every admin screen's buttons, menus and modals."""
-    AdminListeners(deps.admin, deps.bot_token, deps.webhook_tests).attach(app)
+    AdminListeners(deps.admin, deps.bot_token, deps.membership, deps.webhook_tests).attach(app)
 
 
 class AdminListeners(
@@ -30,6 +31,7 @@ class AdminListeners(
     SlaScreen,
     HistoryScreen,
     YamlScreen,
+    ScoringScreen,
     WebhooksScreen,
     AdminBase,
 ):
@@ -52,6 +54,7 @@ class AdminListeners(
             ids.ADMIN_WEBHOOKS: self.open_webhooks,
             ids.ADMIN_WEBHOOK_TEST: self.send_webhook_test,
             ids.OPEN_PTO: self.open_pto,
+            ids.ADMIN_SCORING: self.open_scoring,
         }.items():
             app.action(action_id)(self._acked(handler))
         app.action({"block_id": ids.TEAM_MEMBERS, "action_id": ids.TEAM_MEMBERS})(
@@ -64,3 +67,4 @@ class AdminListeners(
         app.view(ids.ADMIN_SLA)(self.submit_sla)
         app.view(ids.ADMIN_IMPORT)(self.submit_import)
         app.view(ids.ADMIN_PTO)(self.submit_pto)
+        app.view(ids.ADMIN_SCORING)(self.submit_scoring)

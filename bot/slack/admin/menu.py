@@ -74,6 +74,11 @@ def admin_menu(
                     },
                     {
                         "type": "button",
+                        "action_id": ids.ADMIN_SCORING,
+                        "text": plain_text("Scoring model"),
+                    },
+                    {
+                        "type": "button",
                         "action_id": ids.ADMIN_WEBHOOKS,
                         "text": plain_text("Webhooks"),
                     },

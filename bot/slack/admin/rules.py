@@ -18,6 +18,7 @@ from bot.slack.admin.forms import (
     input_block,
     metadata,
     modal,
+    note,
     option,
     selected_of,
     static_select,
@@ -47,7 +48,7 @@ def _rule_line(position: int, rule: RuleConfig) -> str:
     action = rule.then
     target = f"team *{escape(action.team)}*" if action.team else escape(action.route_to or "")
     extra = f" ({action.method.value})" if action.method else ""
-    when = f"when `{escape(show(rule.when))}`" if rule.when else "everything else"
+    when = f"when `{escape(show(rule.when), code=True)}`" if rule.when else "everything else"
     return f"*{position}. {escape(rule.name)}*: {when} → {target}{extra}"
 
 
@@ -128,7 +129,9 @@ def rule_modal(
             "Route to team",
             static_select(teams, rule.then.team if rule else None),
             optional=True,
-        ),
+        )
+        if teams  # a select with no options is refused by Slack: a fresh install has none
+        else note("_No teams yet: create one with *New team* to route to it._"),
         input_block(
             "route_to",
             "Or route to",

@@ -17,6 +17,7 @@ from bot.slack.admin.forms import (
     input_block,
     metadata,
     modal,
+    note,
     selected_of,
     static_select,
     string_of,
@@ -25,6 +26,7 @@ from bot.slack.admin.forms import (
     value_of,
 )
 from bot.slack.blocks import Blocks, View
+from domain.channel_membership import invite_request
 from domain.config import Config, TeamConfig
 from domain.config_edits import (
     upsert_team,
@@ -103,7 +105,7 @@ def team_modal(
             "dispatch_action": True,
         },
     ]
-    room = MAX_BLOCKS - len(blocks)
+    room = MAX_BLOCKS - len(blocks) - (1 if len(members) > MAX_BLOCKS - len(blocks) else 0)
     for member in members[:room]:
         blocks.append(
             input_block(
@@ -119,6 +121,9 @@ def team_modal(
                 optional=True,
             )
         )
+    if len(members) > room:  # their weights are kept as they are (chosen_members)
+        hidden = len(members) - room
+        blocks.append(note(f"_{hidden} more members keep their weights: edit them in YAML._"))
     meta = {"base": version, "team": team.name if team else None}
     return modal(ids.ADMIN_TEAM, "Edit team" if team else "New team", blocks, meta, "Save")
 
@@ -204,12 +209,13 @@ class TeamScreen(AdminBase):
         view, user = body["view"], body["user"]["id"]
         meta = metadata(view)
         original = meta.get("team")
+        notices: list[str] = []
 
         async def work() -> Saved:
             _, config = await self.admin.current()
             previous = config.team(original) if config and original else None
             team = parse_team_form(view["state"]["values"], previous)
-            return await self.admin.change(
+            saved = await self.admin.change(
                 user,
                 lambda document: upsert_team(document, original, team),
                 f"team {team['name']}"
@@ -218,5 +224,12 @@ class TeamScreen(AdminBase):
                 touches=("teams", original or team["name"]),
                 admin_only=False,  # managers may change their team's members
             )
+            if team.get("channel"):  # join it now; say at once what needs an /invite
+                state = await self.membership.check(team["name"], team["channel"])
+                if state.needs_admin:
+                    notices.append(invite_request(state))
+                    admins = config.admins if config else []
+                    await self.membership.tell_admins({user, *admins}, [state])
+            return saved
 
-        await self._submit(ack, "Team saved", work, TEAM_FIELDS, "name")
+        await self._submit(ack, "Team saved", work, TEAM_FIELDS, "name", notices)

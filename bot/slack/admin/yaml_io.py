@@ -36,7 +36,7 @@ def import_modal() -> View:
 
 def import_errors(errors: list[FieldError], total: int) -> Blocks:
     """Every error with its path (the first 50 when there are more); nothing was saved."""
-    lines = "\n".join(escape(str(error)) for error in errors)
+    lines = "\n".join(escape(str(error), code=True) for error in errors)
     more = f"\n… and {total - len(errors)} more" if total > len(errors) else ""
     return [
         note(f":x: The file was not imported; nothing changed. {total} problem(s):"),

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_connectors"
-down_revision = "0006_arch"  # the lead re-chains branches at merge time
+down_revision = "0006_experiments"
 branch_labels = None
 depends_on = None
 
