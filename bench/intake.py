@@ -16,18 +16,26 @@ What it does, in one run:
    whatever the answers do (each POST its own task), and for each lead the time from
    starting its POST to its DM `chat.postMessage` reaching the fake;
 3. sustained: a fresh app and database, `--sustained-leads` POSTs as fast as
-   `--clients` closed-loop clients can send them; leads/s, and its ratio to (1).
+   `--clients` closed-loop clients can send them; leads/s, and its ratio to (1);
+4. profile path: a fresh app, `--profile-rounds` rounds each of `--profile-leads` plain
+   POSTs to /api/leads then as many Typeform-shaped, signed payloads to
+   /api/intake/typeform (signature check, answer lookups, value maps, split names),
+   closed loop; the two paths' leads/s over the same rounds, and their ratio.
 
 Targets it reports against: p99 POST->DM under 250 ms at 50 leads/s; sustained intake
-at least 40% of the raw insert+commit rate. Not collected by pytest (not under tests/,
-not named test_*).
+at least 40% of the raw insert+commit rate; the profile path at least 90% of the plain
+path's throughput (alternating rounds in one app, so both see the same load). Not
+collected by pytest (not under tests/, not named test_*).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
+import hashlib
+import hmac
 import itertools
 import json
 import math
@@ -39,7 +47,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +62,8 @@ from harness.app_process import AppProcess
 from storage.engine import create_engine
 
 API_KEY = "secret-1"  # the "webform" key of AppProcess's default LEADROUTER_API_KEYS
+TYPEFORM_SECRET = "bench-typeform-secret"
+TARGET_PROFILE_SHARE = 0.90
 TARGET_P99_DM_MS = 250.0
 TARGET_SUSTAINED_SHARE = 0.40
 LEAD_ID = re.compile(r"\b[0-9a-f]{32}\b")
@@ -212,6 +222,7 @@ def start_app(
     reps: int,
     command: list[str] | None = None,
     availability: bool = False,
+    env: dict[str, str | None] | None = None,
 ) -> AppProcess:
     """The real `leadrouter serve` on a fresh SQLite file (or `command`, for a what-if)."""
     log_dir = workdir / name
@@ -219,6 +230,7 @@ def start_app(
     config = log_dir / "config.yml"
     config.write_text(config_yaml(reps, availability), encoding="utf-8")
     app = AppProcess(
+        env,
         db_url=f"sqlite+aiosqlite:///{log_dir / 'leadrouter.db'}",
         config_path=config,
         slack_api_url=slack.url,
@@ -266,10 +278,63 @@ def _py_spy() -> str:
 # ---------------------------------------------------------------- sending
 
 
-async def post_one(client: aiohttp.ClientSession, sample: Sample, body: dict[str, Any]) -> None:
+@dataclass(frozen=True)
+class LeadRequest:
+    """One intake POST: our JSON to /api/leads, or a sender's signed bytes to a profile."""
+
+    path: str
+    body: dict[str, Any] | bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def plain_request(run: str, index: int) -> LeadRequest:
+    return LeadRequest("/api/leads", lead_body(run, index))
+
+
+def typeform_request(run: str, index: int) -> LeadRequest:
+    """The same lead as `lead_body`, as Typeform's `form_response` webhook sends it,
+    signed with `Typeform-Signature` (sha256=base64 HMAC of the body)."""
+    plain = lead_body(run, index)
+
+    def answer(ref: str, kind: str, value: Any) -> dict[str, Any]:
+        return {"type": kind, kind: value, "field": {"id": ref, "type": kind, "ref": ref}}
+
+    form_response = {
+        "form_id": "bench",
+        "token": f"{run}-{index}",
+        "submitted_at": "2026-12-01T10:00:00Z",
+        "hidden": {"utm_medium": "web", "country": plain["country"]},
+        "answers": [
+            answer("name", "text", f"{plain['first_name']} {plain['last_name']}"),
+            answer("email", "email", plain["email"]),
+            answer("company", "text", plain["company"]),
+            answer(
+                "company_size",
+                "choice",
+                {"label": f"{plain['employees']}-{plain['employees'] + 50}"},
+            ),
+            answer("reason", "choice", {"label": "Demo request"}),
+        ],
+    }
+    data = json.dumps({"event_id": f"{run}-{index}", "event_type": "form_response",
+                       "form_response": form_response}).encode()  # fmt: skip
+    digest = hmac.new(TYPEFORM_SECRET.encode(), data, hashlib.sha256).digest()
+    signature = "sha256=" + base64.b64encode(digest).decode()
+    headers = {"Typeform-Signature": signature, "Content-Type": "application/json"}
+    return LeadRequest("/api/intake/typeform", data, headers)
+
+
+async def post_one(
+    client: aiohttp.ClientSession,
+    sample: Sample,
+    body: dict[str, Any] | bytes,
+    path: str = "/api/leads",
+    headers: dict[str, str] | None = None,
+) -> None:
     sample.started = time.monotonic()
+    sent: dict[str, Any] = {"data": body} if isinstance(body, bytes) else {"json": body}
     try:
-        async with client.post("/api/leads", json=body) as response:
+        async with client.post(path, headers=headers, **sent) as response:
             sample.status = response.status
             data = await response.json() if response.status in (200, 201) else None
             text = "" if data is not None else (await response.text())[:200]
@@ -319,7 +384,13 @@ async def open_loop(base_urls: list[str], run: str, leads: int, rate: float) -> 
     return samples
 
 
-async def closed_loop(base_urls: list[str], run: str, leads: int, clients: int) -> list[Sample]:
+async def closed_loop(
+    base_urls: list[str],
+    run: str,
+    leads: int,
+    clients: int,
+    request: Callable[[str, int], LeadRequest] = plain_request,
+) -> list[Sample]:
     """`clients` senders, each posting its next lead as soon as the last one answered, to
     the next server in a shared round-robin (with several, the load balancer's job)."""
     sessions = [client_for(url, connections=clients) for url in base_urls]
@@ -327,9 +398,14 @@ async def closed_loop(base_urls: list[str], run: str, leads: int, clients: int) 
     queue = iter(samples)
     turn = itertools.cycle(sessions).__next__
 
+    # Built before the clock starts, so the load generator's own work (serialising,
+    # signing) does not count against either path.
+    made = [request(run, sample.index) for sample in samples]
+
     async def sender() -> None:
         for sample in queue:
-            await post_one(turn(), sample, lead_body(run, sample.index))
+            lead = made[sample.index]
+            await post_one(turn(), sample, lead.body, lead.path, lead.headers)
 
     try:
         await asyncio.gather(*(sender() for _ in range(clients)))
@@ -489,6 +565,14 @@ def main(argv: list[str] | None = None) -> int:
         "the fake Slack in the background) and daily caps: intake reads the cache and counts",
     )
     parser.add_argument("--skip-sustained", action="store_true")
+    parser.add_argument("--profile-rounds", type=int, default=3, help="profile-path rounds (3)")
+    parser.add_argument(
+        "--profile-leads", type=int, default=500, help="leads per path per round (500)"
+    )
+    parser.add_argument("--skip-profile-path", action="store_true")
+    parser.add_argument(
+        "--profile-path-only", action="store_true", help="only phase 4 (and the baseline)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, dbs)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
@@ -512,6 +596,11 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     with FakeSlack() as slack:
+        if not args.skip_profile_path:
+            figures["profile_path"] = profile_path_phase(workdir, slack, args)
+        if args.profile_path_only:
+            return finish(args, workdir, figures, raw)
+        slack.reset()
         app = start_app(
             workdir, "open-loop", slack, args.reps, args.app_command, args.slack_availability
         )
@@ -549,7 +638,54 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 app.terminate(timeout=60)
 
+    return finish(args, workdir, figures, raw)
+
+
+def profile_path_phase(
+    workdir: Path, slack: FakeSlack, args: argparse.Namespace
+) -> dict[str, float]:
+    """Plain and profile intake in alternating rounds against one app: whatever else the
+    machine does hits both paths alike."""
+    env: dict[str, str | None] = {"LEADROUTER_TYPEFORM_SECRET": TYPEFORM_SECRET}
+    app = start_app(workdir, "profile-path", slack, args.reps, args.app_command, env=env)
+    totals = {"plain": [0, 0.0], "profile": [0, 0.0]}
+    try:
+        warm_up(app, slack, args.reps)
+        for round_ in range(args.profile_rounds):
+            for name, request in (("plain", plain_request), ("profile", typeform_request)):
+                samples = asyncio.run(
+                    closed_loop([app.base_url], f"{name}{round_}", args.profile_leads,
+                                args.clients, request)
+                )  # fmt: skip
+                spent = max(s.answered for s in samples) - min(s.started for s in samples)
+                stored = sum(1 for sample in samples if sample.status == 201)
+                failed = [s for s in samples if s.status != 201][:1]
+                totals[name][0] += stored
+                totals[name][1] += spent
+                note = f"  (e.g. {failed[0].status} {failed[0].error})" if failed else ""
+                print(f"   round {round_ + 1} {name:<7} {stored} leads in {spent:.2f} s = "
+                      f"{stored / spent:.1f}/s{note}")  # fmt: skip
+    finally:
+        app.terminate(timeout=60)
+    plain, profile = (totals[name][0] / totals[name][1] for name in ("plain", "profile"))
+    print(
+        f"\n== profile path: {args.profile_rounds} rounds x {args.profile_leads} leads per path, "
+        f"{args.clients} clients: /api/leads {plain:.1f}/s, /api/intake/typeform "
+        f"{profile:.1f}/s = {profile / plain:.1%} of the plain path"
+    )
+    return {"plain_rate": plain, "profile_rate": profile, "ratio": profile / plain}
+
+
+def finish(args: argparse.Namespace, workdir: Path, figures: dict[str, Any], raw: float) -> int:
     print("\n== against the targets")
+    if "profile_path" in figures:
+        ratio = figures["profile_path"]["ratio"]
+        print(
+            f"   profile path throughput {ratio:.1%} of the plain path (target >= "
+            f"{TARGET_PROFILE_SHARE:.0%}): {verdict(ratio >= TARGET_PROFILE_SHARE)}"
+        )
+    if "open_loop" not in figures:
+        return write_figures(args, workdir, figures)
     ceiling = args.reps * dm_budget_per_channel()
     print(
         f"   DM ceiling set by the per-channel posting budget: {args.reps} DM channels x "
@@ -571,6 +707,10 @@ def main(argv: list[str] | None = None) -> int:
             f"= {share:.1%} (target >= {TARGET_SUSTAINED_SHARE:.0%}): "
             f"{verdict(share >= TARGET_SUSTAINED_SHARE)}"
         )
+    return write_figures(args, workdir, figures)
+
+
+def write_figures(args: argparse.Namespace, workdir: Path, figures: dict[str, Any]) -> int:
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str), encoding="utf-8")
     if not args.keep and args.profile == "none":

@@ -53,6 +53,7 @@ from bot.services.slack_availability import SlackAvailabilityRefresher
 from bot.services.stats import StatsService, TimezoneCache
 from bot.services.timers import TimerSweeper
 from bot.services.user_status import gone_from_slack
+from bot.services.webhook_tests import WebhookTests
 from bot.services.weekly_digest import WeeklyDigestService
 from bot.services.why import WhyService
 from bot.settings import Settings
@@ -206,6 +207,7 @@ class Application:
                 self.experiments,
                 self.review,
                 self.why,
+                WebhookTests(self.admin, self.clock.now),
             ),
         )
         self._tasks: list[asyncio.Task[Any]] = []

@@ -56,9 +56,10 @@ def intake_test_command(profile_name: str, path: Path, config: Config, console: 
         f"{len(records)} record(s) in {path}; nothing stored, nobody notified."
     )
     if profile.retrieve is not None:
+        which = f"without `{profile.retrieve.unless}` " if profile.retrieve.unless else ""
         console.print(
-            f"(When serving, records without `{profile.retrieve.unless}` are first fetched "
-            f"from {profile.retrieve.url}; here each is mapped as the file has it.)",
+            f"(When serving, records {which}are first fetched from {profile.retrieve.url}; "
+            "here each is mapped as the file has it.)",
             highlight=False,
         )
     failed = 0

@@ -16,16 +16,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-import aiohttp
-
-from bot.worker.webhook_transport import deliver
+from bot.webhook_transport import send_test_event
 from domain.config import Config
 from domain.durations import parse_duration
-from domain.webhooks import test_body
 from storage.uow import Database
 from storage.webhook_outbox import WebhookRepository
 
@@ -88,9 +84,7 @@ async def test_command(
         raise CommandError(f"no webhook endpoint {name!r}; known: {known}")
     if not environ.get(endpoint.secret_env):
         raise CommandError(f"set {endpoint.secret_env} (the endpoint's whsec_ secret) first")
-    message = f"msg_test_{uuid.uuid4().hex}"
-    async with aiohttp.ClientSession() as session:
-        answer = await deliver(session, endpoint, message, test_body(name, now), now, environ)
+    message, answer = await send_test_event(endpoint, now, environ)
     print(f"POST {endpoint.url}  webhook-id: {message}")
     print(answer.detail)
     return 0 if answer.delivered else 1

@@ -14,6 +14,7 @@ from typing import Any
 
 from domain.errors import FieldError, InvalidInput
 from domain.intake_profiles import FieldSource, IntakeProfile
+from domain.json_paths import Memo
 from domain.lead import LeadInput, parse_lead
 
 NUMBER_FIELDS = frozenset({"employees", "score"})
@@ -54,8 +55,9 @@ def records_of(profile: IntakeProfile, payload: Any) -> list[Any]:
 def map_record(profile: IntakeProfile, record: Any, index: int = 0) -> MappedRecord:
     values: dict[str, Any] = {}
     problems: list[FieldError] = []
+    memo: Memo = {}  # the record's lists indexed once per filter key, not once per field
     for target, source in profile.fields.items():
-        value, problem = _field_value(target, source, record)
+        value, problem = _field_value(target, source, record, memo)
         if problem:
             problems.append(FieldError(target, problem))
         elif value is not None:
@@ -69,7 +71,7 @@ def map_record(profile: IntakeProfile, record: Any, index: int = 0) -> MappedRec
 
 
 def _records(profile: IntakeProfile, payload: Any) -> list[Any]:
-    for path in profile.records_paths():
+    for path in profile.records_paths:
         records = [
             item
             for value in path.find(payload)
@@ -95,18 +97,19 @@ def _lead_data(values: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _field_value(target: str, sources: list[FieldSource], record: Any) -> tuple[Any, str | None]:
+def _field_value(
+    target: str, sources: list[FieldSource], record: Any, memo: Memo
+) -> tuple[Any, str | None]:
     """The value for one lead field from the first source that gives one, or a problem
     saying which path gave what."""
     for source in sources:
         if source.value is not None:
             return source.value, None
-        raw, path = _first_found(source, record)
+        raw, path = _first_found(source, record, memo)
         if raw is None:
             continue
-        where = f" (from {path})"
         if isinstance(raw, dict):
-            return None, f"expected a single value{where}, found an object"
+            return None, f"expected a single value (from {path}), found an object"
         if isinstance(raw, list) and not target.startswith("attributes."):
             raw = ", ".join(str(item) for item in raw if not isinstance(item, dict | list))
         if source.split_name:
@@ -121,29 +124,29 @@ def _field_value(target: str, sources: list[FieldSource], record: Any) -> tuple[
                 return source.default, None
             else:
                 known = ", ".join(f'"{name}"' for name in source.map)
-                return None, f'"{raw}"{where} is not in the value map (known: {known})'
-        return _coerced(target, raw, where)
+                return None, f'"{raw}" (from {path}) is not in the value map (known: {known})'
+        return _coerced(target, raw, path)
     return next((source.default for source in sources if source.default is not None), None), None
 
 
-def _first_found(source: FieldSource, record: Any) -> tuple[Any, str | None]:
+def _first_found(source: FieldSource, record: Any, memo: Memo) -> tuple[Any, str | None]:
     """The first path that reaches a non-empty value: senders leave unanswered fields out,
     send them as null, or as an empty string."""
-    for path in source.paths():
-        found = path.find(record) if path.fans_out else [path.first(record)]
+    for path in source.paths:
+        found = path.find(record, memo=memo) if path.fans_out else [path.first(record, memo=memo)]
         values = [value for value in found if value not in (None, "", [])]
         if values:
             return (values if path.fans_out else values[0]), path.text
     return None, None
 
 
-def _coerced(target: str, raw: Any, where: str) -> tuple[Any, str | None]:
+def _coerced(target: str, raw: Any, path: str | None) -> tuple[Any, str | None]:
     if target.startswith("attributes."):
         return raw, None
     if target in NUMBER_FIELDS:
         number = to_number(raw)
         if number is None:
-            return None, f"expected a number{where}, got {raw!r}"
+            return None, f"expected a number (from {path}), got {raw!r}"
         return number, None
     if isinstance(raw, bool):
         return ("true" if raw else "false"), None

@@ -15,7 +15,7 @@ names the environment variable that holds its secret.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Annotated, Any, Literal
 
@@ -73,7 +73,9 @@ class FieldSource(_Strict):
             return value
         return {str(key).strip().casefold(): item for key, item in value.items()}
 
+    @cached_property
     def paths(self) -> list[JsonPath]:
+        """Parsed once per profile, not per request."""
         return [parse_path(text) for text in self.path]
 
 
@@ -178,6 +180,7 @@ class IntakeProfile(_Strict):
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
+    @cached_property
     def records_paths(self) -> list[JsonPath]:
         """Where the records may sit, tried in order; none: the body is the record (or a
         list of them)."""

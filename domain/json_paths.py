@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 _INDEX = re.compile(r"-?\d+")
@@ -21,6 +22,11 @@ _INDEX = re.compile(r"-?\d+")
 
 class PathError(ValueError):
     """A path that cannot be parsed; the message says where."""
+
+
+_MISSING = object()
+Memo = dict[tuple[int, str], dict[str, Any]]
+"""Per document: (id of a list, a filter's key path) -> the list indexed by that key."""
 
 
 @dataclass(frozen=True)
@@ -54,28 +60,45 @@ _Step = _Key | _Index | _Every | _Where
 class JsonPath:
     text: str
     steps: tuple[_Step, ...]
+    fans_out: bool = False
+    """True when the path may give several values (it has a `[*]`)."""
 
-    @property
-    def fans_out(self) -> bool:
-        """True when the path may give several values (it has a `[*]`)."""
-        return any(isinstance(step, _Every) for step in self.steps)
-
-    def find(self, document: Any, root: Any = None) -> list[Any]:
-        """Every value the path reaches; empty when it reaches nothing."""
+    def find(self, document: Any, root: Any = None, memo: Memo | None = None) -> list[Any]:
+        """Every value the path reaches; empty when it reaches nothing. `memo` (one per
+        document) keeps each list's index by a filter's key, so many `[key=value]` paths
+        into the same list scan it once."""
         root = document if root is None else root
         current = [document]
         for step in self.steps:
-            current = [found for value in current for found in _apply(step, value, root)]
+            current = [found for value in current for found in _apply(step, value, root, memo)]
         return current
 
-    def first(self, document: Any, root: Any = None) -> Any:
-        """The first value reached, or None."""
-        found = self.find(document, root)
-        return found[0] if found else None
+    def first(self, document: Any, root: Any = None, memo: Memo | None = None) -> Any:
+        """The first value reached, or None. Without `[*]` each step reaches at most one
+        value, so it walks without building lists (this runs for every field of every
+        request a profile maps)."""
+        if self.fans_out:
+            found = self.find(document, root, memo)
+            return found[0] if found else None
+        root = document if root is None else root
+        value = document
+        for step in self.steps:
+            if isinstance(step, _Key):
+                if not isinstance(value, dict) or step.name not in value:
+                    return None
+                value = value[step.name]
+                continue
+            reached = _apply(step, value, root, memo)
+            if not reached:
+                return None
+            value = reached[0]
+        return value
 
 
+@lru_cache(maxsize=4096)
 def parse_path(text: str) -> JsonPath:
-    """Parse `a.b[0].c[key=value]`; raise PathError naming the problem."""
+    """Parse `a.b[0].c[key=value]`; raise PathError naming the problem. Cached: a profile
+    maps every request with the same few dozen paths."""
     text = text.strip()
     if text in ("", "$"):
         return JsonPath(text, ())
@@ -92,7 +115,7 @@ def parse_path(text: str) -> JsonPath:
                 raise PathError(f"unclosed [ in path {text!r}")
             for inside in _split_outside_brackets(selectors[:-1], "]["):
                 steps.append(_selector(inside, text))
-    return JsonPath(text, tuple(steps))
+    return JsonPath(text, tuple(steps), any(isinstance(step, _Every) for step in steps))
 
 
 def _split_outside_brackets(text: str, separator: str) -> list[str]:
@@ -130,7 +153,7 @@ def _selector(inside: str, text: str) -> _Step:
     return _Where(parse_path(key), value.strip("'\""), None)
 
 
-def _apply(step: _Step, value: Any, root: Any) -> list[Any]:
+def _apply(step: _Step, value: Any, root: Any, memo: Memo | None) -> list[Any]:
     if isinstance(step, _Key):
         if isinstance(value, dict) and step.name in value:
             return [value[step.name]]
@@ -141,15 +164,24 @@ def _apply(step: _Step, value: Any, root: Any) -> list[Any]:
         return list(value)
     if isinstance(step, _Index):
         return [value[step.index]] if -len(value) <= step.index < len(value) else []
-    wanted = step.root_path.first(root) if step.root_path is not None else step.value
+    wanted = step.root_path.first(root, memo=memo) if step.root_path is not None else step.value
     if wanted is None:
         return []
-    for item in value:
-        if any(_same(found, wanted) for found in step.key.find(item, root)):
-            return [item]
-    return []
+    index = _index(value, step.key, root, memo)
+    item = index.get(str(wanted), _MISSING)
+    return [] if item is _MISSING else [item]
 
 
-def _same(found: Any, wanted: Any) -> bool:
-    """Compare as text: `[questionId=2]` matches the number 2 as well as the string."""
-    return not isinstance(found, dict | list) and str(found) == str(wanted)
+def _index(items: list[Any], key: JsonPath, root: Any, memo: Memo | None) -> dict[str, Any]:
+    """Each element of `items` by the text of its `key` values (the first element wins)."""
+    slot = (id(items), key.text)
+    if memo is not None and slot in memo:
+        return memo[slot]
+    index: dict[str, Any] = {}
+    for item in items:
+        for found in key.find(item, root, memo):
+            if found is not None and not isinstance(found, dict | list):
+                index.setdefault(found if isinstance(found, str) else str(found), item)
+    if memo is not None:
+        memo[slot] = index
+    return index

@@ -190,7 +190,7 @@ def webhook_body(
     return _envelope(event_type, at, data)
 
 
-def test_body(endpoint: str, at: datetime) -> dict[str, Any]:
+def ping_body(endpoint: str, at: datetime) -> dict[str, Any]:
     """What `webhooks test NAME` sends: the envelope with no lead in it."""
     return _envelope(TEST_EVENT, at, {"endpoint": endpoint, "message": "Leadrouter test event"})
 

@@ -25,6 +25,7 @@ FLOORS: tuple[tuple[str, int], ...] = (
     ("bot.charts", 2),
     ("bot.csv_leads", 2),
     ("bot.metered_client", 2),
+    ("bot.webhook_transport", 2),
     ("bot.services", 3),
     ("bot.slack", 4),
     ("bot.api", 4),

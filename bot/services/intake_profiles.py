@@ -36,7 +36,7 @@ class IntakeProfileService(ApplicationService):
         now = self.now()
         if self._cached is not None and now - self._cached[0] < FRESH_FOR:
             return self._cached[1]
-        async with self.db.transaction() as uow:
+        async with self.db.snapshot() as uow:  # a read: no write lock taken from intake
             current = await self.configs.current(uow)
         config = current[1] if current else Config()
         self._cached = (now, config)

@@ -16,6 +16,7 @@ from bot.services.qualification import Qualification
 from bot.services.review import ReviewService
 from bot.services.slack_availability import SlackAvailabilityRefresher
 from bot.services.stats import StatsService
+from bot.services.webhook_tests import WebhookTests
 from bot.services.why import WhyService
 from bot.slack.home_tab import HomeTab
 
@@ -36,3 +37,4 @@ class SlackDeps:
     experiments: ExperimentService
     review: ReviewService
     why: WhyService
+    webhook_tests: WebhookTests | None = None

@@ -24,7 +24,7 @@ import aiohttp
 
 from bot.metrics import WEBHOOK_DELIVERIES
 from bot.services.configuration import ConfigService
-from bot.worker.webhook_transport import Answer, deliver
+from bot.webhook_transport import Answer, deliver
 from domain.config import Config
 from domain.durations import humanize
 from domain.messages import Alert

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.worker.webhook_transport import signed_request
+from bot.webhook_transport import signed_request
 from domain.webhooks import WebhookEndpoint
 from harness.app_process import free_port
 from tests.support.webhook_receiver import SECRET

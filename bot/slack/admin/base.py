@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.admin import AdminService, InvalidEdit, Saved
 from bot.services.channel_membership import ChannelMembershipService
+from bot.services.webhook_tests import WebhookTests
 from bot.slack.admin.forms import FormError, errors_for_blocks, info_modal, note, saved_view
 from bot.slack.listeners import reply_privately
 from domain.errors import DomainError
@@ -54,11 +55,16 @@ class AdminBase:
     """Holds the services and the bot token the handlers share."""
 
     def __init__(
-        self, admin: AdminService, bot_token: str | None, membership: ChannelMembershipService
+        self,
+        admin: AdminService,
+        bot_token: str | None,
+        membership: ChannelMembershipService,
+        webhook_tests: WebhookTests | None = None,
     ):
         self.admin = admin
         self.bot_token = bot_token
         self.membership = membership
+        self.webhook_tests = webhook_tests or WebhookTests(admin, admin.now)
 
     @staticmethod
     def _acked(

@@ -13,13 +13,14 @@ from bot.slack.admin.rules import RulesScreen
 from bot.slack.admin.scoring import ScoringScreen
 from bot.slack.admin.sla import SlaScreen
 from bot.slack.admin.team import TeamScreen
+from bot.slack.admin.webhooks import WebhooksScreen
 from bot.slack.admin.yaml_io import YamlScreen
 from bot.slack.deps import SlackDeps
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     """`/leadrouter` and every admin screen's buttons, menus and modals."""
-    AdminListeners(deps.admin, deps.bot_token, deps.membership).attach(app)
+    AdminListeners(deps.admin, deps.bot_token, deps.membership, deps.webhook_tests).attach(app)
 
 
 class AdminListeners(
@@ -31,6 +32,7 @@ class AdminListeners(
     HistoryScreen,
     YamlScreen,
     ScoringScreen,
+    WebhooksScreen,
     AdminBase,
 ):
     """Every screen's handlers on one object sharing the service and the bot token."""
@@ -49,6 +51,8 @@ class AdminListeners(
             ids.ADMIN_ROLLBACK: self.rollback,
             ids.ADMIN_EXPORT: self.export_button,
             ids.ADMIN_IMPORT: self.open_import,
+            ids.ADMIN_WEBHOOKS: self.open_webhooks,
+            ids.ADMIN_WEBHOOK_TEST: self.send_webhook_test,
             ids.OPEN_PTO: self.open_pto,
             ids.ADMIN_SCORING: self.open_scoring,
         }.items():

@@ -77,6 +77,11 @@ def admin_menu(
                         "action_id": ids.ADMIN_SCORING,
                         "text": plain_text("Scoring model"),
                     },
+                    {
+                        "type": "button",
+                        "action_id": ids.ADMIN_WEBHOOKS,
+                        "text": plain_text("Webhooks"),
+                    },
                 ],
             }
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +24,7 @@ from typing import Any
 import aiohttp
 from standardwebhooks.webhooks import Webhook
 
-from domain.webhooks import WebhookEndpoint
+from domain.webhooks import WebhookEndpoint, ping_body
 
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
 ANSWER_CHARS = 300  # of the receiver's answer kept for the operator
@@ -108,3 +109,15 @@ def _seconds(header: str | None) -> timedelta | None:
     if header is None or not header.strip().isdigit():
         return None
     return min(timedelta(seconds=int(header.strip())), MAX_RETRY_AFTER)
+
+
+async def send_test_event(
+    endpoint: WebhookEndpoint, now: datetime, environ: Mapping[str, str]
+) -> tuple[str, Answer]:
+    """Post a signed `webhook.test` event (no lead in it) now; its id and the answer."""
+    message = f"msg_test_{uuid.uuid4().hex}"
+    async with aiohttp.ClientSession() as session:
+        answer = await deliver(
+            session, endpoint, message, ping_body(endpoint.name, now), now, environ
+        )
+    return message, answer
