@@ -12,19 +12,15 @@ an admin saves a team (the modal shows what needs doing).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Iterable
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services.base import ApplicationService
-from bot.services.configuration import ConfigService
+from bot.services.base import SlackCallingService
 from domain.channel_membership import ChannelState, Membership, invite_request
 from domain.config import TeamConfig
 from domain.messages import Alert
-from storage.uow import Database
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +29,7 @@ NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found"})
 DEAD = frozenset({"is_archived", "channel_not_found"})
 
 
-class ChannelMembershipService(ApplicationService):
-    def __init__(
-        self,
-        db: Database,
-        configs: ConfigService,
-        now: Callable[[], datetime],
-        wake_outbox: Callable[[], None],
-        client: AsyncWebClient,
-    ):
-        super().__init__(db, configs, now, wake_outbox)
-        self.client = client
-
+class ChannelMembershipService(SlackCallingService):
     async def check(self, team: str, channel: str) -> ChannelState:
         """Join a public channel (idempotent on Slack's side); for a private one, a
         one-message history read says whether the bot was invited."""

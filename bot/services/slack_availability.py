@@ -16,18 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.services.base import ApplicationService
-from bot.services.configuration import ConfigService
+from bot.services.base import SlackCallingService
 from domain.config import Config
 from domain.signals import SlackSnapshot
-from storage.uow import Database
 
 log = logging.getLogger(__name__)
 
@@ -65,18 +60,7 @@ def wanted_signals(config: Config) -> dict[str, Wanted]:
     return wanted
 
 
-class SlackAvailabilityRefresher(ApplicationService):
-    def __init__(
-        self,
-        db: Database,
-        configs: ConfigService,
-        now: Callable[[], datetime],
-        wake_outbox: Callable[[], None],
-        client: AsyncWebClient,
-    ):
-        super().__init__(db, configs, now, wake_outbox)
-        self.client = client
-
+class SlackAvailabilityRefresher(SlackCallingService):
     async def refresh(self) -> int:
         """Ask Slack about the reps due for it; return how many were refreshed."""
         now = self.now()
