@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from scipy import stats
 
 from domain.availability import Availability, LocalClock
-from domain.config import Config, RepConfig, TeamConfig, parse_working_hours
+from domain.config import Config, RepConfig, TeamConfig
+from domain.config_fields import parse_working_hours
 from domain.reports import Tally
 from domain.review_config import ReviewConfig
 from domain.stats import gini

@@ -9,7 +9,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from domain.config import Config, is_channel_name, is_email, validate_config
+from domain.config import Config, validate_config
+from domain.config_fields import is_channel_name, is_email
 from domain.errors import FieldError, InvalidInput
 
 _NO_SUCH_EMAIL = "no Slack user has this email"
