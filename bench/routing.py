@@ -25,7 +25,8 @@ from typing import Any
 from bench.common import cpu_model
 from domain.config import Config, validate_config
 from domain.lead import LeadInput, parse_lead
-from domain.routing import RoutingState, compile_plan, route
+from domain.routing import RoutingState, route
+from domain.routing_plan import compile_plan
 from domain.simulation import SimulatedLead, simulate
 
 TEAMS = 20

@@ -19,7 +19,8 @@ from domain.conditions import Condition
 from domain.config import Config, RuleAction, RuleConfig, TeamConfig
 from domain.experiment_config import ArmConfig, ExperimentConfig
 from domain.lead import LeadInput
-from domain.routing import Decision, RoutingState, compile_plan, route
+from domain.routing import Decision, RoutingState, route
+from domain.routing_plan import compile_plan
 
 BUCKETS = 10_000
 

@@ -18,7 +18,8 @@ from domain.handoff import leaves_nurture, starts_in_nurture
 from domain.intake_plan import RoutedLead, plan_handover
 from domain.lead import LeadInput, LeadStatus, Method
 from domain.records import LeadRecord
-from domain.routing import Decision, compile_plan
+from domain.routing import Decision
+from domain.routing_plan import compile_plan
 from domain.scoring import Activity, Crossing, Scoring, crossings, intake_activity, score_lead
 
 WATCHED = frozenset({LeadStatus.NEW, LeadStatus.QUEUED, LeadStatus.ASSIGNED, LeadStatus.CONTACTED})

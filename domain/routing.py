@@ -9,19 +9,25 @@ is treated as immutable once routed, as the admin flows build a new one for each
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from domain.availability import Availability, LocalClock
-from domain.availability_config import AvailabilitySettings, PeriodCaps
+from domain.availability import LocalClock
 from domain.caps import AssignmentCounts
-from domain.config import AccountConfig, Config, RepConfig, RuleConfig, TeamConfig
+from domain.config import AccountConfig, Config
 from domain.eligibility import NO_TEAM, RepFacts, TeamRules, unavailable
 from domain.lead import LeadInput, Method
 from domain.rotation import Candidate, least_loaded_pick, quota_pick
+from domain.routing_plan import (
+    CompiledRule,
+    PlannedRep,
+    PlannedTeam,
+    RoutingPlan,
+    compile_plan,
+)
 from domain.signals import RepSignals
 
 
@@ -171,138 +177,6 @@ def offer_in_team(
 
 
 @dataclass(frozen=True)
-class _Rep:
-    key: str
-    availability: Availability
-    caps: PeriodCaps | None
-
-
-@dataclass(frozen=True)
-class _Member:
-    user: str
-    weight: int
-    rep: _Rep | None
-
-
-@dataclass(frozen=True)
-class _Team:
-    config: TeamConfig
-    members: tuple[_Member, ...]
-    roster: frozenset[str]
-    rules: TeamRules
-
-
-@dataclass(frozen=True)
-class _Rule:
-    name: str
-    config: RuleConfig
-    tests: tuple[tuple[str, Callable[[Any], bool]], ...]
-    matched: str
-
-    @classmethod
-    def compile(cls, rule: RuleConfig) -> _Rule:
-        conditions = rule.conditions()
-        matched = ", ".join(condition.describe() for condition in conditions) or "catch-all"
-        tests = tuple((condition.field, condition.test) for condition in conditions)
-        return cls(rule.name, rule, tests, matched)
-
-
-class RoutingPlan:
-    """A configuration compiled for routing: everything `route` looks up, by key."""
-
-    def __init__(self, config: Config):
-        self.rules = tuple(_Rule.compile(rule) for rule in config.rules)
-        self.settings: AvailabilitySettings = config.availability_settings
-        self._reps: dict[str, _Rep] = {}
-        for rep_config in config.reps:
-            rep = _Rep(rep_config.key, Availability(rep_config), rep_config.caps)
-            for alias in _aliases(rep_config):
-                self._reps.setdefault(alias, rep)
-        self.teams: dict[str, _Team] = {}
-        self.home_team: dict[str, TeamConfig] = {}
-        for team in config.teams:
-            members = tuple(self._member(m.user, m.weight) for m in team.members)
-            rules = TeamRules(team.name, team.availability, team.caps)
-            self.teams.setdefault(
-                team.name, _Team(team, members, frozenset(m.user for m in members), rules)
-            )
-            for member in members:
-                self.home_team.setdefault(member.user, team)
-        self._accounts: dict[str, tuple[int, AccountConfig]] = {}
-        for index, account in enumerate(config.accounts):
-            self._accounts.setdefault(account.domain, (index, account))
-
-    def matching_rules(
-        self,
-        lead: LeadInput,
-        account: AccountConfig | None,
-        scores: Mapping[str, Any] | None = None,
-    ) -> Iterator[_Rule]:
-        """The rules whose conditions hold for this lead, in order. The hottest loop of
-        routing: 50 rules are tested per lead, so tests are plain (field, function) pairs."""
-        facts = lead.facts()
-        facts["account_owner"] = account is not None
-        if scores:
-            facts.update(scores)
-        get = facts.get
-        for rule in self.rules:
-            for name, test in rule.tests:
-                if not test(get(name)):
-                    break
-            else:
-                yield rule
-
-    def rep(self, user: str) -> _Rep | None:
-        return self._reps.get(user.lower() if "@" in user else user)
-
-    def account_for(self, lead: LeadInput) -> AccountConfig | None:
-        """The first configured account owning the lead's email or company domain, or a
-        parent of either (`eu.acme.com` belongs to `acme.com`)."""
-        hits = [
-            self._accounts[suffix]
-            for domain in (lead.email_domain, lead.company_domain)
-            if domain
-            for suffix in _suffixes(domain.lower())
-            if suffix in self._accounts
-        ]
-        return min(hits, key=lambda hit: hit[0])[1] if hits else None
-
-    def _member(self, user: str, weight: int) -> _Member:
-        rep = self.rep(user)
-        return _Member(rep.key if rep else user, weight, rep)
-
-
-def _aliases(rep: RepConfig) -> list[str]:
-    aliases = [rep.key]
-    if rep.user:
-        aliases.append(rep.user)
-    if rep.email:
-        aliases += [rep.email.lower(), f"email:{rep.email.lower()}"]
-    return aliases
-
-
-def _suffixes(domain: str) -> list[str]:
-    labels = domain.split(".")
-    return [".".join(labels[index:]) for index in range(len(labels) - 1)]
-
-
-_PLANS: dict[int, tuple[Config, RoutingPlan]] = {}
-_MAX_PLANS = 16
-
-
-def compile_plan(config: Config) -> RoutingPlan:
-    """The plan for this Config object, compiled on first use and then reused."""
-    cached = _PLANS.get(id(config))
-    if cached is not None and cached[0] is config:
-        return cached[1]
-    plan = RoutingPlan(config)
-    if len(_PLANS) >= _MAX_PLANS:
-        del _PLANS[next(iter(_PLANS))]
-    _PLANS[id(config)] = (config, plan)
-    return plan
-
-
-@dataclass(frozen=True)
 class _Context:
     """One decision's inputs: the plan, what storage knows, the time, the lead's type and
     the reps left out (already offered the lead)."""
@@ -317,14 +191,14 @@ class _Context:
     def facts(self) -> RepFacts:
         return self.state.facts
 
-    def why_not(self, rep: _Rep, team: TeamRules, push: bool) -> str | None:
+    def why_not(self, rep: PlannedRep, team: TeamRules, push: bool) -> str | None:
         memo = self.state.verdicts.setdefault(rep.key, {})
         key = (team.name, push, self.lead_type, self.clock.now)
         if key not in memo:
             memo[key] = self._why_not(rep, team, push)
         return memo[key]
 
-    def _why_not(self, rep: _Rep, team: TeamRules, push: bool) -> str | None:
+    def _why_not(self, rep: PlannedRep, team: TeamRules, push: bool) -> str | None:
         return unavailable(
             rep.key,
             rep.availability,
@@ -339,7 +213,7 @@ class _Context:
 
 
 def _direct_owner(
-    rule: _Rule,
+    rule: CompiledRule,
     lead: LeadInput,
     context: _Context,
     account: AccountConfig | None,
@@ -373,7 +247,7 @@ def _direct_owner(
 
 
 def _direct_decision(
-    rule: _Rule, owner: str, plan: RoutingPlan, reasons: list[str], version: int
+    rule: CompiledRule, owner: str, plan: RoutingPlan, reasons: list[str], version: int
 ) -> Decision:
     """A named owner is pushed to, whatever the rule's method: there is nobody to pull."""
     team = plan.home_team.get(owner)
@@ -395,7 +269,7 @@ def _direct_decision(
 
 def _team_decision(
     rule: str | None,
-    team: _Team,
+    team: PlannedTeam,
     method: Method,
     strategy: str,
     context: _Context,
@@ -459,7 +333,7 @@ def _team_decision(
 
 
 def _eligible(
-    team: _Team, strategy: str, context: _Context, push: bool
+    team: PlannedTeam, strategy: str, context: _Context, push: bool
 ) -> tuple[list[Candidate], list[Skip]]:
     eligible: list[Candidate] = []
     skipped: list[Skip] = []

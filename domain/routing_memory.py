@@ -10,7 +10,8 @@ from datetime import date, datetime
 
 from domain.caps import AssignmentKey, local_day
 from domain.config import Config
-from domain.routing import Decision, RoutingState, compile_plan
+from domain.routing import Decision, RoutingState
+from domain.routing_plan import compile_plan
 
 
 class RoutingMemory:

@@ -18,7 +18,8 @@ from datetime import date, datetime, timedelta
 from domain.config import Config, TeamConfig
 from domain.experiments import route_lead
 from domain.lead import LeadInput, Method
-from domain.routing import Decision, RoutingPlan, RoutingState, compile_plan
+from domain.routing import Decision, RoutingState
+from domain.routing_plan import RoutingPlan, compile_plan
 from domain.stats import Share, gini, shares
 
 
