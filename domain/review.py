@@ -22,6 +22,9 @@ from domain.config import Config, RepConfig, TeamConfig
 from domain.config_fields import parse_working_hours
 from domain.reports import Tally
 from domain.review_config import ReviewConfig
+from domain.review_findings import Finding, Fix
+from domain.review_scoring import scoring_findings
+from domain.scoring_report import ScoredRow
 from domain.stats import gini
 
 EVIDENCE = 0.01
@@ -54,23 +57,8 @@ class ReviewData:
     misroutes: Sequence[Misroute] = ()
     slack_status: Mapping[str, str] = field(default_factory=dict)
     """Reps Slack reports as `deactivated` or `deleted` (users.info), by user id."""
-
-
-@dataclass(frozen=True)
-class Fix:
-    """The admin modal that fixes a finding: `rules`, `rule`, `team`, `rep`, `pto`, or
-    `import` (accounts have no modal of their own; they are edited in the file)."""
-
-    modal: str
-    key: str | None = None
-
-
-@dataclass(frozen=True)
-class Finding:
-    kind: str
-    subject: str
-    text: str
-    fix: Fix
+    scored: Sequence[ScoredRow] = ()
+    """The period's scored leads (the scoring report's rows); empty without a model."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +84,8 @@ class Review:
 
 
 def build_review(config: Config, data: ReviewData) -> Review:
-    """Every finding of the period, rules first, then reps, teams, accounts, fairness."""
+    """Every finding of the period, rules first, then reps, teams, accounts, fairness and
+    the scoring model."""
     settings = config.review or ReviewConfig()
     total = sum(data.rules.values(), Tally())
     lines = [_line(rule.name, data.rules.get(rule.name, Tally()), total) for rule in config.rules]
@@ -112,6 +101,7 @@ def build_review(config: Config, data: ReviewData) -> Review:
         *drifted_weights(config, data, settings),
         *orphaned_accounts(config, data),
         *rising_gini(trend, settings),
+        *scoring_findings(config, data.scored, settings),
     ]
     return Review(data.start, data.end, total.leads, lines, average, trend, findings)
 

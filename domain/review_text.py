@@ -14,6 +14,7 @@ FIX_LABELS = {
     "team": "Edit team",
     "rep": "Edit rep",
     "pto": "Time off",
+    "scoring": "Scoring model",
     "import": "Import configuration",
 }
 """What each finding's fix is called in the admin menu."""

@@ -51,6 +51,8 @@ class ReviewService(ApplicationService):
             end = self.now()
             start = end - timedelta(days=days or settings.days)
             data = await ReviewQueries(uow.connection).review_data(start, end)
+            if config.scoring is not None:
+                data = replace(data, scored=await uow.scoring.rows(start, end, None))
         if self.slack_status is not None:
             users = [rep.user for rep in config.reps if rep.user]
             data = replace(data, slack_status=await self.slack_status(users))

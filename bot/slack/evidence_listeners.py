@@ -25,6 +25,7 @@ from bot.slack.admin.base import AdminBase
 from bot.slack.admin.forms import FormError, info_modal, metadata, note
 from bot.slack.admin.rep import pto_modal, rep_modal
 from bot.slack.admin.rules import rule_modal, rules_modal
+from bot.slack.admin.scoring import scoring_modal
 from bot.slack.admin.team import team_modal
 from bot.slack.admin.yaml_io import import_modal
 from bot.slack.deps import SlackDeps
@@ -234,4 +235,6 @@ def _fix_view(modal: str, key: Any, version: int | None, config: Config | None) 
         return pto_modal(str(key))
     if modal == "import":
         return import_modal()
+    if modal == "scoring":
+        return scoring_modal(version, config)
     return rules_modal(version, config)

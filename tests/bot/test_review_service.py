@@ -11,7 +11,10 @@ from sqlalchemy import select
 
 from bot.services.configuration import ConfigService
 from bot.services.intake import IntakeService
+from bot.services.leads import LeadActions
 from bot.services.review import ReviewService
+from bot.slack import action_ids as ids
+from bot.slack.evidence_listeners import _fix_view
 from bot.slack.evidence_views import review_message
 from domain.config import validate_config
 from domain.errors import DomainError
@@ -112,3 +115,50 @@ async def test_wrong_routing_is_recorded_once_per_rep_and_lead_and_changes_nothi
         ]
         _, review = await service.review()
         assert [finding.kind for finding in review.findings] == []  # 2 reports: under 3
+
+
+SCORED = validate_config(
+    {
+        **CONFIG.model_dump(mode="json", exclude_none=True),
+        "scoring": {
+            "decides": "model",
+            "fit": [{"label": "500+", "when": {"employees": {"gte": 500}}, "points": 30}],
+            "fit_grades": {"A": 30, "B": 20},
+            "mql_at": 50,
+            "always_route": ["mql"],
+        },
+    }
+)
+
+
+async def test_a_configured_model_brings_its_out_of_order_grades_into_the_review(
+    db_url: str,
+) -> None:
+    """A3 leads qualify at 15%, C3 leads at 70%: the review says so and offers the
+    Scoring model screen; the routing findings are untouched by it."""
+    clock = Clock(SEPTEMBER)
+    async with migrated(db_url) as db:
+        async with db.transaction() as uow:
+            await ConfigService().save(uow, SCORED, "test", SEPTEMBER, "test")
+        intake = IntakeService(db, ConfigService(), clock.now, lambda: None)
+        actions = LeadActions(db, ConfigService(), clock.now, lambda: None)
+        for index in range(40):
+            big = {"employees": 900} if index < 20 else {}
+            lead = parse_lead({"email": f"p{index}@acme{index}.com", **big})
+            stored = (await intake.submit("web", lead, None)).lead
+            if (index < 20 and index < 3) or (index >= 20 and index < 34):
+                await actions.record_event(stored.id, "qualified", "crm", None, None)
+        clock.at = SEPTEMBER + timedelta(days=1)
+        service = ReviewService(db, ConfigService(), clock.now, lambda: None)
+        _, review = await service.review()
+    scoring = [
+        (f.kind, f.subject, f.fix.modal) for f in review.findings if f.fix.modal == "scoring"
+    ]
+    assert ("scoring_out_of_order", "C3", "scoring") in scoring
+    assert {kind for kind, _, _ in scoring} == {"scoring_out_of_order"}
+
+
+def test_a_scoring_findings_fix_opens_the_scoring_model_modal_on_the_current_model() -> None:
+    view = _fix_view("scoring", None, 7, SCORED)
+    assert view["callback_id"] == ids.ADMIN_SCORING
+    assert "mql_at: 50" in view["blocks"][1]["element"]["initial_value"]

@@ -37,6 +37,21 @@ webhooks:
   - {name: dialer, url: "https://dialer.test/hook", secret_env: DIALER_SECRET,
      events: [lead.assigned, lead.erased]}
 """)
+NURTURING = load_config("""
+admins: [U0ADMIN]
+reps: [{user: U0ALICE, email: alice@example.com}]
+teams: [{name: inbound, manager: U0MANAGER, members: [{user: U0ALICE}]}]
+rules: [{name: all, then: {team: inbound}}]
+scoring:
+  decides: model
+  fit: [{label: 500+ employees, when: {employees: {gte: 500}}, points: 30}]
+  mql_at: 50
+webhooks:
+  - {name: marketing, url: "https://automation.test/hook", secret_env: MA_SECRET,
+     events: [lead.nurtured]}
+  - {name: dialer, url: "https://dialer.test/hook", secret_env: DIALER_SECRET,
+     events: [lead.assigned, lead.erased]}
+""")
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
 
@@ -93,6 +108,19 @@ async def test_intake_and_the_closed_loop_queue_their_events_in_order(services: 
     ]
     assert len({row.payload["id"] for row in crm}) == 5
     assert services.woken  # the dispatcher is told after the commit
+
+
+async def test_a_nurtured_lead_tells_only_the_endpoints_subscribed_to_nurture(
+    services: Services,
+) -> None:
+    async with services.db.transaction() as uow:
+        await ConfigService().save(uow, NURTURING, "test", NOW, "test")
+    result = await services.intake.submit("hubspot", LeadInput(email="ada@acme.com"), None)
+    assert result.lead.status == "nurture"
+    marketing = await services.deliveries("marketing")
+    assert [row.payload["body"]["type"] for row in marketing] == ["lead.nurtured"]
+    assert marketing[0].payload["body"]["data"]["status"] == "nurture"
+    assert await services.deliveries("dialer") == []
 
 
 async def test_timers_queue_the_breach_and_the_escalation(services: Services) -> None:

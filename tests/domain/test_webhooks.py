@@ -36,11 +36,12 @@ LEAD = LeadRecord(
 
 
 def test_every_contract_event_is_known_and_each_timeline_type_maps_to_one() -> None:
-    assert len(WEBHOOK_EVENTS) == 14
+    assert len(WEBHOOK_EVENTS) == 15
     assert webhook_type("assigned") == "lead.assigned"
     assert webhook_type("breached") == "lead.sla_breached"
     assert webhook_type("won") == "lead.outcome"
     assert webhook_type("reposted") == "lead.escalated"
+    assert webhook_type("nurtured") == "lead.nurtured"
     assert webhook_type("reminded") is None  # the product's own business
 
 
