@@ -26,10 +26,16 @@ class ActivityService(LeadActions):
         """Store the activity and re-score; returns the lead as it now is."""
 
         async def attempt(uow: UnitOfWork, lead: LeadRecord, now: datetime) -> str | None:
-            if lead.erased_at is not None:
-                raise LeadNotFound(f"lead {lead_id} was erased")
             if lead.status is LeadStatus.NURTURE:
                 await uow.routing.lock()  # it may be routed: serialise with intake
+                # Read again under the lock: the lead read before it may have been moved
+                # by an activity that held the lock, and a compare-and-set on that stale
+                # version would lose to every earlier caller in turn.
+                fresh = await uow.leads.get(lead.id)
+                assert fresh is not None  # leads are erased, never deleted
+                lead = fresh
+            if lead.erased_at is not None:
+                raise LeadNotFound(f"lead {lead_id} was erased")
             current = await self.configs.current(uow)
             version, config = current if current else (0, Config())
             history = await uow.activities.for_lead(lead.id)
