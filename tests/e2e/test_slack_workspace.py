@@ -256,7 +256,14 @@ def test_a_burst_digest_for_many_long_named_teams_stays_one_valid_post(
     with _start(fake_slack, tmp_path, _many_teams_config(40)) as app:
         leads = [{"email": f"burst{i}@example.com", "source": f"s{i}"} for i in range(40)]
         assert app.post_leads_batch({"leads": leads}).status_code in (200, 201, 207)
-        (digest,) = fake_slack.wait_for("chat.postMessage", predicate=_in("C0ALL"), timeout=30)
+        fake_slack.wait_for("chat.postMessage", predicate=_in("C0ALL"), timeout=30)
         fake_slack.settle(quiet=2.0, timeout=30)
-    assert "40 mql leads" in digest.params["text"] and "more teams" in digest.params["text"]
+    # The batch's leads commit in a few group transactions: a first card or two may be
+    # posted alone before the rest are pending, and the rest fold into the digest.
+    sent = fake_slack.calls_to("chat.postMessage", failed=False)
+    posts = [call.params["text"] for call in sent if _in("C0ALL")(call)]
+    digests = [text for text in posts if "mql leads" in text]
+    assert len(digests) == 1 and "more teams" in digests[0]
+    folded = int(digests[0].split(" mql leads")[0].replace(",", ""))
+    assert folded + len(posts) - 1 == 40  # every lead announced once: alone or folded
     assert not fake_slack.failures("chat.postMessage")
