@@ -16,7 +16,7 @@ from domain import sla
 from domain.config import Config, SlaConfig
 from domain.handoff import leaves_nurture, starts_in_nurture
 from domain.intake_plan import RoutedLead, plan_handover
-from domain.lead import LeadInput, LeadStatus, Method
+from domain.lead import LeadInput, LeadStatus
 from domain.records import LeadRecord
 from domain.routing import Decision
 from domain.routing_plan import compile_plan
@@ -55,19 +55,7 @@ def nurture_decision(config: Config, scoring: Scoring, version: int) -> Decision
     nobody to page."""
     mql_at = config.scoring.mql_at if config.scoring else 0
     reason = f"Scored {scoring.summary()}: below the MQL line ({mql_at}), kept in nurture"
-    return Decision(
-        rule=None,
-        team=None,
-        method=Method.PULL,
-        strategy=None,
-        owner=None,
-        channel=None,
-        manager=None,
-        candidates=(),
-        skipped=(),
-        reasons=(reason,),
-        config_version=version,
-    )
+    return Decision.unrouted((reason,), version)
 
 
 def sla_steps(

@@ -89,6 +89,24 @@ class Decision:
     """The experiment this lead takes part in, and its arm (domain.experiments)."""
     arm: str | None = None
 
+    @classmethod
+    def unrouted(cls, reasons: tuple[str, ...], config_version: int) -> Decision:
+        """A decision that sends the lead to nobody (no rule matched, or it waits in
+        nurture): no team, no owner, nobody paged."""
+        return cls(
+            rule=None,
+            team=None,
+            method=Method.PULL,
+            strategy=None,
+            owner=None,
+            channel=None,
+            manager=None,
+            candidates=(),
+            skipped=(),
+            reasons=reasons,
+            config_version=config_version,
+        )
+
     def to_record(self) -> dict[str, Any]:
         """JSON-ready form for storage and the API. Rotation credits are not shown, and
         are left out before copying: `asdict` would deep-copy a big team's credits only
@@ -138,19 +156,7 @@ def route(
         strategy = rule.config.then.strategy or team.config.strategy
         return _team_decision(rule.name, team, method, strategy, context, reasons, config_version)
     reasons.append("No rule matched: kept unassigned for an admin to route")
-    return Decision(
-        rule=None,
-        team=None,
-        method=Method.PULL,
-        strategy=None,
-        owner=None,
-        channel=None,
-        manager=None,
-        candidates=(),
-        skipped=(),
-        reasons=tuple(reasons),
-        config_version=config_version,
-    )
+    return Decision.unrouted(tuple(reasons), config_version)
 
 
 def offer_in_team(
