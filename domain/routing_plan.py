@@ -13,6 +13,7 @@ from domain.availability import Availability
 from domain.availability_config import AvailabilitySettings, PeriodCaps
 from domain.config import AccountConfig, Config, RepConfig, RuleConfig, TeamConfig
 from domain.eligibility import TeamRules
+from domain.identity_cache import IdentityCache
 from domain.lead import LeadInput
 
 
@@ -132,17 +133,5 @@ def _suffixes(domain: str) -> list[str]:
     return [".".join(labels[index:]) for index in range(len(labels) - 1)]
 
 
-_PLANS: dict[int, tuple[Config, RoutingPlan]] = {}
-_MAX_PLANS = 16
-
-
-def compile_plan(config: Config) -> RoutingPlan:
-    """The plan for this Config object, compiled on first use and then reused."""
-    cached = _PLANS.get(id(config))
-    if cached is not None and cached[0] is config:
-        return cached[1]
-    plan = RoutingPlan(config)
-    if len(_PLANS) >= _MAX_PLANS:
-        del _PLANS[next(iter(_PLANS))]
-    _PLANS[id(config)] = (config, plan)
-    return plan
+compile_plan: Callable[[Config], RoutingPlan] = IdentityCache(RoutingPlan)
+"""The plan for this Config object, compiled on first use and then reused."""

@@ -8,11 +8,12 @@ inside 0-100. Pure: `now` is a parameter, so a test can age engagement by a year
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from domain.identity_cache import IdentityCache
 from domain.scoring_config import EngagementCriterion, ScoringConfig
 
 MAX_SCORE = 100
@@ -220,20 +221,8 @@ class _Plan:
                 self.by_kind.setdefault(kind, criterion)
 
 
-_PLANS: dict[int, tuple[ScoringConfig, _Plan]] = {}
-_MAX_PLANS = 16
-
-
-def _plan(model: ScoringConfig) -> _Plan:
-    """The plan for this model object (treated as immutable once scored, like routing's)."""
-    cached = _PLANS.get(id(model))
-    if cached is not None and cached[0] is model:
-        return cached[1]
-    plan = _Plan(model)
-    if len(_PLANS) >= _MAX_PLANS:
-        del _PLANS[next(iter(_PLANS))]
-    _PLANS[id(model)] = (model, plan)
-    return plan
+_plan: Callable[[ScoringConfig], _Plan] = IdentityCache(_Plan)
+"""The plan for this model object (treated as immutable once scored, like routing's)."""
 
 
 def intake_activity(lead_type: str, at: datetime) -> Activity:
