@@ -1,15 +1,21 @@
 """The counters routing reads (domain.counters): moved by deltas in the transaction of
-each change of a lead, rebuilt and compared by `check`."""
+each change of a lead, rebuilt and compared by `check`.
+
+In a unit of work the deltas are held and written once, just before commit, in key
+order. A counter row is a hot row (every change of a rep's leads moves it): taking its
+lock last and in one global order keeps it held briefly, and two transactions moving
+the same reps can no longer lock them in opposite orders and deadlock."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.caps import AssignmentCounts, AssignmentKey
 from domain.counters import CountDeltas, Counted
@@ -35,31 +41,51 @@ COUNTED_FIELDS = frozenset({"owner", "status", "team", "lead_type", "assigned_da
 
 
 class CounterRepository(Repository):
-    """The lead repository moves these counters in its own writes (storage.leads)."""
+    """The lead repository moves these counters in its own writes (storage.leads).
+    `deferred`: hold the deltas until `flush` (the unit of work flushes before commit;
+    reading a counter flushes first, so a transaction sees its own changes)."""
+
+    def __init__(self, connection: AsyncConnection, deferred: bool = False):
+        super().__init__(connection)
+        self._deferred = deferred
+        self._pending = CountDeltas()
 
     async def changed(self, before: Counted, changes: dict[str, Any]) -> None:
         """Move the counters for a lead changed from `before` by `changes`."""
         moved = {key: value for key, value in changes.items() if key in COUNTED_FIELDS}
         if "status" in moved:
             moved["status"] = str(moved["status"])
-        deltas = CountDeltas()
-        deltas.add(before, replace(before, **moved))
-        await self.apply(deltas)
+        await self._move(lambda deltas: deltas.add(before, replace(before, **moved)))
 
     async def added(self, leads: list[Counted]) -> None:
+        def add_all(deltas: CountDeltas) -> None:
+            for lead in leads:
+                deltas.add(None, lead)
+
+        await self._move(add_all)
+
+    async def _move(self, change: Callable[[CountDeltas], None]) -> None:
+        if self._deferred:
+            change(self._pending)
+            return
         deltas = CountDeltas()
-        for lead in leads:
-            deltas.add(None, lead)
+        change(deltas)
         await self.apply(deltas)
 
+    async def flush(self) -> None:
+        """Write the held deltas (a deferred repository; nothing to do otherwise)."""
+        pending, self._pending = self._pending, CountDeltas()
+        await self.apply(pending)
+
     async def apply(self, deltas: CountDeltas) -> None:
-        """Move the counters; a few statements whatever the number of leads changed."""
+        """Move the counters, rows in key order; a few statements whatever the number of
+        leads changed."""
         deltas = deltas.nonzero()
         if deltas.open_leads:
             await self._add(
                 t.open_lead_counts,
                 ["user"],
-                [{"user": user, "count": n} for user, n in deltas.open_leads.items()],
+                [{"user": user, "count": n} for user, n in sorted(deltas.open_leads.items())],
             )
         if deltas.assignments:
             await self._add(
@@ -67,7 +93,7 @@ class CounterRepository(Repository):
                 ["user", "team", "lead_type", "day"],
                 [
                     {"user": user, "team": team, "lead_type": kind, "day": day, "count": n}
-                    for (user, (team, kind, day)), n in deltas.assignments.items()
+                    for (user, (team, kind, day)), n in sorted(deltas.assignments.items())
                 ],
             )
 
@@ -82,6 +108,7 @@ class CounterRepository(Repository):
 
     async def open_leads(self, users: Iterable[str] | None = None) -> dict[str, int]:
         """Open leads per rep (what capacity and least-loaded routing look at)."""
+        await self.flush()
         table = t.open_lead_counts
         query = select(table.c.user, table.c.count).where(table.c.count != 0)
         if users is not None:
@@ -90,6 +117,7 @@ class CounterRepository(Repository):
 
     async def assignments(self, since: date) -> dict[str, AssignmentCounts]:
         """Per rep: leads held per (team, lead type, local day) from `since` on."""
+        await self.flush()
         table = t.assignment_counts
         rows = await self.connection.execute(
             select(table).where(table.c.day >= since, table.c.count != 0)

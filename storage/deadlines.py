@@ -69,6 +69,17 @@ class DeadlineRepository(Repository):
             query = query.with_for_update(skip_locked=True)
         return list((await self.connection.execute(query)).all())
 
+    async def claim(self, row_id: int) -> Row[Any] | None:
+        """One pending step, locked for this transaction; None if it fired meanwhile or
+        (PostgreSQL) another replica holds it. A step read outside this transaction
+        must be claimed again before it fires."""
+        query = select(t.deadlines).where(
+            t.deadlines.c.id == row_id, t.deadlines.c.state == "pending"
+        )
+        if self.is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        return (await self.connection.execute(query)).first()
+
     async def finish(
         self, row_id: int, state: str, now: datetime, error: str | None = None
     ) -> bool:

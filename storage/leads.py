@@ -14,6 +14,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.counters import Counted
 from domain.dedup import DedupKeys
@@ -26,6 +27,10 @@ from storage.repository import Repository
 
 
 class LeadRepository(Repository):
+    def __init__(self, connection: AsyncConnection, counters: CounterRepository | None = None):
+        super().__init__(connection)
+        self.counters = counters or CounterRepository(connection)
+
     async def get(self, lead_id: str) -> LeadRecord | None:
         row = (
             await self.connection.execute(select(t.leads).where(t.leads.c.id == lead_id))
@@ -59,7 +64,7 @@ class LeadRepository(Repository):
         if not leads:
             return
         # The counters routing reads move in the same transaction (storage.counters).
-        await CounterRepository(self.connection).added([Counted.of(lead) for lead, _, _ in leads])
+        await self.counters.added([Counted.of(lead) for lead, _, _ in leads])
         scored = any(lead.scoring is not None for lead, _, _ in leads)
         # The experiment columns are written only when a lead of the batch took part in
         # one: otherwise the statement is the one from before experiments (and runs on a
@@ -165,7 +170,7 @@ class LeadRepository(Repository):
             raise ValueError("a new owner needs `assigned_day`, their local day, for caps")
         if changes.get("owner", 0) is None:
             changes.setdefault("assigned_day", None)
-        counters = CounterRepository(self.connection)
+        counters = self.counters
         before = None
         if COUNTED_FIELDS.intersection(changes):
             before = await counters.counted(lead_id, expected_version)
@@ -215,7 +220,7 @@ class LeadRepository(Repository):
     async def workload(self, users: Iterable[str] | None = None) -> dict[str, int]:
         """Open leads per rep: what capacity and least-loaded routing look at. Read from
         the counters kept with every change (storage.counters), never counted here."""
-        return await CounterRepository(self.connection).open_leads(users)
+        return await self.counters.open_leads(users)
 
 
 def _lead_record(row: Row[Any]) -> LeadRecord:

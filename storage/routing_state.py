@@ -51,7 +51,8 @@ class RoutingRepository(Repository):
         await self.record_assignments([user], at)
 
     async def record_assignments(self, users: Iterable[str], at: datetime) -> None:
-        rows = [{"user": user, "last_assigned_at": at} for user in dict.fromkeys(users)]
+        # Sorted: every transaction locks these rows in one order (no deadlock).
+        rows = [{"user": user, "last_assigned_at": at} for user in sorted(set(users))]
         if not rows:
             return
         statement = self._upsert(t.rep_activity)

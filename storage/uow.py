@@ -36,7 +36,8 @@ class UnitOfWork:
         self.connection = connection
         self.webhooks = TimelineWebhooks(connection, endpoints or EndpointCache())
         self.configs = ConfigRepository(connection)
-        self.leads = LeadRepository(connection)
+        self.counters = CounterRepository(connection, deferred=True)
+        self.leads = LeadRepository(connection, self.counters)
         self.events = EventRepository(connection, self.webhooks.note)
         self.routing = RoutingRepository(connection)
         self.deadlines = DeadlineRepository(connection)
@@ -49,7 +50,6 @@ class UnitOfWork:
         self.config_history = ConfigHistoryRepository(connection)
         self.stats = StatsQueries(connection)
         self.availability = AvailabilityRepository(connection)
-        self.counters = CounterRepository(connection)
         self.activities = ActivityRepository(connection)
         self.scoring = ScoringQueries(connection)
 
@@ -71,10 +71,12 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:
         """Commit when the block ends normally, roll back when it raises. Just before the
-        commit, the timeline events written become webhook deliveries."""
+        commit, the counters move and the timeline events written become webhook
+        deliveries."""
         async with self._writer, self.engine.begin() as connection:
             uow = UnitOfWork(connection, self.webhook_endpoints)
             yield uow
+            await uow.counters.flush()
             queued = await uow.webhooks.flush()
         if queued:
             self.on_webhooks()

@@ -87,6 +87,8 @@ class DeadLetterService(ApplicationService):
                 continue
             if await apply_owner_change(uow, lead, outcome, open_leads, now, config) is None:
                 continue  # someone claimed or reassigned it meanwhile: it is in human hands
+            if outcome.assign_to:
+                await uow.routing.record_assignment(outcome.assign_to, now)
             await uow.events.add(lead.id, now, outcome.event, SYSTEM_ACTOR, outcome.reason, details)
             escalated.append((lead, outcome))
         step = undeliverable_step(row.id)

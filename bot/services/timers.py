@@ -6,7 +6,13 @@ memory (domain.escalation), apply owner changes by compare-and-set, then write t
 finished rows, the events and the outbox rows in bulk, and commit. A crash before
 commit fires nothing; a second replica skips the locked rows; a step exists once per
 (lead, step) and is finished once. If a batch fails, its rows are retried one per
-transaction, so one bad row cannot hold back the others.
+transaction, each claimed again under lock, so one bad row cannot hold back the others
+and a row another replica holds is left to it.
+
+Locks are taken in one global order so that two replicas (or a sweep and intake) cannot
+deadlock: the routing lock first when an offer ends (it routes again, as intake does),
+then leads by id, then the reps' rotation rows and counters, each sorted, at the end of
+the transaction.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ class _Writes:
     finished: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[OutboxMessage] = field(default_factory=list)
+    assigned: list[str] = field(default_factory=list)
 
     def finish(self, row: Any, state: str, error: str | None = None) -> None:
         self.finished.append({"row_id": row.id, "new_state": state, "error": error})
@@ -103,7 +110,9 @@ class TimerSweeper(ApplicationService):
         for row in rows:
             try:
                 async with self.db.transaction() as uow:
-                    await self._process(uow, [row], now)
+                    claimed = await uow.deadlines.claim(row.id)
+                    if claimed is not None:  # not fired meanwhile, nor held by a replica
+                        await self._process(uow, [claimed], now)
             except Exception as error:
                 log.exception("SLA step %s of lead %s failed", row.step, row.lead_id)
                 async with self.db.transaction() as uow:
@@ -111,6 +120,8 @@ class TimerSweeper(ApplicationService):
         return len(rows)
 
     async def _process(self, uow: UnitOfWork, rows: list[Any], now: datetime) -> None:
+        if any(row.action == OFFER_ACTION for row in rows):
+            await uow.routing.lock()  # an ended offer routes again: the lock comes first
         config = await self.configs.config(uow) or Config()
         lead_ids = {row.lead_id for row in rows}
         leads = await uow.leads.get_many(lead_ids)
@@ -120,7 +131,8 @@ class TimerSweeper(ApplicationService):
         facts = RepFacts(open_leads, state.signals, state.assignments)
         writes = _Writes()
         raced: set[str] = set()
-        for row in rows:
+        # By lead (its steps in due order): leads are locked in the same order everywhere.
+        for row in sorted(rows, key=lambda row: (row.lead_id, row.due_at, row.id)):
             lead = leads.get(row.lead_id)
             if row.lead_id in raced:
                 continue  # a click changed the lead under us: its steps run next sweep
@@ -152,9 +164,12 @@ class TimerSweeper(ApplicationService):
                 raced.add(lead.id)
                 continue
             leads[lead.id] = changed
+            if outcome.assign_to:
+                writes.assigned.append(outcome.assign_to)
             if outcome.missed_by:
                 missed_by[lead.id] = outcome.missed_by
             self._record(writes, row, lead, outcome, now)
+        await uow.routing.record_assignments(writes.assigned, now)
         await uow.deadlines.finish_many(writes.finished, now)
         await uow.events.add_many(writes.events)
         await uow.outbox.queue(writes.outbox, now)
@@ -194,7 +209,9 @@ async def apply_owner_change(
     now: datetime,
     config: Config,
 ) -> LeadRecord | None:
-    """The lead after the step's owner change; None if a click won the race."""
+    """The lead after the step's owner change; None if a click won the race. The caller
+    records a new owner's assignment (`record_assignments`, once per transaction, after
+    every lead is changed: see the lock order above)."""
     if outcome.assign_to:
         changes: dict[str, Any] = {
             "owner": outcome.assign_to,
@@ -217,5 +234,4 @@ async def apply_owner_change(
         open_leads[lead.owner] = max(0, open_leads.get(lead.owner, 0) - 1)
     if outcome.assign_to:
         open_leads[outcome.assign_to] = open_leads.get(outcome.assign_to, 0) + 1
-        await uow.routing.record_assignment(outcome.assign_to, now)
     return replace(lead, version=lead.version + 1, **changes)
