@@ -26,8 +26,9 @@ from bot.services.privacy import PrivacyService
 from bot.services.timers import TimerSweeper
 from domain.config import load_config
 from domain.errors import DomainError
-from domain.lead import LeadInput
-from harness.storage import migrated
+from domain.lead import LeadInput, LeadStatus
+from domain.records import LeadRecord
+from harness.storage import make_lead, migrated
 from storage import tables as t
 from storage.uow import Database
 
@@ -230,3 +231,39 @@ async def test_check_finds_a_drifted_counter_and_repair_rebuilds_it(db_url: str)
             wrong = await uow.counters.check(repair=True)
         assert len(wrong) == 3 and all("open leads of U0" in line for line in wrong)
         assert await history.differences() == []
+
+
+async def test_reps_changed_in_opposite_orders_do_not_deadlock(db_url: str) -> None:
+    """Two transactions move the counters of the same two reps in opposite orders (two
+    replicas' SLA sweeps did, and PostgreSQL killed one as a deadlock): the counters are
+    written at commit in one order, so both commit, and a transaction reads its own."""
+    async with migrated(db_url) as db:
+        leads = [make_lead(owner=owner, status=LeadStatus.ASSIGNED) for owner in REPS[:2] * 2]
+        async with db.transaction() as uow:
+            for lead in leads:
+                await uow.leads.add(lead, idempotency_key=None, sla_policy=None)
+        both_halfway = asyncio.Barrier(2) if db_url.startswith("postgresql") else None
+
+        async def release(first: LeadRecord, second: LeadRecord) -> None:
+            database = Database(db_url)
+            try:
+                async with database.transaction() as uow:
+                    for index, lead in enumerate((first, second)):
+                        assert await uow.leads.compare_and_set(
+                            lead.id, lead.version, START, owner=None, status=LeadStatus.QUEUED
+                        )
+                        if index == 0 and both_halfway is not None:
+                            await both_halfway.wait()
+            finally:
+                await database.dispose()
+
+        if both_halfway is None:  # one writer: in turn
+            await release(leads[0], leads[1])
+            await release(leads[3], leads[2])
+        else:
+            await asyncio.gather(release(leads[0], leads[1]), release(leads[3], leads[2]))
+        async with db.transaction() as uow:
+            assert await uow.counters.open_leads() == {}
+            extra = make_lead(owner=REPS[0], status=LeadStatus.ASSIGNED)
+            await uow.leads.add(extra, idempotency_key=None, sla_policy=None)
+            assert await uow.counters.open_leads() == {REPS[0]: 1}

@@ -217,6 +217,39 @@ async def test_two_replicas_never_fire_the_same_step(db_url: str, db: Database) 
         assert await uow.deadlines.next_due_at() is None
 
 
+async def test_claim_gives_a_step_once_and_never_one_another_transaction_holds(
+    db_url: str, db: Database
+) -> None:
+    """The sweeper's retry reads due steps outside its transaction: each must be claimed
+    again before it fires, or a step another replica is firing fires twice."""
+    lead_id = await _lead_id(db)
+    async with db.transaction() as uow:
+        await uow.deadlines.add_many(lead_id, _plan()[:1])
+        (row,) = await uow.deadlines.for_lead(lead_id)
+    holder_has_it, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with db.transaction() as uow:
+            assert await uow.deadlines.claim(row.id) is not None
+            holder_has_it.set()
+            await release.wait()
+            await uow.deadlines.finish(row.id, "done", T0)
+
+    holder = asyncio.create_task(hold())
+    await holder_has_it.wait()
+    if db_url.startswith("postgresql"):  # SQLite has one writer: no second claim to race
+        other = Database(db_url)
+        try:
+            async with other.transaction() as uow:
+                assert await uow.deadlines.claim(row.id) is None  # held: left to the holder
+        finally:
+            await other.dispose()
+    release.set()
+    await holder
+    async with db.transaction() as uow:
+        assert await uow.deadlines.claim(row.id) is None  # fired: never again
+
+
 # ---------------------------------------------------------------- posted messages
 
 
