@@ -21,10 +21,14 @@ from domain.records import OPEN_STATUSES, LeadRecord
 
 @dataclass(frozen=True)
 class Notice:
-    """A DM or channel message to queue: `target` is a user or channel id."""
+    """A DM or channel message to queue: `target` is a user or channel id. `oversight`:
+    to a manager or admin about someone else's lead, one of as many as a stranger's form
+    can cause (a flood of leads breaching together), so it folds like intake alerts;
+    a notice to the lead's own rep never folds."""
 
     target: str
     text: str
+    oversight: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,7 +148,7 @@ def run_step(
             True,
             "manager_notified",
             f"told {', '.join(managers) or 'nobody'}",
-            notices=tuple(Notice(m, text) for m in managers),
+            notices=tuple(Notice(m, text, oversight=True) for m in managers),
             update_card=False,
         )
     if action == "notify_owner":
@@ -256,6 +260,6 @@ def undeliverable(
         "reassigned" if assign_to else "escalation_failed",
         f"notification to {target} failed ({error}); {outcome}",
         assign_to=assign_to,
-        notices=tuple(Notice(m, text) for m in managers),
+        notices=tuple(Notice(m, text, oversight=True) for m in managers),
         update_card=assign_to is not None,
     )

@@ -177,8 +177,8 @@ class ErasureRedraw(CardUpdate):
 class Alert(OutboxMessage):
     """A plain-text DM or channel post; `key` says what it is about, so the same alert
     for the same cause is sent once. `folds`: one of many a stranger's form can cause
-    (nobody could take the lead, no rule matched), which fold into an AlertDigest when
-    they come faster than one per target per window."""
+    (nobody could take the lead, no rule matched, a manager's SLA notice), which fold
+    into an AlertDigest when they come faster than one per target per window."""
 
     kind: ClassVar[Kind] = Kind.ALERT
     key: str
@@ -402,9 +402,16 @@ def routing_messages(
 
 
 def step_messages(lead_id: str, step: str, outcome: StepOutcome) -> list[OutboxMessage]:
-    """The messages of an SLA step's effects, keyed by (lead, step) so they exist once."""
+    """The messages of an SLA step's effects, keyed by (lead, step) so they exist once.
+    A manager's or admin's notice folds with the intake alerts (see Notice.oversight)."""
     messages: list[OutboxMessage] = [
-        Alert(f"notice:{lead_id}:{step}:{notice.target}", notice.target, notice.text, lead_id)
+        Alert(
+            f"notice:{lead_id}:{step}:{notice.target}",
+            notice.target,
+            notice.text,
+            lead_id,
+            folds=notice.oversight,
+        )
         for notice in outcome.notices
     ]
     messages.extend(

@@ -56,17 +56,17 @@ def digest(parts: list[DigestPart], to_channel: bool) -> dict[str, Any]:
 
 def alert_digest(parts: list[DigestPart]) -> dict[str, Any]:
     """The alerts folded for one manager or admin within a window (a form flooding a
-    full team): how many leads, and where they wait. Names no lead, so erasing one
-    leaves nothing here to redraw."""
+    full team, or those leads breaching their SLA together): how many leads, and where
+    they wait. Names no lead, so erasing one leaves nothing here to redraw."""
     what = _kinds(parts)
     teams = sorted({part.team for part in parts if part.team})
     where = " and ".join(f"`/leads team {escape(team, code=True)}`" for team in teams)
     unrouted = any(part.team is None for part in parts)
     text = (
-        f"{what} needed a human in the last few minutes: "
-        + (f"nobody could take them; they wait in {where}" if where else "")
-        + ("; " if where and unrouted else "")
-        + ("some matched no rule and wait to be routed by hand" if unrouted else "")
+        f"{what} needed a human in the last few minutes (nobody could take them, "
+        "no rule matched, or their response SLA was missed)"
+        + (f"; see them with {where}" if where else "")
+        + ("; those that matched no rule wait to be routed by hand" if unrouted else "")
         + "."
     )
     return {"text": text, "blocks": [section(f":warning: {text}")]}

@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import timedelta
 
 from bot.metrics import DEAD_LETTERS
+from bot.worker.outbox import ALERT_WINDOW
 from tests.bot.outbox_stack import NOW, Stack
 from tests.support.fake_slack import FakeSlack
 
@@ -54,7 +55,24 @@ async def test_a_broken_channel_alerts_once_and_each_lead_goes_to_the_backup(
     assert owners == {"U0DAN"}
     posts = stack.posts_to()
     assert posts["DU0ADMIN"] == 1  # one alert for the channel, not one per lead
-    assert posts["DU0DAN"] == 3 and posts["DU0MANAGER"] == 3
+    assert posts["DU0DAN"] == 3
+    # The manager is told of each lead once: the first at once, the rest fold into one
+    # summary at the window's end (a broken channel must not page them per lead).
+    told = Counter(
+        (row.lead_id, row.state)
+        for row in await stack.outbox()
+        if row.kind == "alert" and row.target == "U0MANAGER"
+    )
+    assert {lead_id for lead_id, _ in told} == set(ids) and set(told.values()) == {1}
+    assert {state for _, state in told} <= {"sent", "digested"}
+    stack.dispatcher.now = lambda: NOW + ALERT_WINDOW
+    await stack.drain()
+    manager = [
+        call.params["text"]
+        for call in fake_slack.delivered("chat.postMessage")
+        if call.params["channel"] == "DU0MANAGER"
+    ]
+    assert len(manager) <= 2 and "3 mql leads needed a human" in manager[-1]
 
 
 async def test_a_failed_alert_is_never_alerted_about(stack: Stack, fake_slack: FakeSlack) -> None:
