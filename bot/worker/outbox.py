@@ -58,7 +58,7 @@ MAX_ATTEMPTS = 12  # about half an hour of backoff before a row is declared dead
 DIGEST = DigestPolicy(threshold=10, quiet=timedelta(seconds=2), max_hold=timedelta(seconds=30))
 """Ten cards waiting for one channel or rep at once (a CSV import, a batch, a burst the
 channel's 1 post/s cannot carry) become one digest post instead."""
-ALERT_WINDOW = timedelta(minutes=5)
+ALERT_WINDOW = timedelta(minutes=1)
 ALERTS = DigestPolicy(
     threshold=2,
     quiet=timedelta(seconds=2),
@@ -67,9 +67,12 @@ ALERTS = DigestPolicy(
     digest=AlertDigest,
     spacing=ALERT_WINDOW,
 )
-"""Alerts a stranger's form can cause (nobody could take the lead, no rule matched): the
-first to a manager or admin goes at once, the rest within five minutes of it become one
-summary at the end of the window, so a full team cannot page its manager per lead."""
+"""Alerts a stranger's form can cause (nobody could take the lead, no rule matched, a
+manager's SLA notices for a flood of leads breaching together): the first to a manager
+or admin goes at once, the rest within a minute of it become one summary at the end of
+the minute, so a full team cannot page its manager per lead. A minute, not more: an SLA
+summary must still reach the manager while the leads can be saved, and the queue is
+never held long."""
 FOLDS = (DIGEST, ALERTS)
 
 

@@ -92,8 +92,8 @@ async def test_alerts_after_a_summary_wait_for_the_next_window(
     await at(full, ALERT_WINDOW + timedelta(seconds=1))
     assert len(manager_posts(fake_slack)) == 2
     await full.lead("late@prospect.io")
-    await at(full, ALERT_WINDOW + timedelta(minutes=1))
-    assert len(manager_posts(fake_slack)) == 2  # the summary went a minute ago
+    await at(full, ALERT_WINDOW + ALERT_WINDOW / 2)
+    assert len(manager_posts(fake_slack)) == 2  # the summary went half a window ago
     await at(full, 2 * ALERT_WINDOW + timedelta(seconds=2))
     assert manager_posts(fake_slack)[-1].startswith("1 mql lead needed a human")
 
@@ -138,22 +138,23 @@ async def test_a_flood_of_leads_breaching_pages_the_manager_once_then_one_summar
         stack = Stack(db, fake_slack)
         clock = [NOW]
         timers = TimerSweeper(db, ConfigService(), lambda: clock[0], stack.dispatcher.wake)
-        stack.intake.now = lambda: NOW - timedelta(minutes=1)
+        stack.intake.now = lambda: NOW - ALERT_WINDOW / 2  # breaches half a window earlier
         await stack.lead("early@prospect.io")
         stack.intake.now = lambda: NOW
         for index in range(29):
             await stack.lead(f"flood{index}@prospect.io")
         await at(stack, timedelta(0))
-        clock[0] = NOW + timedelta(minutes=4, seconds=1)
+        first_breach = timedelta(minutes=5, seconds=1) - ALERT_WINDOW / 2
+        clock[0] = NOW + first_breach
         assert await timers.sweep() == 3  # the early lead: breach, manager, owner
-        await at(stack, timedelta(minutes=4, seconds=1))
+        await at(stack, first_breach)
         assert len(manager_posts(fake_slack)) == 1  # the first breach notice at once
         clock[0] = NOW + timedelta(minutes=5, seconds=1)
         assert await timers.sweep() > 0
-        await at(stack, timedelta(minutes=5, seconds=30))
+        await at(stack, first_breach + ALERT_WINDOW - timedelta(seconds=5))
         assert len(manager_posts(fake_slack)) == 1  # the rest wait for the window's end
         assert await timers.sweep() == 0  # nothing fires twice
-        await at(stack, timedelta(minutes=4) + ALERT_WINDOW + timedelta(seconds=4))
+        await at(stack, first_breach + ALERT_WINDOW + timedelta(seconds=4))
         first, summary = manager_posts(fake_slack)
         assert first.startswith("SLA breached on this mql lead")
         assert summary.startswith("29 mql leads needed a human")
