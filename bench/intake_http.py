@@ -23,8 +23,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shlex
 import shutil
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -87,6 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--reps", type=int, default=100)
     parser.add_argument(
+        "--app-command",
+        type=shlex.split,
+        help="serve with this instead of `python -m bot.cli serve` (e.g. an older tree, to "
+        "measure a change's before and after)",
+    )
+    parser.add_argument(
         "--py-spy",
         action="store_true",
         help="sample the app with py-spy during the HTTP rounds (collapsed stacks kept in "
@@ -100,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     service = IntakeService(db, ConfigService(), now, lambda: None)
     totals = {"in process": [0, 0.0, 0.0], "HTTP": [0, 0.0, 0.0]}  # leads, seconds, CPU s
     with LocalSlack() as slack:
-        app = start_app(workdir, "http", slack, args.reps)
+        app = start_app(workdir, "http", slack, args.reps, args.app_command)
         try:
             assert app.pid is not None
             warm_up(app, slack, args.reps)
@@ -118,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"   round {round_ + 1}: in process {args.leads / local:.0f} leads/s, "
                     f"HTTP {stored / spent:.0f} leads/s ({stored} of {args.leads} answered 201)"
                 )
+            app.terminate(timeout=60)  # its Slack calls from the last round end here
+            slack_calls = slack.log.calls
         finally:
             app.terminate(timeout=60)
             loop.run_until_complete(db.dispose())
@@ -126,6 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n== {args.rounds} rounds x {args.leads} leads per path, {args.clients} clients")
     for name, (leads, _, cpu) in totals.items():
         print(f"   {name:<10} {rates[name]:7.0f} leads/s   CPU {cpu * 1000 / leads:.2f} ms/lead")
+    calls = Counter(call.method for call in slack_calls)
+    print(
+        "   Slack calls the app made from the first HTTP round until it stopped, per lead: "
+        + ", ".join(f"{method} {count / totals['HTTP'][0]:.2f}" for method, count in calls.items())
+    )
     share = rates["HTTP"] / rates["in process"]
     verdict = "met" if share >= TARGET_SHARE else "NOT met"
     print(f"   HTTP / in process = {share:.1%} (target >= {TARGET_SHARE:.0%}): {verdict}")

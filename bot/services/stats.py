@@ -139,10 +139,13 @@ class StatsService(ApplicationService):
         """What `user` asked for, in `user`'s timezone."""
         return await self.report(scope, period, await self.timezone_of(user))
 
-    async def home(self, user: str, limit: int) -> tuple[list[LeadRecord], Report]:
-        """A rep's open leads (most urgent first) and their own last 30 days."""
+    async def home(
+        self, user: str, limit: int, figures: Report | None = None
+    ) -> tuple[list[LeadRecord], Report]:
+        """A rep's open leads (most urgent first) and their own last 30 days; `figures`,
+        a recent report of theirs, instead of reading them again (several queries)."""
         async with self.db.snapshot() as uow:
             queue = await uow.leads.owned_by(
                 user, [str(status) for status in WORKLOAD_STATUSES], limit
             )
-        return queue, await self.for_user(Scope("rep", user), "30d", user)
+        return queue, figures or await self.for_user(Scope("rep", user), "30d", user)
