@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -63,6 +64,21 @@ def test_no_accepted_name_holds_a_control_character(name: str) -> None:
     except InvalidInput:
         return
     assert control_character(lead.first_name or "") is None
+
+
+@given(st.text(st.characters(max_codepoint=0x2FF)) | st.text(), st.booleans())
+def test_the_control_character_found_is_the_first_of_unicode_category_cc(
+    text: str, multiline: bool
+) -> None:
+    first = next(
+        (
+            f"U+{ord(character):04X}"
+            for character in text
+            if unicodedata.category(character) == "Cc" and not (multiline and character in "\n\r\t")
+        ),
+        None,
+    )
+    assert control_character(text, multiline) == first
 
 
 @pytest.mark.parametrize("email", ["a@x..io", "<script>@x.io", "a@b", "jane@acme.test", "a b@x.io"])
