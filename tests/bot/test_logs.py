@@ -9,11 +9,21 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.logs import Redactor, configure_logging, fresh_request_id, request_id
+from bot.logs import (
+    _PHONE,
+    Redactor,
+    configure_logging,
+    fresh_request_id,
+    may_hold_phone,
+    request_id,
+)
 
 SECRETS = ["xoxb-1111-2222-abcdef", "signing-s3cret-value", "intake-key-9876", "dbpassw0rd"]
 
@@ -42,6 +52,17 @@ def test_masks_emails_and_phones() -> None:
     # Ids, Slack timestamps and dates are not phone numbers.
     kept = "lead 4f3a9c outbox 1234567 ts 1700000000.000100 at 2026-11-24T05:08:40Z"
     assert redact(kept) == kept
+
+
+@given(
+    st.from_regex(_PHONE)
+    | st.from_regex(re.compile(_PHONE.pattern, re.ASCII), fullmatch=True)
+    | st.text()
+)
+def test_the_phone_precheck_never_skips_a_line_the_phone_pattern_matches(text: str) -> None:
+    """The redactor scans for phones only where the precheck says one may be (the
+    strings drawn from the pattern hold a match, with ASCII or any other digits)."""
+    assert may_hold_phone(text) or _PHONE.search(text) is None
 
 
 def test_removes_configured_secrets_and_anything_shaped_like_one() -> None:
