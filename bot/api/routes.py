@@ -10,10 +10,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.api.access import KeyGate
+from bot.api.fast_json import FastJSONResponse
 from bot.api.rate_limit import RateLimiter
 from bot.api.serializers import lead_json
 from bot.api_keys import Scope
@@ -59,15 +60,15 @@ class OutcomeEvent(BaseModel):
         return None if value is None else refuse_control(value, multiline=True)
 
 
-def errors_response(errors: list[FieldError], status: int = 422) -> JSONResponse:
-    return JSONResponse(
+def errors_response(errors: list[FieldError], status: int = 422) -> FastJSONResponse:
+    return FastJSONResponse(
         {"errors": [{"field": e.path or "body", "message": e.message} for e in errors]},
         status_code=status,
     )
 
 
-def problem(message: str, status: int) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def problem(message: str, status: int) -> FastJSONResponse:
+    return FastJSONResponse({"error": message}, status_code=status)
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -176,7 +177,7 @@ class IntakeApi:
         data = await _read_json(request, limit)
         lead = parse_lead(data)
         body, status = await self.submit(key.name, lead, _idempotency_key(request))
-        return JSONResponse(body, status_code=status)
+        return FastJSONResponse(body, status_code=status)
 
     async def submit(
         self, submitter: str, lead: LeadInput, idempotency_key: str | None
@@ -228,14 +229,14 @@ class IntakeApi:
         # Submitted together, the leads share group commits; results keep the input order,
         # and a later item repeating an earlier one is answered as its duplicate.
         results = await asyncio.gather(*(one(i, item) for i, item in enumerate(items)))
-        return JSONResponse({"results": results}, status_code=200)
+        return FastJSONResponse({"results": results}, status_code=200)
 
     async def get_lead(self, request: Request) -> Response:
         return await self._guarded(request, Scope.READ, self._get_lead)
 
     async def _get_lead(self, request: Request, key: ApiKey, limit: int) -> Response:
         lead = await self.actions.get(request.path_params["lead_id"])
-        return JSONResponse(lead_json(lead, self.intake.now(), timeline=True))
+        return FastJSONResponse(lead_json(lead, self.intake.now(), timeline=True))
 
     async def erase_lead(self, request: Request) -> Response:
         return await self._guarded(request, Scope.ERASE, self._erase_lead)
@@ -243,7 +244,7 @@ class IntakeApi:
     async def _erase_lead(self, request: Request, key: ApiKey, limit: int) -> Response:
         """GDPR erasure: 200 with the lead as it now stands, again on a repeat."""
         lead = await self.privacy.erase(request.path_params["lead_id"], key.name)
-        return JSONResponse(lead_json(lead, self.intake.now(), timeline=True))
+        return FastJSONResponse(lead_json(lead, self.intake.now(), timeline=True))
 
     async def post_event(self, request: Request) -> Response:
         return await self._guarded(request, Scope.INTAKE, self._post_event)
@@ -262,7 +263,7 @@ class IntakeApi:
             request.path_params["lead_id"], event.type, event.by or key.name, event.at, event.note
         )
         lead = await self.actions.get(outcome.lead.id)
-        return JSONResponse(lead_json(lead, self.intake.now(), timeline=True))
+        return FastJSONResponse(lead_json(lead, self.intake.now(), timeline=True))
 
     async def post_activity(self, request: Request) -> Response:
         return await self._guarded(request, Scope.INTAKE, self._post_activity)
@@ -271,4 +272,4 @@ class IntakeApi:
         """Behaviour after intake: 200 with the re-scored lead (see docs/scoring.md)."""
         activity = parse_activity(await _read_json(request, limit), self.intake.now())
         lead = await self.activities.record(request.path_params["lead_id"], activity, key.name)
-        return JSONResponse(lead_json(lead, self.intake.now()))
+        return FastJSONResponse(lead_json(lead, self.intake.now()))
