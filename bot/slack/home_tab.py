@@ -32,7 +32,7 @@ Controls = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 QUIET_SECONDS = 1.0
 """How long changes to one person's leads are gathered before their Home is published."""
-REFRESH_EVERY = 10.0
+REFRESH_EVERY = 30.0
 """The least time between two refreshes of one person's Home. Why: a rep receiving
 leads every second would otherwise be re-read and re-published every second (under
 sustained intake this cost more CPU than intake itself), and Slack allows views.publish
