@@ -5,7 +5,7 @@ Why: a 201 is worth the work behind it (route, store, plan, queue), and the serv
 stack, parsing, validation, logging and metrics around that work should not cost more
 than the work. The in-process figure is the service rate the HTTP edge can at best keep.
 
-    python -m bench.intake_http [--leads 1000] [--rounds 3] [--clients 32] [--reps 100]
+    python -m bench.intake_http [--leads 600] [--rounds 5] [--clients 32] [--reps 100]
 
 One run: a fresh SQLite database migrated and configured in this process, and the real
 `leadrouter serve` (harness/app_process.py, local fake Slack) on another fresh SQLite
@@ -84,8 +84,10 @@ def http_round(base_url: str, run: str, leads: int, clients: int) -> tuple[float
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--leads", type=int, default=1000, help="leads per path per round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--leads", type=int, default=600, help="leads per path per round")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="more, shorter rounds: less drift between paths"
+    )
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--reps", type=int, default=100)
     parser.add_argument(
@@ -97,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--py-spy",
         action="store_true",
-        help="sample the app with py-spy during the HTTP rounds (collapsed stacks kept in "
-        "the work dir, which is then not removed)",
+        help="sample the app with py-spy during each HTTP round (the last round's collapsed "
+        "stacks are kept in the work dir, which is then not removed)",
     )
     args = parser.parse_args(argv)
 
