@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.admin import AdminService, InvalidEdit, Saved
 from bot.services.channel_membership import ChannelMembershipService
+from bot.services.webhook_endpoints import WebhookEndpoints
 from bot.services.webhook_tests import WebhookTests
 from bot.slack.admin.forms import FormError, errors_for_blocks, info_modal, note, saved_view
 from bot.slack.listeners import reply_privately
@@ -65,6 +66,7 @@ class AdminBase:
         self.bot_token = bot_token
         self.membership = membership
         self.webhook_tests = webhook_tests or WebhookTests(admin, admin.now)
+        self.webhook_endpoints = WebhookEndpoints(admin, self.webhook_tests.environ)
 
     @staticmethod
     def _acked(
