@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.admin import Saved
 from bot.slack import action_ids as ids
-from bot.slack.admin.base import Ack, AdminBase
+from bot.slack.admin.base import Ack, AdminBase, unmentioned
 from bot.slack.admin.forms import (
     MAX_BLOCKS,
     Values,
@@ -225,7 +225,7 @@ class WebhooksScreen(AdminBase):
             )
             notice = changes_text(saved, f"Webhook {escape(name)}")
         except DomainError as error:
-            notice = f":warning: {escape(str(error))}"
+            notice = f":warning: {escape(unmentioned(str(error)))}"
         view = await self._list(user, notice=notice)
         await client.views_update(view_id=body["view"]["id"], view=view)
 
