@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.localslack.blockkit import view_problems
 from bot.localslack.payloads import checkboxes, multi_static_select, text_input
@@ -27,6 +28,7 @@ from domain.authorization import NotAllowed
 from domain.config import load_config
 from domain.webhooks import WEBHOOK_EVENTS, WebhookEndpoint
 from harness.storage import make_lead, migrated
+from storage import tables as t
 from storage.webhook_outbox import WebhookRepository
 from tests.support.webhook_receiver import SECRET, WebhookReceiver
 
@@ -145,6 +147,28 @@ class Setup:
         _, config = await self.admin.current()
         return list(config.webhooks) if config else []
 
+    async def queue_one_event(self, webhooks: list[WebhookEndpoint]) -> None:
+        """An `assigned` event, queued for `webhooks` as the intake transaction does."""
+        now = datetime.now(UTC)  # receivers refuse a signature stamped far from their clock
+        lead = make_lead(owner="U0ALICE", created_at=now)
+        async with self.db.transaction() as uow:
+            await uow.leads.add(lead, idempotency_key=None, sla_policy=None)
+            event = {"lead_id": lead.id, "at": now, "type": "assigned", "actor": "test",
+                     "reason": None, "data": None}  # fmt: skip
+            await WebhookRepository(uow.connection).queue([event], webhooks, {})
+
+    async def drain(self) -> int:
+        """One pass of the webhook dispatcher over the newest configuration version."""
+        dispatcher = WebhookDispatcher(self.db, self.configs, lambda: datetime.now(UTC), "r1", ENV)
+        try:
+            return await dispatcher.drain()
+        finally:
+            await dispatcher.close()
+
+    async def deliver_one_event(self, webhooks: list[WebhookEndpoint]) -> int:
+        await self.queue_one_event(webhooks)
+        return await self.drain()
+
 
 @pytest.fixture
 async def setup(db_url: str, receiver: WebhookReceiver) -> AsyncIterator[Setup]:
@@ -185,18 +209,7 @@ async def test_an_admin_adds_an_endpoint_and_the_dispatcher_delivers_to_it(
     webhooks = await setup.webhooks()
     assert [item.name for item in webhooks] == ["crm", "dialer"]
 
-    now = datetime.now(UTC)  # receivers refuse a signature stamped far from their clock
-    lead = make_lead(owner="U0ALICE", created_at=now)
-    async with setup.db.transaction() as uow:
-        await uow.leads.add(lead, idempotency_key=None, sla_policy=None)
-        event = {"lead_id": lead.id, "at": now, "type": "assigned", "actor": "test",
-                 "reason": None, "data": None}  # fmt: skip
-        await WebhookRepository(uow.connection).queue([event], webhooks, {})
-    dispatcher = WebhookDispatcher(setup.db, setup.configs, lambda: datetime.now(UTC), "r1", ENV)
-    try:
-        assert await dispatcher.drain() == 2  # crm and the new dialer, both wanting it
-    finally:
-        await dispatcher.close()
+    assert await setup.deliver_one_event(webhooks) == 2  # crm and the new dialer want it
     received = receiver.received()
     assert [item.type for item in received] == ["lead.assigned", "lead.assigned"]
     assert all(item.verified and item.status == 200 for item in received)
@@ -222,11 +235,20 @@ async def test_an_edit_keeps_the_name_and_what_the_form_does_not_show(setup: Set
     assert setup.endpoints.missing_secret("CRM_SECRET") is None
 
 
-async def test_an_admin_removes_an_endpoint(setup: Setup) -> None:
+async def test_an_admin_removes_an_endpoint_and_its_pending_deliveries_die(
+    setup: Setup, receiver: WebhookReceiver
+) -> None:
+    await setup.queue_one_event(await setup.webhooks())
     saved = await setup.endpoints.remove("U0ADMIN", "crm", 1)
     assert saved.version == 2 and "- webhooks[crm]" in "\n".join(saved.changes)
     assert await setup.webhooks() == []
     assert (await setup.admin.history("U0ADMIN"))[0].actor == "U0ADMIN"
+    assert await setup.drain() == 1
+    async with setup.db.snapshot() as uow:
+        query = select(t.outbox.c.kind, t.outbox.c.state)
+        rows = sorted((await uow.connection.execute(query)).all())
+    assert rows == [("alert", "pending"), ("webhook", "dead")]  # kept, and the admin told
+    assert receiver.received() == []
 
 
 async def test_a_non_admin_is_refused_and_nothing_is_saved(setup: Setup) -> None:
