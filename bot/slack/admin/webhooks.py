@@ -92,7 +92,7 @@ def webhooks_modal(
         name, answer = tested
         verdict = ":white_check_mark: delivered" if answer.delivered else ":x: not delivered"
         detail = escape(answer.detail[:ANSWER_SHOWN])
-        blocks.append(note(f"Test event to *{name}*: {verdict}\n```{detail}```"))
+        blocks.append(note(f"Test event to *{escape(name)}*: {verdict}\n```{detail}```"))
     if notice:
         blocks.append({"type": "context", "elements": [mrkdwn(notice)]})
     blocks.append(
@@ -133,7 +133,7 @@ def endpoint_modal(
     if endpoint and not endpoint.active:
         paused["initial_options"] = paused["options"]
     name = (
-        note(f"Endpoint *{endpoint.name}*")
+        note(f"Endpoint *{escape(endpoint.name)}*")
         if endpoint
         else input_block(
             "name",
@@ -154,7 +154,7 @@ def endpoint_modal(
         input_block(
             "secret_env",
             "Secret: environment variable",
-            {**text_input(endpoint.secret_env if endpoint else None), "max_length": 200},
+            text_input(endpoint.secret_env if endpoint else None),
             hint="The name of the server's variable holding the whsec_… signing secret. "
             "Never type the secret itself here.",
         ),
