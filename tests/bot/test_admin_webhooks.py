@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.localslack.blockkit import view_problems
@@ -120,6 +122,28 @@ def test_the_endpoint_form_passes_slacks_block_kit_validation(
     else:  # the name is fixed once created, and nothing shows a secret's value
         assert "name" not in {block.get("block_id") for block in view["blocks"]}
         assert SECRET not in shown
+
+
+endpoints = st.builds(
+    WebhookEndpoint,
+    name=st.from_regex(r"[a-z0-9][a-z0-9_-]{0,39}", fullmatch=True),
+    url=st.text(st.characters(codec="ascii", categories=("L", "N", "P", "S")), max_size=2000)
+    .map(lambda path: "https://crm.test/" + path.replace("#", "").replace("?", ""))
+    .filter(lambda url: len(url) <= 2083),
+    secret_env=st.from_regex(r"[A-Z_][A-Z0-9_]{0,300}", fullmatch=True),
+    events=st.lists(st.sampled_from(WEBHOOK_EVENTS), unique=True),
+    active=st.booleans(),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(endpoints, max_size=60, unique_by=lambda endpoint: endpoint.name))
+def test_any_endpoints_the_schema_accepts_render_within_slacks_limits(
+    listed: list[WebhookEndpoint],
+) -> None:
+    assert view_problems(webhooks_modal(1, listed), options_url=False) == []
+    for endpoint in listed[:3]:
+        assert view_problems(endpoint_modal(1, endpoint, "V0LIST"), options_url=False) == []
 
 
 # ---------------------------------------------------------------- the service
