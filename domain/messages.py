@@ -11,6 +11,7 @@ one renderer and one transport in the dispatcher.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -60,6 +61,18 @@ class QueuedMessage(Protocol):
     def attempts(self) -> int: ...
     @property
     def maybe_sent(self) -> bool: ...
+
+
+def merged_card_updates(rows: Iterable[QueuedMessage]) -> set[int]:
+    """The card updates made redundant by a later one for the same lead among `rows`
+    (claimed together): an edit draws the lead as it is when sent, read after every
+    claimed row committed, so the last edit shows what the earlier ones would have. A
+    claim, a contact and an SLA step a moment apart are one `chat.update` per card."""
+    last: dict[str, int] = {}
+    updates = [row for row in rows if row.kind == Kind.CARD_UPDATE and row.lead_id]
+    for row in updates:
+        last[row.target] = row.id
+    return {row.id for row in updates if last[row.target] != row.id}
 
 
 @dataclass(frozen=True)

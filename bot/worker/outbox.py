@@ -36,7 +36,7 @@ from bot.worker.delivery_errors import (
 )
 from bot.worker.rendering import DELIVERIES, RENDERERS, TRACKED, Delivery, RenderContext, card
 from bot.worker.slack_transport import SlackTransport
-from domain.messages import AlertDigest, DigestPart, Kind, QueuedMessage
+from domain.messages import AlertDigest, DigestPart, Kind, QueuedMessage, merged_card_updates
 from domain.records import LeadRecord
 from storage.group_commit import GroupCommit
 from storage.outbox_digests import DigestPolicy, held_for_digest
@@ -183,6 +183,7 @@ class OutboxDispatcher:
                 )
             if not rows:
                 return handled
+            rows = await self._merge_card_updates(rows)
             by_target: dict[str, list[QueuedMessage]] = {}
             deferred: list[dict[str, Any]] = []
             for row in rows:
@@ -200,6 +201,17 @@ class OutboxDispatcher:
             )
             handled += len(rows)
         return handled  # stopping: what is left stays queued for the next start
+
+    async def _merge_card_updates(self, rows: list[QueuedMessage]) -> list[QueuedMessage]:
+        """Edits of one lead's cards claimed together are sent once (the last draws the
+        lead as it is by then); the others are done with it."""
+        merged = merged_card_updates(rows)
+        if not merged:
+            return rows
+        async with self.db.transaction() as uow:
+            await uow.outbox.mark_sent_many(sorted(merged), self.worker_id, self.now())
+        SLACK_CALLS.labels(Kind.CARD_UPDATE, "merged").inc(len(merged))
+        return [row for row in rows if row.id not in merged]
 
     async def _fold_bursts(self) -> None:
         """Fold bursts of cards and of alerts into digests (a read first: most passes
