@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
@@ -128,7 +129,7 @@ class Settings(BaseSettings):
 
     @property
     def api_keys(self) -> list[ApiKey]:
-        return parse_api_keys(self.api_keys_text)
+        return list(_parsed_api_keys(self.api_keys_text))
 
     @property
     def socket_mode(self) -> bool:
@@ -155,6 +156,13 @@ class Settings(BaseSettings):
         default=1.0, gt=0, le=100, validation_alias=_env("LEADROUTER_SLACK_RATE_SCALE")
     )
     """Multiplies Slack's workspace-wide per-method budgets (a workspace granted more)."""
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_api_keys(text: str) -> tuple[ApiKey, ...]:
+    """Parsed once per text: every API request looks its key up, and parsing cost more
+    than the rest of the key check."""
+    return tuple(parse_api_keys(text))
 
 
 class SettingsError(Exception):
