@@ -57,8 +57,8 @@ class HomeTab:
         self.quiet = quiet
         self.controls = controls
         self.refresh_every = refresh_every
-        self._pending: dict[str, asyncio.Task[None]] = {}
         self.figures_every = figures_every
+        self._pending: dict[str, asyncio.Task[None]] = {}
         self._refreshed: dict[str, float] = {}  # person -> loop time of their last refresh
         self._figures: dict[str, tuple[float, Report]] = {}  # person -> (read at, figures)
 
