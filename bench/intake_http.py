@@ -15,7 +15,9 @@ file with the same configuration (bench.intake's push team). Then alternating ro
 through HTTP (aiohttp clients from this process). Both databases grow alike, so both
 paths see the same number of open leads. Reported: leads/s of each path over all
 rounds, their ratio (target >= 60%), and CPU milliseconds per lead: this process's
-during in-process rounds, the app process's during HTTP rounds. Not collected by pytest.
+during in-process rounds, the app process's during HTTP rounds (approximate both ways:
+the fake Slack answering the app's late posts runs in this process, and the app's work
+between its rounds is not counted). Not collected by pytest.
 """
 
 from __future__ import annotations
