@@ -46,8 +46,7 @@ class Skip(NamedTuple):
     reason: str
 
 
-@dataclass(frozen=True)
-class Judged:
+class Judged(NamedTuple):
     """A team split for one decision, both parts in member order."""
 
     users: tuple[str, ...]
@@ -95,6 +94,10 @@ class TeamSeats:
         self._pto_zones = {zone: tuple(holders) for zone, holders in pto_zones.items()}
         self._on_pto: dict[str, tuple[date, frozenset[str]]] = {}
         """Per zone, the last local day asked and who is on PTO then."""
+        self._everyone = (
+            Judged(self.users, self.ones, (), ()),
+            Judged(self.users, self.weights, (), ()),
+        )
         self._last: tuple[bool, dict[str, str], Judged] | None = None
         """The last split made: the next decision (of a batch, or in the same minute)
         mostly skips the same members for the same reasons."""
@@ -114,7 +117,8 @@ class TeamSeats:
             off_shift = availability.off_shift(clock.local(availability.zone))
             if off_shift:
                 found.update(zip(users, repeat(off_shift)))
-        found.update(dict.fromkeys(self._always))
+        if self._always:
+            found.update(dict.fromkeys(self._always))
         if exclude:
             found.update(dict.fromkeys(exclude & self.roster))
         for zone in self._pto_zones:
@@ -142,6 +146,8 @@ class TeamSeats:
             reason = known or why_not(user, self._reps[user])
             if reason:
                 reasons[user] = reason
+        if not reasons:
+            return self._everyone[weighted]
         last = self._last
         if last is not None and last[0] is weighted and last[1] == reasons:
             return last[2]
@@ -150,8 +156,6 @@ class TeamSeats:
         return judged
 
     def _split(self, reasons: dict[str, str], weights: tuple[int, ...]) -> Judged:
-        if not reasons:
-            return Judged(self.users, weights, (), ())
         order = sorted(index for user in reasons for index in self._positions[user])
         skipped = tuple(Skip(self.users[index], reasons[self.users[index]]) for index in order)
         lines = tuple(f"Skipped {skip.user}: {skip.reason}" for skip in skipped)
