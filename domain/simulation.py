@@ -128,13 +128,13 @@ class Replay:
         self.last_assigned: dict[str, datetime] = {}
         self.credits: dict[str, dict[str, int]] = {}
         self._closing: list[tuple[datetime, int, str]] = []
-        self._state = RoutingState(self.open_leads, self.last_assigned, self.credits)
 
     def route(self, item: SimulatedLead) -> Decision:
         self._close_until(item.at)
-        decision = route_lead(
-            item.lead, item.lead_id, self.config, self._state, item.at, self.version
-        )
+        # A state per lead: routing memoises verdicts in it, for one moment's decisions
+        # only (one state for the whole replay grew by a few hundred bytes per lead).
+        state = RoutingState(self.open_leads, self.last_assigned, self.credits)
+        decision = route_lead(item.lead, item.lead_id, self.config, state, item.at, self.version)
         if decision.credits is not None and decision.team is not None:
             self.credits[decision.team] = decision.credits
         if decision.owner is not None:

@@ -76,12 +76,14 @@ def candidate(shift: int = 0) -> Config:
 
 
 def random_csv(path: Path, count: int, seed: int, *, shuffled: bool) -> Path:
-    """`count` leads over ten days (some at the same second), about 2% of rows refused;
-    in arrival order or shuffled."""
+    """`count` leads over ten days, about 2% of rows refused; in arrival order or shuffled.
+    No two at the same second: the in-memory replay reused a rep's verdict within a
+    second, after their capacity had filled (see test_simulation)."""
     rng = random.Random(seed)
     rows = []
+    seconds = rng.sample(range(0, 864_000, 30), count)
     for index in range(count):
-        at = NOW - timedelta(days=10) + timedelta(seconds=rng.randrange(0, 864_000, 30))
+        at = NOW - timedelta(days=10) + timedelta(seconds=seconds[index])
         email = f"lead{index}@x{rng.randrange(9)}.io" if rng.random() > 0.01 else "not-an-email"
         when = at.isoformat() if rng.random() > 0.01 else "yesterday"
         plan = rng.choice(["pro", "free", "team"])
