@@ -12,12 +12,15 @@ from __future__ import annotations
 import io
 import os
 import random
+import tracemalloc
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
+from bot.arrival_order import in_arrival_order
 from bot.simulate_command import simulate_command
 from domain.config import Config, validate_config
 from tests.bot.test_simulate_command import NOW
@@ -119,3 +122,37 @@ def test_the_report_is_the_one_the_in_memory_replay_printed(tmp_path: Path, shuf
         golden.parent.mkdir(exist_ok=True)
         golden.write_text(f"exit {code}\n{text}")
     assert f"exit {code}\n{text}" == golden.read_text()
+
+
+def test_a_shuffled_file_sorted_on_disk_in_many_runs_gives_the_same_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        "bot.simulate_command.in_arrival_order", partial(in_arrival_order, chunk=256)
+    )
+    code, text = report(random_csv(tmp_path / "leads.csv", 3000, 11, shuffled=True))
+    assert f"exit {code}\n{text}" == (GOLDEN / "shuffled.txt").read_text()
+
+
+def peak_bytes(path: Path) -> int:
+    tracemalloc.start()
+    try:
+        report(path)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("shuffled", [False, True], ids=["in order", "shuffled"])
+def test_memory_does_not_grow_with_the_number_of_leads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shuffled: bool
+) -> None:
+    """Five times the leads, not five times the memory: the in-memory replay held about
+    5 KB per lead. What may grow is the leads open at once (both files span ten days)
+    and, for a shuffled file sorted in runs of 200, one lead and a buffer per run."""
+    monkeypatch.setattr(
+        "bot.simulate_command.in_arrival_order", partial(in_arrival_order, chunk=200)
+    )
+    small = peak_bytes(random_csv(tmp_path / "small.csv", 600, 5, shuffled=shuffled))
+    large = peak_bytes(random_csv(tmp_path / "large.csv", 3000, 5, shuffled=shuffled))
+    assert (large - small) / (3000 - 600) < 500
