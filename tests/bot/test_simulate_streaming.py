@@ -18,15 +18,20 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 
 from bot.arrival_order import in_arrival_order
 from bot.simulate_command import simulate_command
 from domain.config import Config, validate_config
+from domain.lead import parse_lead
+from domain.simulation import SimulatedLead
 from tests.bot.test_simulate_command import NOW
 
 GOLDEN = Path(__file__).parent / "simulate_golden"
 REPS = [f"U0REP{index}" for index in range(6)]
+LEAD = parse_lead({"email": "a@b.io"})
 
 
 def candidate(shift: int = 0) -> Config:
@@ -156,3 +161,14 @@ def test_memory_does_not_grow_with_the_number_of_leads(
     small = peak_bytes(random_csv(tmp_path / "small.csv", 600, 5, shuffled=shuffled))
     large = peak_bytes(random_csv(tmp_path / "large.csv", 3000, 5, shuffled=shuffled))
     assert (large - small) / (3000 - 600) < 500
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(0, 20), max_size=60), st.integers(1, 7))
+def test_leads_come_back_in_arrival_order_whatever_the_runs(minutes: list[int], chunk: int) -> None:
+    items = [
+        SimulatedLead(row, LEAD, NOW + timedelta(minutes=minute))
+        for row, minute in enumerate(minutes, start=2)
+    ]
+    ordered = list(in_arrival_order(iter(items), chunk=chunk))
+    assert [(i.at, i.row) for i in ordered] == sorted((i.at, i.row) for i in items)
