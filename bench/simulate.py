@@ -2,7 +2,7 @@
 leads and of 1,000,000, each run in a fresh child process, with the 1 M run's ratios
 against the 100 k run of the same invocation.
 
-Run: `python -m bench.simulate [--leads 100000 1000000] [--seed 7]`.
+Run: `python -m bench.simulate [--leads 100000 1000000] [--newest-first] [--seed 7]`.
 
 Each child runs the command as the CLI does (`simulate_command`, printing to /dev/null)
 over a CSV written here: the 50-rule, 200-rep configuration of `bench/routing.py` as the
@@ -45,8 +45,9 @@ COLUMNS = (
 )
 
 
-def write_csv(path: Path, count: int, seed: int) -> None:
-    """`count` leads like `bench.routing.make_leads`, written row by row."""
+def write_csv(path: Path, count: int, seed: int, newest_first: bool = False) -> None:
+    """`count` leads like `bench.routing.make_leads`, written row by row; `newest_first`
+    lists them as many exports do, so the command must sort them (on disk) first."""
     rng = random.Random(seed)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -64,7 +65,7 @@ def write_csv(path: Path, count: int, seed: int) -> None:
                     rng.choice(SOURCES),
                     rng.choice(["api", "analytics suite", "crm"]),
                     rng.choice(["free", "pro", "enterprise"]),
-                    (START + SPACING * index).isoformat(),
+                    (START + SPACING * (count - 1 - index if newest_first else index)).isoformat(),
                 )
             )
 
@@ -107,6 +108,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--newest-first", action="store_true", help="rows in reverse order")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -116,7 +118,7 @@ def main() -> None:
     runs: list[tuple[int, float, float, float]] = []
     for count in [0, *args.leads]:
         path = workdir / f"{count}-leads.csv"
-        write_csv(path, count, args.seed)
+        write_csv(path, count, args.seed, args.newest_first)
         wall, cpu, peak = run_child(path, args.seed)
         path.unlink()
         runs.append((count, wall, cpu, peak))
