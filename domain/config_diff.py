@@ -1,6 +1,6 @@
 """A readable diff between two configuration documents, for the audit trail.
 
-Lists of named things (teams, reps, rules, accounts) are compared by name, not by
+Lists of named things (teams, reps, rules, accounts, webhooks) are compared by name, not by
 position, so adding a team at the top reads as one added team, not as every team
 changed; a reordering of rules (which changes routing) is reported as such."""
 
@@ -22,6 +22,7 @@ _KEYED: dict[str, Callable[[dict[str, Any]], str]] = {
     "teams": lambda item: str(item.get("name")),
     "accounts": lambda item: str(item.get("domain")),
     "rules": lambda item: str(item.get("name")),
+    "webhooks": lambda item: str(item.get("name")),
 }
 
 

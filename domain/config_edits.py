@@ -129,3 +129,26 @@ def _require_rule(rules: list[dict[str, Any]], name: str) -> int:
     if position is None:
         raise InvalidInput([FieldError("rules", f"no rule named {name!r} (reopen the list)")])
     return position
+
+
+def upsert_webhook(document: Document, original: str | None, endpoint: dict[str, Any]) -> str:
+    """Add an outbound webhook endpoint, or change the one named `original` in its place;
+    keys `endpoint` leaves out (timeout, retry budget: not in the modal) keep their values."""
+    endpoints: list[dict[str, Any]] = document.setdefault("webhooks", [])
+    position = _index(endpoints, "name", original) if original is not None else None
+    if original is not None and position is None:
+        raise InvalidInput([FieldError("name", f"no webhook endpoint named {original!r}")])
+    if position is None:
+        endpoints.append(endpoint)
+        return f"webhooks[{len(endpoints) - 1}]"
+    endpoints[position] = {**endpoints[position], **endpoint}
+    return f"webhooks[{position}]"
+
+
+def delete_webhook(document: Document, name: str) -> str:
+    endpoints: list[dict[str, Any]] = document.get("webhooks", [])
+    position = _index(endpoints, "name", name)
+    if position is None:
+        raise InvalidInput([FieldError("webhooks", f"no webhook endpoint named {name!r}")])
+    endpoints.pop(position)
+    return "webhooks"

@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from domain.lead import LeadStatus
-from domain.messages import OutboxMessage, routing_messages
+from domain.message_plans import routing_messages
+from domain.messages import OutboxMessage
 from domain.records import SYSTEM_ACTOR
 from domain.routing import Decision
 

@@ -8,17 +8,30 @@ here, from the lead as the causing transaction left it, so the receiver learns w
 was true when it happened. After erasure a lead's deliveries carry only its id.
 
 Signing secrets stay in the environment (`secret_env`), like intake profiles' secrets:
-the configuration is exported and shown in Slack.
+the configuration is exported and shown in Slack. For the same reason a URL may not
+carry a user name or password, and no error message repeats what was typed as a secret.
+Deliveries carry personal data, so they travel over https; plain http is allowed only to
+this machine (a receiver on loopback, as in tests and local setups).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from domain.durations import Duration
 from domain.errors import FieldError
@@ -90,6 +103,39 @@ CONTACT_FIELDS = (
 )
 _ENDPOINT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+def check_url(value: str) -> str:
+    """A receiver's URL: http(s) with a host (pydantic's parser, at most 2,083
+    characters), https unless the host is loopback, no credentials in it."""
+    try:
+        url = _HTTP_URL.validate_python(value)
+    except ValidationError as error:
+        raise ValueError(f"not a valid http(s) URL ({error.errors()[0]['msg']})") from None
+    if url.username or url.password:
+        raise ValueError("no user name or password in the URL: the signature authenticates")
+    if url.scheme != "https" and not _loopback(url.host or ""):
+        raise ValueError("must be https (plain http only to localhost or 127.0.0.1)")
+    return value
+
+
+def _same_url(value: str) -> str:
+    """The URL as parsed (`HTTPS://CRM.test` and `https://crm.test/` are one receiver)."""
+    try:
+        return str(_HTTP_URL.validate_python(value))
+    except ValidationError:
+        return value
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class WebhookEndpoint(BaseModel):
@@ -117,15 +163,16 @@ class WebhookEndpoint(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("expected an http(s) URL")
-        return value
+        return check_url(value)
 
     @field_validator("secret_env")
     @classmethod
     def _env(cls, value: str) -> str:
-        if not _ENV_NAME.match(value):
-            raise ValueError(f"expected an environment variable name, got {value!r}")
+        if not _ENV_NAME.match(value):  # what was typed may be the secret: not repeated
+            raise ValueError(
+                "expected the name of the environment variable that holds the secret "
+                "(like LEADROUTER_WEBHOOK_CRM_SECRET), not the secret itself"
+            )
         return value
 
     @field_validator("events")
@@ -208,15 +255,28 @@ def _iso(value: Any) -> Any:
 
 
 def check_webhooks(data: Any) -> list[FieldError]:
-    """Unique endpoint names in the raw `webhooks` list."""
+    """Unique endpoint names and URLs in the raw `webhooks` list: the name identifies an
+    endpoint's deliveries, and two endpoints on one URL would deliver every event twice
+    (each sharer is named, so the one just edited in a modal hears it too)."""
     if not isinstance(data, list):
         return []
-    seen: set[str] = set()
+    items = [item if isinstance(item, dict) else {} for item in data]
     problems = []
-    for index, item in enumerate(data):
-        name = item.get("name") if isinstance(item, dict) else None
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        name = item.get("name")
         if name in seen:
             problems.append(FieldError(f"webhooks[{index}].name", f"{name} is listed twice"))
         if isinstance(name, str):
             seen.add(name)
+    urls = [_same_url(item["url"]) if isinstance(item.get("url"), str) else None for item in items]
+    for index, url in enumerate(urls):
+        others = [
+            str(items[other].get("name"))
+            for other, same in enumerate(urls)
+            if url is not None and same == url and other != index
+        ]
+        if others:
+            message = f"the same URL as endpoint {', '.join(others)}"
+            problems.append(FieldError(f"webhooks[{index}].url", message))
     return problems

@@ -37,6 +37,16 @@ class LeadRepository(Repository):
         ).first()
         return _lead_record(row) if row else None
 
+    async def get_locked(self, lead_id: str) -> LeadRecord | None:
+        """The lead, its row locked to the end of the transaction (PostgreSQL; SQLite's
+        one writer already serialises): for changes that always apply, such as an
+        activity, so concurrent ones queue instead of losing compare-and-set races."""
+        query = select(t.leads).where(t.leads.c.id == lead_id)
+        if self.is_postgres:
+            query = query.with_for_update()
+        row = (await self.connection.execute(query)).first()
+        return _lead_record(row) if row else None
+
     async def get_many(self, lead_ids: Iterable[str]) -> dict[str, LeadRecord]:
         rows = await self.connection.execute(
             select(t.leads).where(t.leads.c.id.in_(list(lead_ids)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -14,13 +14,18 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.engine import Row
 
 from domain.messages import Kind, OutboxMessage
 from storage import tables as t
+from storage.outbox_senders import Shard
 from storage.repository import Repository
+
+STRAY_AFTER = timedelta(seconds=5)
+"""How long past due a row waits for its own sender before any sender takes it."""
 
 
 class OutboxRepository(Repository):
@@ -69,15 +74,19 @@ class OutboxRepository(Repository):
         lease_until: datetime,
         limit: int,
         hold: ColumnElement[bool] | None = None,
+        shard: Shard | None = None,
     ) -> list[Row[Any]]:
         """Lease up to `limit` due rows to `owner`; a crashed owner's lease simply expires.
-        Rows matching `hold` are left where they are (cards a digest will take)."""
+        Rows matching `hold` are left where they are (cards a digest will take). With
+        `shard`, only the targets of that shard, and any row left `STRAY_AFTER` past due
+        (its sender died, or the senders' views differ for a moment)."""
         due = and_(
             t.outbox.c.state == "pending",
             t.outbox.c.kind != Kind.WEBHOOK,  # delivered by bot.worker.webhook_dispatcher
             t.outbox.c.next_attempt_at <= now,
             or_(t.outbox.c.lease_until.is_(None), t.outbox.c.lease_until < now),
             *([not_(hold)] if hold is not None else []),
+            *([self._of_shard(shard, now)] if shard is not None and shard.count > 1 else []),
         )
         query = select(t.outbox.c.id).where(due).order_by(t.outbox.c.id).limit(limit)
         if self.is_postgres:
@@ -101,6 +110,15 @@ class OutboxRepository(Repository):
             .order_by(t.outbox.c.id)
         )
         return list(rows.all())
+
+    def _of_shard(self, shard: Shard, now: datetime) -> ColumnElement[bool]:
+        """One sender per target, so a channel's one post a second is not split between
+        replicas. Replicas share one PostgreSQL, whose `hashtext` every one computes
+        alike (SQLite has one process, and no shard)."""
+        if not self.is_postgres:
+            return true()
+        bucket = (func.hashtext(t.outbox.c.target) % shard.count + shard.count) % shard.count
+        return or_(bucket == shard.rank, t.outbox.c.next_attempt_at < now - STRAY_AFTER)
 
     async def renew_lease(self, row_id: int, owner: str, now: datetime, until: datetime) -> bool:
         """Extend our lease before a send; False if it lapsed and may be someone else's."""

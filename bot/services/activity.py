@@ -1,7 +1,8 @@
 """Behaviour after intake (`POST /api/leads/{id}/activity`): store it and re-score the
-lead in one transaction. A nurture lead that crosses the MQL line is routed then, once
-(the compare-and-set on the lead's version makes a retried or concurrent activity see
-it routed already); the owner of a lead still being worked hears about each threshold
+lead in one transaction, holding the lead's row lock, so concurrent activities on one
+lead queue rather than race. A nurture lead that crosses the MQL line is routed then,
+once (the compare-and-set on the lead's version makes a retried activity see it routed
+already); the owner of a lead still being worked hears about each threshold
 it rises past, once (the notice's key carries the lead version of that crossing)."""
 
 from __future__ import annotations
@@ -28,12 +29,12 @@ class ActivityService(LeadActions):
         async def attempt(uow: UnitOfWork, lead: LeadRecord, now: datetime) -> str | None:
             if lead.status is LeadStatus.NURTURE:
                 await uow.routing.lock()  # it may be routed: serialise with intake
-                # Read again under the lock: the lead read before it may have been moved
-                # by an activity that held the lock, and a compare-and-set on that stale
-                # version would lose to every earlier caller in turn.
-                fresh = await uow.leads.get(lead.id)
-                assert fresh is not None  # leads are erased, never deleted
-                lead = fresh
+            # Read again under the lead's lock: concurrent activities on one lead queue
+            # here, each re-scoring the version the one before wrote, instead of losing
+            # compare-and-set races until the retries run out.
+            fresh = await uow.leads.get_locked(lead.id)
+            assert fresh is not None  # leads are erased, never deleted
+            lead = fresh
             if lead.erased_at is not None:
                 raise LeadNotFound(f"lead {lead_id} was erased")
             current = await self.configs.current(uow)

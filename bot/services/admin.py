@@ -20,7 +20,8 @@ from domain.errors import DomainError, FieldError, InvalidInput
 from storage.uow import Database, UnitOfWork
 
 # What an edit touches, for the concurrency check: ("teams", name), ("reps", user),
-# ("rules", None) (order matters, so the whole list), ("slas", lead_type).
+# ("rules", None) (order matters, so the whole list), ("slas", lead_type),
+# ("webhooks", name).
 Section = tuple[str, str | None]
 Edit = Callable[[Document], str]
 HISTORY_LENGTH = 10
@@ -72,6 +73,8 @@ def section_of(document: Document, section: Section) -> Any:
         return next((t for t in document.get("teams", []) if t.get("name") == name), None)
     if kind == "reps":
         return next((r for r in document.get("reps", []) if r.get("user") == name), None)
+    if kind == "webhooks":
+        return next((w for w in document.get("webhooks", []) if w.get("name") == name), None)
     if kind == "slas":
         return document.get("slas", {}).get(name)
     return document.get(kind)

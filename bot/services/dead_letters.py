@@ -20,14 +20,13 @@ from bot.services.timers import apply_owner_change
 from domain.config import Config
 from domain.eligibility import RepFacts
 from domain.escalation import StepOutcome, undeliverable
-from domain.messages import (
-    Kind,
-    QueuedMessage,
+from domain.message_plans import (
     dead_letter_alerts,
     handover_summaries,
     step_messages,
     undeliverable_step,
 )
+from domain.messages import Kind, QueuedMessage
 from domain.records import SYSTEM_ACTOR, LeadRecord
 from storage.uow import UnitOfWork
 

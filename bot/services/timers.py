@@ -33,7 +33,8 @@ from domain.config import Config
 from domain.eligibility import RepFacts
 from domain.escalation import StepOutcome, run_step
 from domain.lead import LeadStatus
-from domain.messages import OutboxMessage, step_messages
+from domain.message_plans import step_messages
+from domain.messages import OutboxMessage
 from domain.offers import OFFER_ACTION
 from domain.records import SYSTEM_ACTOR, LeadRecord
 from domain.routing_memory import assignment_day

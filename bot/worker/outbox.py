@@ -36,10 +36,11 @@ from bot.worker.delivery_errors import (
 )
 from bot.worker.rendering import DELIVERIES, RENDERERS, TRACKED, Delivery, RenderContext, card
 from bot.worker.slack_transport import SlackTransport
-from domain.messages import AlertDigest, DigestPart, Kind, QueuedMessage
+from domain.messages import AlertDigest, DigestPart, Kind, QueuedMessage, merged_card_updates
 from domain.records import LeadRecord
 from storage.group_commit import GroupCommit
 from storage.outbox_digests import DigestPolicy, held_for_digest
+from storage.outbox_senders import Shard
 from storage.uow import Database
 
 log = logging.getLogger(__name__)
@@ -99,8 +100,8 @@ class OutboxDispatcher:
         self.worker_id = worker_id or f"outbox-{uuid.uuid4().hex[:12]}"
         self.budget = RateBudget()
         self.workspace = WorkspaceBudget(workspace_rate_scale)
-        self.senders = 1
-        """Live replicas sending to Slack (this one included), from the heartbeat."""
+        self.shard = Shard(0, 1)
+        """This replica's place among the live senders to Slack, from the heartbeat."""
         self._next_heartbeat = datetime.min.replace(tzinfo=UTC)
         self.give_up: GiveUp | None = None
         """Set by the composition root; without it a dead row is only marked dead."""
@@ -138,21 +139,26 @@ class OutboxDispatcher:
         self._wake.set()
 
     async def _heartbeat(self) -> None:
-        """Slack's limits are the workspace's, not a process's: with N live senders each
-        keeps to 1/N of every budget, so N replicas together stay within them."""
+        """Slack's limits are the workspace's, not a process's. With N live senders each
+        serves 1/N of the targets (channels, DMs) with their whole per-channel budget, so a
+        channel's burst is not split between replicas, and keeps to 1/N of the
+        workspace-wide method limits, so N replicas together stay within them."""
         now = self.now()
         if now < self._next_heartbeat:
             return
         async with self.db.transaction() as uow:
-            senders = await uow.senders.heartbeat(self.worker_id, now, now - SENDER_TIMEOUT)
+            shard = await uow.senders.heartbeat(self.worker_id, now, now - SENDER_TIMEOUT)
         self._next_heartbeat = now + HEARTBEAT
-        if senders != self.senders:
+        if shard != self.shard:
             log.info(
-                "%d replicas send to Slack: this one keeps to 1/%d of its limits", senders, senders
+                "%d replicas send to Slack: this one serves 1/%d of the channels and keeps "
+                "to 1/%d of the workspace's limits",
+                shard.count,
+                shard.count,
+                shard.count,
             )
-            self.senders = senders
-            self.budget.share(1 / senders)
-            self.workspace.share(1 / senders)
+            self.shard = shard
+            self.workspace.share(1 / shard.count)
 
     async def _leave(self) -> None:
         try:
@@ -180,9 +186,11 @@ class OutboxDispatcher:
                     claimed_at + LEASE,
                     BATCH,
                     held_for_digest(claimed_at, *FOLDS),
+                    self.shard,
                 )
             if not rows:
                 return handled
+            rows = await self._merge_card_updates(rows)
             by_target: dict[str, list[QueuedMessage]] = {}
             deferred: list[dict[str, Any]] = []
             for row in rows:
@@ -200,6 +208,17 @@ class OutboxDispatcher:
             )
             handled += len(rows)
         return handled  # stopping: what is left stays queued for the next start
+
+    async def _merge_card_updates(self, rows: list[QueuedMessage]) -> list[QueuedMessage]:
+        """Edits of one lead's cards claimed together are sent once (the last draws the
+        lead as it is by then); the others are done with it."""
+        merged = merged_card_updates(rows)
+        if not merged:
+            return rows
+        async with self.db.transaction() as uow:
+            await uow.outbox.mark_sent_many(sorted(merged), self.worker_id, self.now())
+        SLACK_CALLS.labels(Kind.CARD_UPDATE, "merged").inc(len(merged))
+        return [row for row in rows if row.id not in merged]
 
     async def _fold_bursts(self) -> None:
         """Fold bursts of cards and of alerts into digests (a read first: most passes

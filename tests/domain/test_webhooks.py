@@ -3,6 +3,7 @@ receiver gets (and what an erased lead's say), and the retry budget."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -129,3 +130,49 @@ def test_backoff_grows_is_capped_and_the_budget_ends(attempts: int, base: int, c
     assert all(wait is not None and wait <= timedelta(seconds=max(cap, 1)) for wait in waits)
     assert waits == sorted(waits)  # type: ignore[type-var]
     assert endpoint.retry_in(attempts) is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://crm.test/hook", "http://127.0.0.1:8000/hook", "http://localhost/x", "http://[::1]/"],
+)
+def test_https_or_loopback_urls_are_accepted(url: str) -> None:
+    assert WebhookEndpoint(name="x", url=url, secret_env="S").url == url  # kept as typed
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://crm.test/hook", "must be https"),
+        ("http://10.0.0.5/hook", "must be https"),
+        ("https://", "not a valid http(s) URL"),
+        ("crm.test/hook", "not a valid http(s) URL"),
+        ("https://user:pass@crm.test/", "no user name or password"),
+    ],
+)
+def test_plain_http_off_this_machine_and_bad_urls_are_refused(url: str, message: str) -> None:
+    with pytest.raises(InvalidInput, match=re.escape(message)) as raised:
+        validate_config({"webhooks": [{"name": "x", "url": url, "secret_env": "S"}]})
+    assert [error.path for error in raised.value.errors] == ["webhooks[0].url"]
+
+
+def test_two_endpoints_on_one_url_are_both_named() -> None:
+    endpoints = [
+        {"name": "crm", "url": "https://CRM.test", "secret_env": "S"},
+        {"name": "other", "url": "https://x.test", "secret_env": "S"},
+        {"name": "copy", "url": "https://crm.test/", "secret_env": "S"},
+    ]
+    with pytest.raises(InvalidInput) as raised:
+        validate_config({"webhooks": endpoints})
+    assert [str(error) for error in raised.value.errors] == [
+        "webhooks[0].url: the same URL as endpoint copy",
+        "webhooks[2].url: the same URL as endpoint crm",
+    ]
+
+
+def test_a_secret_typed_where_its_variable_name_goes_is_not_repeated() -> None:
+    secret = "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ="
+    with pytest.raises(InvalidInput) as raised:
+        validate_config({"webhooks": [{"name": "x", "url": "https://a", "secret_env": secret}]})
+    assert "not the secret itself" in str(raised.value)
+    assert secret not in str(raised.value)

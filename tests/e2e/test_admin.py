@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ import pytest
 from harness.app_process import AppProcess
 from harness.slack_signing import (
     block_action_body,
+    checkboxes,
+    multi_static_select,
     multi_users_select,
     number_input,
     slash_command_body,
@@ -23,6 +26,7 @@ from harness.slack_signing import (
     view_submission_body,
 )
 from tests.support.fake_slack import FakeSlack
+from tests.support.webhook_receiver import SECRET, WebhookReceiver
 
 pytestmark = pytest.mark.e2e
 BIG = {"email": "cto@bigcorp.com", "company": "Bigcorp", "employees": 1000}
@@ -522,3 +526,81 @@ def test_an_sla_for_a_new_lead_type(app: AppProcess, fake_slack: FakeSlack) -> N
     lead = app.post_lead(webinar).json()
     created = datetime.fromisoformat(lead["created_at"])
     assert datetime.fromisoformat(lead["sla_due_at"]) - created == timedelta(hours=3)
+
+
+def webhook_values(
+    name: str | None, url: str, events: list[str], *, secret_env: str = "CRM_SECRET"
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "url": {"url": text_input(url)},
+        "events": {"events": multi_static_select(events)},
+        "secret_env": {"secret_env": text_input(secret_env)},
+        "active": {"active": checkboxes([])},
+    }
+    if name is not None:  # the name is an input only when adding
+        values["name"] = {"name": text_input(name)}
+    return values
+
+
+def test_an_admin_adds_edits_and_removes_a_webhook_endpoint(
+    fake_slack: FakeSlack, always_on_config: Path, tmp_path: Path
+) -> None:
+    """Every view on the way is checked by the local Slack's Block Kit validation (it
+    refuses a views.push or views.update real Slack would refuse)."""
+    with (
+        WebhookReceiver() as receiver,
+        AppProcess(
+            {"CRM_SECRET": SECRET},
+            f"sqlite+aiosqlite:///{tmp_path / 'lr.db'}",
+            always_on_config,
+            slack_api_url=fake_slack.url,
+            log_dir=tmp_path / "app",
+        ) as app,
+    ):
+        menu = open_menu(app, fake_slack)
+        webhooks = click_in_view(app, fake_slack, menu, "admin_webhooks")
+        assert "None configured yet" in shown(webhooks["blocks"])
+        form = click_in_view(app, fake_slack, webhooks, "admin_add_webhook", value="add")
+        forged = submit(app, form, webhook_values("crm", receiver.url, []), user="U0BOB")
+        assert "Only Leadrouter admins" in forged["errors"]["url"]
+        plain = webhook_values("crm", "http://crm.example.com/hook", ["lead.created"])
+        refused = submit(app, form, plain)
+        assert refused["response_action"] == "errors"
+        assert "must be https" in refused["errors"]["url"]
+
+        updates = len(fake_slack.calls_to("views.update"))
+        ack = submit(app, form, webhook_values("crm", receiver.url, ["lead.created"]))
+        assert ack["response_action"] == "update", ack
+        assert "configuration version 2" in shown(ack["view"])
+        assert "+ webhooks[crm]" in shown(ack["view"])
+        listed = fake_slack.wait_for("views.update", count=updates + 1)[-1].response["view"]
+        assert receiver.url in shown(listed["blocks"])  # the list under the form, refreshed
+
+        lead = app.post_lead({"email": "ada@acme.com"}).json()
+        assert receiver.wait_for(lambda got: any(i.lead_id == lead["id"] for i in got), 20)
+        [delivery] = [item for item in receiver.received() if item.lead_id == lead["id"]]
+        assert (delivery.type, delivery.verified) == ("lead.created", True)
+
+        edit = click_in_view(app, fake_slack, listed, "admin_edit_webhook", value="crm")
+        assert edit["blocks"][1]["element"]["initial_value"] == receiver.url
+        updates = len(fake_slack.calls_to("views.update"))
+        ack = submit(app, edit, webhook_values(None, receiver.url, ["lead.contacted"]))
+        assert "webhooks[crm]" in shown(ack["view"]) and "lead.contacted" in shown(ack["view"])
+        refreshed = fake_slack.wait_for("views.update", count=updates + 1)[-1].response["view"]
+        assert "lead.contacted" in shown(refreshed["blocks"])
+
+        def remove(view: dict[str, Any]) -> dict[str, Any]:
+            updates = len(fake_slack.calls_to("views.update"))
+            click = block_action_body("admin_remove_webhook", "crm", user_id="U0ADMIN", view=view)
+            assert app.post_slack(click).status_code == 200
+            return fake_slack.wait_for("views.update", count=updates + 1)[-1].response["view"]
+
+        # A list as it was before the edit (another admin's, say): refused, and refreshed.
+        stale = remove(listed)
+        assert "was changed by @U0ADMIN after you opened it" in shown(stale["blocks"])
+        assert "lead.contacted" in shown(stale["blocks"])
+        removed = remove(stale)
+        assert "- webhooks[crm]" in shown(removed["blocks"])
+        assert "None configured yet" in shown(removed["blocks"])
+        history = reply(fake_slack, command(app, fake_slack, "history"))
+        assert "Version 4" in shown(history["blocks"])

@@ -98,6 +98,18 @@ async def test_concurrent_activity_routes_a_nurture_lead_exactly_once(stack: Sta
     assert await _count(stack.db, t.deadlines, t.deadlines.c.lead_id == stored.id) > 0
 
 
+async def test_many_concurrent_activities_on_a_worked_lead_all_land(stack: Stack) -> None:
+    """Activities always apply (they add up): sixteen at once on one assigned lead are
+    all stored and scored, none refused as "changing too fast"."""
+    lead = parse_lead({"email": "jo@x.io", "lead_type": "demo_request"})
+    stored = (await stack.intake.submit("web", lead, None)).lead
+    opened = parse_activity({"type": "email_opened"}, T0)
+    await asyncio.gather(*(stack.activities.record(stored.id, opened, "crm") for _ in range(16)))
+    final = await stack.activities.get(stored.id)
+    assert [event.type for event in final.events].count("activity") == 16
+    assert await _count(stack.db, t.lead_activities) == 16
+
+
 async def test_qualified_and_disqualify_at_once_leave_one_outcome(stack: Stack) -> None:
     lead = parse_lead({"email": "jo@x.io", "lead_type": "demo_request"})
     stored = (await stack.intake.submit("web", lead, None)).lead

@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.admin import AdminService, InvalidEdit, Saved
 from bot.services.channel_membership import ChannelMembershipService
+from bot.services.webhook_endpoints import WebhookEndpoints
 from bot.services.webhook_tests import WebhookTests
 from bot.slack.admin.forms import FormError, errors_for_blocks, info_modal, note, saved_view
 from bot.slack.listeners import reply_privately
@@ -34,8 +35,8 @@ OUR_FAULT = "Something went wrong on our side; nothing was changed. Try again."
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
 
 
-def _unmentioned(message: str) -> str:
-    """Modal error strings are plain text: `<@U0X>` would show raw, `@U0X` reads."""
+def unmentioned(message: str) -> str:
+    """Modal error strings are plain text (and escaped mrkdwn shows `<@U0X>` raw): `@U0X` reads."""
     return _MENTION.sub(r"@\1", message)
 
 
@@ -65,6 +66,7 @@ class AdminBase:
         self.bot_token = bot_token
         self.membership = membership
         self.webhook_tests = webhook_tests or WebhookTests(admin, admin.now)
+        self.webhook_endpoints = WebhookEndpoints(admin, self.webhook_tests.environ)
 
     @staticmethod
     def _acked(
@@ -102,10 +104,10 @@ class AdminBase:
         except InvalidEdit as error:
             errors = errors_for_blocks(error.errors, error.prefix, fields, fallback)
             await ack(
-                response_action="errors", errors={k: _unmentioned(v) for k, v in errors.items()}
+                response_action="errors", errors={k: unmentioned(v) for k, v in errors.items()}
             )
         except DomainError as error:
-            await ack(response_action="errors", errors={fallback: _unmentioned(str(error))[:300]})
+            await ack(response_action="errors", errors={fallback: unmentioned(str(error))[:300]})
         except Exception:
             log.exception("admin submission %s failed", title)
             await ack(response_action="errors", errors={fallback: OUR_FAULT})

@@ -53,6 +53,9 @@ class AdminListeners(
             ids.ADMIN_IMPORT: self.open_import,
             ids.ADMIN_WEBHOOKS: self.open_webhooks,
             ids.ADMIN_WEBHOOK_TEST: self.send_webhook_test,
+            ids.ADMIN_ADD_WEBHOOK: self.open_webhook,
+            ids.ADMIN_EDIT_WEBHOOK: self.open_webhook,
+            ids.ADMIN_REMOVE_WEBHOOK: self.remove_webhook,
             ids.OPEN_PTO: self.open_pto,
             ids.ADMIN_SCORING: self.open_scoring,
         }.items():
@@ -68,3 +71,4 @@ class AdminListeners(
         app.view(ids.ADMIN_IMPORT)(self.submit_import)
         app.view(ids.ADMIN_PTO)(self.submit_pto)
         app.view(ids.ADMIN_SCORING)(self.submit_scoring)
+        app.view(ids.ADMIN_WEBHOOK)(self.submit_webhook)
