@@ -201,10 +201,11 @@ class Simulation:
         if self._live is not None:
             before = self._live.route(item)
             if (before.team, before.owner) != (decision.team, decision.owner):
+                change = Change(item, before, decision)
                 self.changed += 1
-                self.moved += before.team != decision.team
+                self.moved += change.team_changed
                 if self._keep is None or len(self.changes) < self._keep:
-                    self.changes.append(Change(item, before, decision))
+                    self.changes.append(change)
 
     def _count(self, decision: Decision) -> None:
         owner, team = decision.owner, decision.team
