@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -157,17 +156,3 @@ def test_a_team_no_rule_routes_to_may_wait_for_its_members() -> None:
         }
     )
     assert config.team("new") is not None
-
-
-@given(st.text(), st.booleans())
-def test_control_characters_are_unicodes_category_cc(text: str, multiline: bool) -> None:
-    """The regular expression finds what a per-character category lookup found."""
-    expected = next(
-        (
-            f"U+{ord(character):04X}"
-            for character in text
-            if unicodedata.category(character) == "Cc" and not (multiline and character in "\n\r\t")
-        ),
-        None,
-    )
-    assert control_character(text, multiline) == expected
