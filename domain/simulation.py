@@ -131,8 +131,9 @@ class Replay:
 
     def route(self, item: SimulatedLead) -> Decision:
         self._close_until(item.at)
-        # A state per lead: routing memoises verdicts in it, for one moment's decisions
-        # only (one state for the whole replay grew by a few hundred bytes per lead).
+        # A state per lead: what routing memoises in a state holds for one moment's
+        # decisions only (one state for the whole replay kept every rep's verdict of
+        # every moment, and reused one after that rep's capacity had filled).
         state = RoutingState(self.open_leads, self.last_assigned, self.credits)
         decision = route_lead(item.lead, item.lead_id, self.config, state, item.at, self.version)
         if decision.credits is not None and decision.team is not None:
