@@ -1,7 +1,8 @@
-"""Routing benchmark: decisions per second for 50 rules x 200 reps, and `simulate` time
-for 100,000 leads, in the pure domain on one core.
+"""Routing benchmark: decisions per second for 50 rules x 20 teams (of 10 reps, or of each
+`--team-sizes`), and `simulate` time for 100,000 leads, in the pure domain on one core.
 
-Run: `python -m bench.routing [--leads 100000] [--decisions 50000] [--rounds 5]`.
+Run: `python -m bench.routing [--leads 100000] [--decisions 50000] [--rounds 5]
+[--team-sizes 10,2,50,100]`; `--leads 0` skips the simulation.
 
 It also measures a baseline in the same run, the cost of evaluating the rules alone
 (lead facts plus conditions until the first match), and prints the ratio, so the
@@ -9,6 +10,8 @@ figure can be judged on any machine: routing adds availability checks, rotation 
 the decision's reasons on top of that baseline.
 
 Targets (issue 4): 20,000+ decisions/s on one core; simulate 100,000 leads in < 30 s.
+Issue 20: 20,000+ decisions/s with teams of 100 (the cost per member cut). With several
+team sizes, each size's figure is also given as a ratio to the first size's, same run.
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ from domain.routing_plan import compile_plan
 from domain.simulation import SimulatedLead, simulate
 
 TEAMS = 20
-REPS_PER_TEAM = 10
 RULES = 50
 ZONES = ["America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London"]
 COUNTRIES = ["US", "CA", "GB", "DE", "FR", "JP", "AU", "BR"]
@@ -40,13 +42,13 @@ SOURCES = ["web_form", "paid_ads", "referral", "event", "outbound", "content"]
 START = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 
 
-def build_config(rng: random.Random, *, weight_shift: int = 0) -> Config:
-    """200 reps in 20 teams of 10 (mixed zones, shifts, capacity, PTO) and 50 rules."""
+def build_config(rng: random.Random, *, weight_shift: int = 0, team_size: int = 10) -> Config:
+    """20 teams of `team_size` reps (mixed zones, shifts, capacity, PTO) and 50 rules."""
     reps: list[dict[str, Any]] = []
     teams: list[dict[str, Any]] = []
     for team in range(TEAMS):
         members = []
-        for seat in range(REPS_PER_TEAM):
+        for seat in range(team_size):
             user = f"U0T{team:02d}R{seat}"
             rep: dict[str, Any] = {"user": user, "timezone": rng.choice(ZONES), "capacity": 400}
             if seat % 3 == 0:
@@ -176,35 +178,42 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=100_000, help="leads to simulate")
     parser.add_argument("--decisions", type=int, default=50_000, help="routings to time")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of --decisions/rounds")
+    parser.add_argument(
+        "--team-sizes", default="10", help="reps per team, comma-separated (10,2,50,100)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    sizes = [int(size) for size in args.team_sizes.split(",")]
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     rng = random.Random(args.seed)
-    config = build_config(rng)
-    live = build_config(random.Random(args.seed), weight_shift=1)
+    config = build_config(rng, team_size=sizes[0])
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(
         f"machine: {cpu_model()}, {os.cpu_count()} cores (pinned to one), "
         f"Python {platform.python_version()}, load average {load}"
     )
-    print(
-        f"configuration: {len(config.rules)} rules, {len(config.reps)} reps "
-        f"in {len(config.teams)} teams, {len(config.accounts)} accounts"
-    )
+    print(f"configuration: {len(config.rules)} rules, {len(config.teams)} teams, 50 accounts")
     pool = make_leads(rng, 10_000)
-    routed, baseline = bench_decisions(config, pool, args.decisions, args.rounds)
-    print(
-        f"route():       {1 / min(routed):,.0f} decisions/s, best of {args.rounds} rounds "
-        f"(median {1 / statistics.median(routed):,.0f}; target 20,000+)"
-    )
-    print(
-        f"baseline:      {1 / min(baseline):,.0f} rule evaluations/s (facts + conditions "
-        f"only); routing costs {min(routed) / min(baseline):.1f}x the baseline"
-    )
-    print(f"simulate():    {args.leads:,} leads, candidate and live configurations")
-    wall, cpu = bench_simulate(config, live, make_leads(rng, args.leads))
-    print(f"  {wall:.1f} s wall, {cpu:.1f} s CPU (target < 30 s)")
+    first: float | None = None
+    for size in sizes:
+        sized = (
+            config if size == sizes[0] else build_config(random.Random(args.seed), team_size=size)
+        )
+        routed, baseline = bench_decisions(sized, pool, args.decisions, args.rounds)
+        first = first or min(routed)
+        print(
+            f"teams of {size:>3}: route() {1 / min(routed):,.0f} decisions/s, best of "
+            f"{args.rounds} rounds (median {1 / statistics.median(routed):,.0f}; "
+            f"{len(sized.reps)} reps); {min(routed) / min(baseline):.1f}x the rules alone, "
+            f"{min(routed) / first:.2f}x the cost with teams of {sizes[0]}"
+        )
+    print("target: 20,000+ decisions/s (with teams of 100 too)")
+    if args.leads:
+        print(f"simulate():    {args.leads:,} leads, candidate and live configurations")
+        live = build_config(random.Random(args.seed), weight_shift=1, team_size=sizes[0])
+        wall, cpu = bench_simulate(config, live, make_leads(rng, args.leads))
+        print(f"  {wall:.1f} s wall, {cpu:.1f} s CPU (target < 30 s)")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ TIME_COLUMN = "created_at"
 MAX_LINE = 1024 * 1024
 """A row (or the header) longer than this is not a lead export; /dev/zero is one line."""
 MAX_CHARACTERS = 200 * 1024 * 1024
-"""About a million leads, which are held in memory to be replayed or imported."""
+"""About a million leads, which `import` holds in memory (`simulate` streams them)."""
 _LEAD_FIELDS = frozenset(LeadInput.model_fields) - {"attributes"}
 
 
@@ -42,6 +43,20 @@ def read_leads(
     """Every valid row as a lead to replay, and every refused row's problems."""
     leads: list[SimulatedLead] = []
     errors: list[RowError] = []
+    for item in stream_leads(csv_path, known_lead_types, default_at):
+        if isinstance(item, RowError):
+            errors.append(item)
+        else:
+            leads.append(item)
+    return leads, errors
+
+
+def stream_leads(
+    csv_path: Path, known_lead_types: set[str], default_at: datetime
+) -> Iterator[SimulatedLead | RowError]:
+    """Each valid row as a lead and each refused row's problems, in file order, one row
+    at a time (a file of a million leads is never held whole). UnreadableCsv as soon
+    as the file as a whole turns out unusable."""
     try:
         with csv_path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(limited_lines(handle, MAX_LINE, MAX_CHARACTERS))
@@ -51,12 +66,13 @@ def read_leads(
                     continue
                 try:
                     at, data = _row_data(names, cells, default_at)
-                    leads.append(SimulatedLead(row, parse_lead(data, known_lead_types), at))
+                    lead = SimulatedLead(row, parse_lead(data, known_lead_types), at)
                 except InvalidInput as error:
-                    errors.extend(RowError(row, problem) for problem in error.errors)
+                    yield from (RowError(row, problem) for problem in error.errors)
+                else:
+                    yield lead
     except (OSError, UnicodeDecodeError, csv.Error, FileTooLarge) as error:
         raise UnreadableCsv(str(error)) from None
-    return leads, errors
 
 
 def _columns(header: list[str] | None) -> list[str]:

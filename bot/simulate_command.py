@@ -1,8 +1,10 @@
 """`leadrouter simulate FILE.csv`: a dry run of routing over past leads, printed as tables.
 
-No writes, no Slack: the CSV is read, each row validated like an intake request, and
-the leads replayed through the candidate configuration (and the live one, for the diff)
-in memory by domain.simulation. Headers name lead fields (case-insensitive, spaces as
+No writes, no Slack: the CSV is read one row at a time, each row validated like an
+intake request, and the leads replayed through the candidate configuration (and the
+live one, for the diff) by domain.simulation, which keeps running totals: memory does
+not grow with the file (except with --all, which prints every decision). A file not in
+arrival order is sorted on disk first. Headers name lead fields (case-insensitive, spaces as
 underscores); any other header becomes an attribute (`plan` or `attributes.plan` ->
 `attributes.plan` in rules). Empty cells are absent. A `created_at` column (ISO 8601,
 UTC when no offset is given) is when each lead arrived; without it every lead arrives
@@ -13,19 +15,19 @@ Exit codes: 0 every row simulated, 1 some rows were refused, 2 the file could no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from bot.csv_leads import RowError, UnreadableCsv, read_leads
+from bot.arrival_order import in_arrival_order
+from bot.csv_leads import RowError, UnreadableCsv, stream_leads
 from domain.config import Config
 from domain.lead import LeadInput
 from domain.routing import Decision
-from domain.simulation import SimulationResult, simulate
+from domain.simulation import OutOfOrder, SimulatedLead, Simulation, SimulationResult
 
 SHOWN_ROWS = 50
 
@@ -42,20 +44,24 @@ def simulate_command(
 ) -> int:
     """Read, simulate, print; return the process exit code. `open_for` is how long a
     simulated lead keeps counting against its owner's capacity (None: for ever)."""
+    keep = None if show_all else SHOWN_ROWS
     try:
-        leads, errors = read_leads(csv_path, candidate.lead_types(), now)
+        try:
+            result, refused = _replay(csv_path, candidate, live, now, open_for, keep, False)
+        except OutOfOrder:
+            result, refused = _replay(csv_path, candidate, live, now, open_for, keep, True)
     except UnreadableCsv as error:
         console.print(f"[red]Cannot read {csv_path}:[/red] {error}")
         return 2
-    result = simulate(leads, candidate, live, open_for=open_for)
     compared = ", compared with the live configuration" if live else ""
     console.print(
-        f"Simulated {len(leads)} leads from {csv_path}{compared}: nothing stored, nobody notified."
+        f"Simulated {result.leads} leads from {csv_path}{compared}: "
+        "nothing stored, nobody notified."
     )
-    if errors:
-        console.print(_errors_table(errors, show_all))
-    console.print(_decisions_table(result, show_all))
-    _print_more(console, len(result.routed), show_all, "decisions")
+    if refused.rows:
+        console.print(_errors_table(refused))
+    console.print(_decisions_table(result))
+    _print_more(console, result.leads, show_all, "decisions")
     console.print(_teams_table(result))
     console.print(_reps_table(result))
     console.print(
@@ -66,11 +72,49 @@ def simulate_command(
         console.print(_arms_table(result))
     if result.changes is not None:
         _print_changes(console, result, show_all)
-    return 1 if errors else 0
+    return 1 if refused.rows else 0
 
 
-def _limited(items: Sequence[Any], show_all: bool) -> Sequence[Any]:
-    return items if show_all else items[:SHOWN_ROWS]
+def _replay(
+    csv_path: Path,
+    candidate: Config,
+    live: Config | None,
+    now: datetime,
+    open_for: timedelta | None,
+    keep: int | None,
+    reorder: bool,
+) -> tuple[SimulationResult, Refused]:
+    """Stream the file's leads through the replay. Without `reorder` they must come in
+    arrival order (most exports do; OutOfOrder otherwise, and the caller starts again
+    with `reorder`, which sorts them on disk first)."""
+    simulation = Simulation(candidate, live, open_for=open_for, keep=keep)
+    refused = Refused(keep)
+    leads = refused.sift(stream_leads(csv_path, candidate.lead_types(), now))
+    for item in in_arrival_order(leads) if reorder else leads:
+        simulation.add(item)
+    return simulation.result(), refused
+
+
+class Refused:
+    """Refused rows as the file is read: how many, and the first `keep` problems."""
+
+    def __init__(self, keep: int | None):
+        self.keep = keep
+        self.rows = 0
+        self.errors: list[RowError] = []
+
+    def sift(self, items: Iterable[SimulatedLead | RowError]) -> Iterator[SimulatedLead]:
+        """The leads of `items`; their refused rows' problems are counted here."""
+        last_row = None
+        for item in items:
+            if not isinstance(item, RowError):
+                yield item
+                continue
+            if item.row != last_row:
+                self.rows += 1
+                last_row = item.row
+            if self.keep is None or len(self.errors) < self.keep:
+                self.errors.append(item)
 
 
 def _print_more(console: Console, total: int, show_all: bool, what: str) -> None:
@@ -80,11 +124,11 @@ def _print_more(console: Console, total: int, show_all: bool, what: str) -> None
         )
 
 
-def _errors_table(errors: Sequence[RowError], show_all: bool) -> Table:
-    table = Table(title=f"Refused rows ({len({error.row for error in errors})})")
+def _errors_table(refused: Refused) -> Table:
+    table = Table(title=f"Refused rows ({refused.rows})")
     for column in ("Row", "Field", "Problem"):
         table.add_column(column)
-    for error in _limited(errors, show_all):
+    for error in refused.errors:
         table.add_row(str(error.row), error.error.path or "-", error.error.message)
     return table
 
@@ -102,11 +146,11 @@ def _outcome(decision: Decision) -> str:
     return str(decision.method) if decision.team else "unrouted"
 
 
-def _decisions_table(result: SimulationResult, show_all: bool) -> Table:
+def _decisions_table(result: SimulationResult) -> Table:
     table = Table(title="Decisions")
     for column in ("Row", "Arrived", "Lead", "Rule", "Team", "Owner", "Why"):
         table.add_column(column)
-    for entry in _limited(result.routed, show_all):
+    for entry in result.routed:
         decision = entry.decision
         table.add_row(
             str(entry.item.row),
@@ -175,18 +219,16 @@ def _arms_table(result: SimulationResult) -> Table:
 
 
 def _print_changes(console: Console, result: SimulationResult, show_all: bool) -> None:
-    changes = result.changes or ()
-    moved = sum(1 for change in changes if change.team_changed)
     console.print(
-        f"Against the live configuration: {len(changes)} of {len(result.routed)} leads "
-        f"would change owner or team ({moved} change team)."
+        f"Against the live configuration: {result.changed} of {result.leads} leads "
+        f"would change owner or team ({result.moved} change team)."
     )
-    if not changes:
+    if not result.changes:
         return
     table = Table(title="Leads that would land elsewhere")
     for column in ("Row", "Lead", "Live: team / owner", "Candidate: team / owner", "Rule"):
         table.add_column(column)
-    for change in _limited(changes, show_all):
+    for change in result.changes:
         table.add_row(
             str(change.item.row),
             _lead_label(change.item.lead),
@@ -195,4 +237,4 @@ def _print_changes(console: Console, result: SimulationResult, show_all: bool) -
             change.candidate.rule or "-",
         )
     console.print(table)
-    _print_more(console, len(changes), show_all, "changes")
+    _print_more(console, result.changed, show_all, "changes")

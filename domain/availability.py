@@ -44,28 +44,37 @@ class Availability:
         self._local_rules = bool(self.pto) or self.shifts is not None
 
     def reason(self, clock: LocalClock, open_leads: int) -> str | None:
-        """Why the rep cannot take a lead at the clock's time, or None when they can.
-
-        Called for every member of the segment on every lead, hence one flat function."""
+        """Why the rep cannot take a lead at the clock's time, or None when they can."""
         if not self.active:
             return "inactive"
         if self._local_rules:
             local = clock.local(self.zone)
-            if self.pto:
-                today = local.date()
-                for start, end in self.pto:
-                    if start <= today <= end:
-                        return f"on PTO until {end.isoformat()}"
-            if self.shifts is not None:
-                now = local.time()
-                for start, end in self.shifts.get(local.weekday(), ()):
-                    if start <= now < end:
-                        break
-                else:
-                    return f"off shift ({local:%a %H:%M} {self.zone})"
+            pto_end = self.pto_end(local.date())
+            if pto_end is not None:
+                return f"on PTO until {pto_end.isoformat()}"
+            off_shift = self.off_shift(local)
+            if off_shift:
+                return off_shift
         if self.capacity is not None and open_leads >= self.capacity:
             return f"at capacity ({open_leads}/{self.capacity} open leads)"
         return None
+
+    def pto_end(self, today: date) -> date | None:
+        """The last day of the first PTO range holding `today` (local), or None."""
+        for start, end in self.pto:
+            if start <= today <= end:
+                return end
+        return None
+
+    def off_shift(self, local: datetime) -> str | None:
+        """Why this local time is outside every shift, or None (always, without hours)."""
+        if self.shifts is None:
+            return None
+        now = local.time()
+        for start, end in self.shifts.get(local.weekday(), ()):
+            if start <= now < end:
+                return None
+        return f"off shift ({local:%a %H:%M} {self.zone})"
 
 
 def unavailable_reason(rep: RepConfig, now: datetime, open_leads: int) -> str | None:

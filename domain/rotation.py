@@ -31,6 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
+from itertools import compress, repeat
+from math import lcm
+from operator import add, eq, floordiv, gt, mul, sub
 from typing import NamedTuple
 
 PER_LEAD = "_per_lead"
@@ -40,8 +43,7 @@ _RESOLUTION = 1_000_000
 
 
 class Candidate(NamedTuple):
-    """An eligible rep, with what the strategies need to know (a tuple: made per member
-    per decision, so it must be cheap)."""
+    """An eligible rep, with what the strategies need to know."""
 
     user: str
     weight: int
@@ -57,25 +59,43 @@ def quota_pick(
     `roster` lists the team's current members: credits of anyone else are dropped, so a
     rep who leaves the team does not keep a claim on it.
     """
-    if not candidates:
+    users = [candidate.user for candidate in candidates]
+    return quota_choice(users, [candidate.weight for candidate in candidates], credits, roster)
+
+
+def quota_choice(
+    users: Sequence[str],
+    weights: Sequence[int],
+    credits: Mapping[str, int],
+    roster: Collection[str],
+) -> tuple[str, dict[str, int]]:
+    """`quota_pick` for eligible reps given as users and their weights, in member order.
+
+    Every step is a loop in C over the reps (routing calls it on every lead, for teams
+    of 100 and more). The earliest deadline `(per_lead - credit) / gain` is compared as
+    the exact integer `(per_lead - credit) * (L / weight)`, `L` the weights' least
+    common multiple; `min` and `index` keep the earlier rep on ties."""
+    if not users:
         raise ValueError("no candidates to choose from")
-    per_lead = sum(candidate.weight for candidate in candidates) * _RESOLUTION
+    per_lead = sum(weights) * _RESOLUTION
     updated = _in_units(credits, roster, per_lead)
-    gained = []
-    for candidate in candidates:
-        gain = candidate.weight * _RESOLUTION
-        gained.append((candidate.user, updated.get(candidate.user, 0) + gain, gain))
-    owed = [entry for entry in gained if entry[1] > 0] or gained
-    best_user, best_credit, best_gain = owed[0]
-    for user, credit, gain in owed[1:]:
-        # Earliest to be owed a whole lead: (per_lead - credit) / gain is smallest.
-        if (per_lead - credit) * best_gain < (per_lead - best_credit) * gain:
-            best_user, best_credit, best_gain = user, credit, gain
-    for user, credit, _ in gained:
-        updated[user] = credit
-    updated[best_user] -= per_lead
+    held = list(map(updated.get, users, repeat(0)))
+    if min(weights) == max(weights):
+        # Equal gains: the earliest deadline is the most credit, and if the richest rep
+        # is not owed, nobody is.
+        best = held.index(max(held))
+        updated.update(zip(users, map(add, held, repeat(weights[0] * _RESOLUTION)), strict=False))
+    else:
+        gained = list(map(add, held, map(mul, weights, repeat(_RESOLUTION))))
+        everyone = range(len(users))
+        owed = list(compress(everyone, map(gt, gained, repeat(0)))) or everyone
+        unit = map(floordiv, repeat(lcm(*weights)), weights)
+        deadlines = list(map(mul, map(sub, repeat(per_lead), gained), unit))
+        best = min(owed, key=deadlines.__getitem__)
+        updated.update(zip(users, gained, strict=True))
+    updated[users[best]] -= per_lead
     updated[PER_LEAD] = per_lead
-    return best_user, updated
+    return users[best], updated
 
 
 def refund(credits: Mapping[str, int], user: str) -> dict[str, int]:
@@ -100,7 +120,10 @@ def _in_units(credits: Mapping[str, int], roster: Collection[str], per_lead: int
     if not old or old <= 0:
         return {}
     if old == per_lead:
-        return {user: value for user, value in credits.items() if user in roster}
+        kept = dict(credits)
+        for gone in kept.keys() - roster:
+            del kept[gone]
+        return kept
     # Round half up: floor(value * per_lead / old + 1/2).
     return {
         user: (2 * value * per_lead + old) // (2 * old)
@@ -112,11 +135,21 @@ def _in_units(credits: Mapping[str, int], roster: Collection[str], per_lead: int
 def least_loaded_pick(candidates: Sequence[Candidate]) -> str:
     """Fewest open leads; ties go to whoever has waited longest since their last lead
     (never assigned counts as longest), then to the earlier member."""
-    if not candidates:
+    open_leads = {candidate.user: candidate.open_leads for candidate in candidates}
+    last = {c.user: c.last_assigned_at for c in candidates if c.last_assigned_at is not None}
+    return least_loaded_choice([candidate.user for candidate in candidates], open_leads, last)
+
+
+def least_loaded_choice(
+    users: Sequence[str], open_leads: Mapping[str, int], last_assigned: Mapping[str, datetime]
+) -> str:
+    """`least_loaded_pick` for eligible reps given as users in member order, in loops
+    that run in C."""
+    if not users:
         raise ValueError("no candidates to choose from")
-
-    def wait_key(candidate: Candidate) -> tuple[int, bool, datetime | None]:
-        last = candidate.last_assigned_at
-        return (candidate.open_leads, last is not None, last)
-
-    return min(candidates, key=wait_key).user
+    held = list(map(open_leads.get, users, repeat(0)))
+    tied = list(compress(users, map(eq, held, repeat(min(held)))))
+    waited = list(map(last_assigned.get, tied))
+    if None in waited:
+        return tied[waited.index(None)]
+    return tied[waited.index(min(waited))]

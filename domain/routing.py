@@ -10,7 +10,7 @@ is treated as immutable once routed, as the admin flows build a new one for each
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -20,15 +20,10 @@ from domain.caps import AssignmentCounts
 from domain.config import AccountConfig, Config
 from domain.eligibility import NO_TEAM, RepFacts, TeamRules, unavailable
 from domain.lead import LeadInput, Method
-from domain.rotation import Candidate, least_loaded_pick, quota_pick
-from domain.routing_plan import (
-    CompiledRule,
-    PlannedRep,
-    PlannedTeam,
-    RoutingPlan,
-    compile_plan,
-)
+from domain.rotation import least_loaded_choice, quota_choice
+from domain.routing_plan import CompiledRule, PlannedTeam, RoutingPlan, compile_plan
 from domain.signals import RepSignals
+from domain.team_seats import Judged, PlannedRep, Skip
 
 
 @dataclass(frozen=True)
@@ -46,21 +41,10 @@ class RoutingState:
     credits: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     signals: Mapping[str, RepSignals] = field(default_factory=dict)
     assignments: Mapping[str, AssignmentCounts] = field(default_factory=dict)
-    verdicts: dict[str, dict[tuple[Any, ...], str | None]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
-    """A memo of each rep's availability at a moment, shared by the decisions of one
-    batch (domain.routing_memory drops a rep's entries when they are assigned a lead)."""
 
     @property
     def facts(self) -> RepFacts:
         return RepFacts(self.open_leads, self.signals, self.assignments)
-
-
-@dataclass(frozen=True)
-class Skip:
-    user: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -110,13 +94,13 @@ class Decision:
     def to_record(self) -> dict[str, Any]:
         """JSON-ready form for storage and the API. Rotation credits are not shown, and
         are left out before copying: `asdict` would deep-copy a big team's credits only
-        to drop them, which was 4% of intake's CPU."""
+        to drop them, which was 4% of intake's CPU. Skips become objects."""
         record = {part.name: getattr(self, part.name) for part in fields(self)}
         del record["credits"]
         if self.experiment is None:
             del record["experiment"], record["arm"]
         record["method"] = str(self.method)
-        record["skipped"] = tuple(asdict(skip) for skip in self.skipped)
+        record["skipped"] = tuple(skip._asdict() for skip in self.skipped)
         return record
 
 
@@ -198,13 +182,6 @@ class _Context:
         return self.state.facts
 
     def why_not(self, rep: PlannedRep, team: TeamRules, push: bool) -> str | None:
-        memo = self.state.verdicts.setdefault(rep.key, {})
-        key = (team.name, push, self.lead_type, self.clock.now)
-        if key not in memo:
-            memo[key] = self._why_not(rep, team, push)
-        return memo[key]
-
-    def _why_not(self, rep: PlannedRep, team: TeamRules, push: bool) -> str | None:
         return unavailable(
             rep.key,
             rep.availability,
@@ -284,8 +261,8 @@ def _team_decision(
 ) -> Decision:
     config = team.config
     state = context.state
-    eligible, skipped = _eligible(team, strategy, context, push=method is Method.PUSH)
-    reasons.extend(f"Skipped {skip.user}: {skip.reason}" for skip in skipped)
+    eligible = _eligible(team, strategy, context, push=method is Method.PUSH)
+    reasons.extend(eligible.lines)
 
     def decided(
         method: Method,
@@ -302,8 +279,8 @@ def _team_decision(
             owner=owner,
             channel=config.channel,
             manager=config.manager,
-            candidates=tuple(candidate.user for candidate in eligible),
-            skipped=tuple(skipped),
+            candidates=eligible.users,
+            skipped=eligible.skipped,
             reasons=tuple(reasons),
             config_version=version,
             credits=credits,
@@ -311,7 +288,7 @@ def _team_decision(
         )
 
     where = f"#{config.channel}" if config.channel else "the team queue"
-    if not eligible:
+    if not eligible.users:
         told = f" and {config.manager} told why" if config.manager else ""
         reasons.append(f"Nobody in {config.name} can take it now: posted to {where}{told}")
         return decided(Method.PULL, None, nobody_eligible=True)
@@ -320,15 +297,15 @@ def _team_decision(
         return decided(method, None)
     credits = None
     if strategy == "least_loaded":
-        owner = least_loaded_pick(eligible)
+        owner = least_loaded_choice(eligible.users, state.open_leads, state.last_assigned)
         load = state.open_leads.get(owner, 0)
         reasons.append(f"Assigned to {owner}: fewest open leads ({load}) in {config.name}")
     else:
         stored = state.credits.get(config.name, {})
-        owner, credits = quota_pick(eligible, stored, team.roster)
+        owner, credits = quota_choice(eligible.users, eligible.weights, stored, team.roster)
         if strategy == "weighted":
-            weight = next(c.weight for c in eligible if c.user == owner)
-            total = sum(c.weight for c in eligible)
+            weight = eligible.weights[eligible.users.index(owner)]
+            total = sum(eligible.weights)
             reasons.append(
                 f"Assigned to {owner}: weighted rotation in {config.name} "
                 f"(weight {weight} of {total})"
@@ -338,29 +315,19 @@ def _team_decision(
     return decided(Method.PUSH, owner, credits)
 
 
-def _eligible(
-    team: PlannedTeam, strategy: str, context: _Context, push: bool
-) -> tuple[list[Candidate], list[Skip]]:
-    eligible: list[Candidate] = []
-    skipped: list[Skip] = []
-    weighted = strategy == "weighted"
-    state = context.state
-    open_leads_of = state.open_leads.get
-    last_assigned_of = state.last_assigned.get
+def _eligible(team: PlannedTeam, strategy: str, context: _Context, push: bool) -> Judged:
+    """Who in the team can take the lead, and why the others cannot: only the members
+    who might not (domain.team_seats) are judged."""
     exclude = context.exclude
-    for member in team.members:
-        if member.user in exclude:
-            skipped.append(Skip(member.user, "already offered this lead"))
-            continue
-        reason = (
-            "not a configured rep"
-            if member.rep is None
-            else context.why_not(member.rep, team.rules, push)
-        )
-        if reason:
-            skipped.append(Skip(member.user, reason))
-        else:
-            weight = member.weight if weighted else 1
-            last = last_assigned_of(member.user)
-            eligible.append(Candidate(member.user, weight, open_leads_of(member.user, 0), last))
-    return eligible, skipped
+    rules = team.rules
+
+    def why_not(user: str, rep: PlannedRep | None) -> str | None:
+        if user in exclude:
+            return "already offered this lead"
+        if rep is None:
+            return "not a configured rep"
+        return context.why_not(rep, rules, push)
+
+    state = context.state
+    suspects = team.seats.suspects(context.clock, state.open_leads, state.signals, exclude)
+    return team.seats.judge(suspects, why_not, weighted=strategy == "weighted")

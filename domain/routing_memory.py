@@ -25,7 +25,6 @@ class RoutingMemory:
             user: Counter(counts) for user, counts in state.assignments.items()
         }
         self.signals = state.signals
-        self.verdicts = state.verdicts
         self.changed_credits: dict[str, dict[str, int]] = {}
         """Teams whose rotation moved, with their new credits: what to store."""
 
@@ -37,7 +36,6 @@ class RoutingMemory:
             self.credits,
             self.signals,
             self.assignments,
-            self.verdicts,
         )
 
     def remember(self, decision: Decision, lead_type: str, config: Config, now: datetime) -> None:
@@ -50,7 +48,6 @@ class RoutingMemory:
     def assign(
         self, owner: str, team: str | None, lead_type: str, config: Config, now: datetime
     ) -> None:
-        self.verdicts.pop(owner, None)  # their capacity and caps just moved
         self.open_leads[owner] = self.open_leads.get(owner, 0) + 1
         self.last_assigned[owner] = now
         key = (team or "", lead_type, assignment_day(owner, config, now))

@@ -10,25 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.availability import Availability
-from domain.availability_config import AvailabilitySettings, PeriodCaps
+from domain.availability_config import AvailabilitySettings
 from domain.config import AccountConfig, Config, RepConfig, RuleConfig, TeamConfig
 from domain.eligibility import TeamRules
 from domain.identity_cache import IdentityCache
 from domain.lead import LeadInput
-
-
-@dataclass(frozen=True)
-class PlannedRep:
-    key: str
-    availability: Availability
-    caps: PeriodCaps | None
-
-
-@dataclass(frozen=True)
-class PlannedMember:
-    user: str
-    weight: int
-    rep: PlannedRep | None
+from domain.team_seats import PlannedMember, PlannedRep, TeamSeats
 
 
 @dataclass(frozen=True)
@@ -37,6 +24,7 @@ class PlannedTeam:
     members: tuple[PlannedMember, ...]
     roster: frozenset[str]
     rules: TeamRules
+    seats: TeamSeats
 
 
 @dataclass(frozen=True)
@@ -70,9 +58,8 @@ class RoutingPlan:
         for team in config.teams:
             members = tuple(self._member(m.user, m.weight) for m in team.members)
             rules = TeamRules(team.name, team.availability, team.caps)
-            self.teams.setdefault(
-                team.name, PlannedTeam(team, members, frozenset(m.user for m in members), rules)
-            )
+            seats = TeamSeats(members, team_caps=team.caps is not None)
+            self.teams.setdefault(team.name, PlannedTeam(team, members, seats.roster, rules, seats))
             for member in members:
                 self.home_team.setdefault(member.user, team)
         self._accounts: dict[str, tuple[int, AccountConfig]] = {}

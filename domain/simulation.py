@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from domain.config import Config, TeamConfig
@@ -93,6 +93,7 @@ class ArmSummary:
 @dataclass(frozen=True)
 class SimulationResult:
     routed: tuple[RoutedLead, ...]
+    """The decisions kept (all of them unless the simulation was told to keep fewer)."""
     teams: tuple[TeamSummary, ...]
     reps: tuple[RepSummary, ...]
     gini: float
@@ -101,9 +102,15 @@ class SimulationResult:
     unrouted: int
     nobody_eligible: int
     changes: tuple[Change, ...] | None
-    """None when no live configuration was given."""
+    """None when no live configuration was given; the first ones kept, like `routed`."""
     arms: tuple[ArmSummary, ...] = ()
     """Per experiment arm, when leads took part in an experiment."""
+    leads: int = 0
+    """How many leads were routed, kept or not."""
+    changed: int = 0
+    """How many leads would change owner or team against the live configuration."""
+    moved: int = 0
+    """How many of those would change team."""
 
 
 class Replay:
@@ -121,13 +128,14 @@ class Replay:
         self.last_assigned: dict[str, datetime] = {}
         self.credits: dict[str, dict[str, int]] = {}
         self._closing: list[tuple[datetime, int, str]] = []
-        self._state = RoutingState(self.open_leads, self.last_assigned, self.credits)
 
     def route(self, item: SimulatedLead) -> Decision:
         self._close_until(item.at)
-        decision = route_lead(
-            item.lead, item.lead_id, self.config, self._state, item.at, self.version
-        )
+        # A state per lead: what routing memoises in a state holds for one moment's
+        # decisions only (one state for the whole replay kept every rep's verdict of
+        # every moment, and reused one after that rep's capacity had filled).
+        state = RoutingState(self.open_leads, self.last_assigned, self.credits)
+        decision = route_lead(item.lead, item.lead_id, self.config, state, item.at, self.version)
         if decision.credits is not None and decision.team is not None:
             self.credits[decision.team] = decision.credits
         if decision.owner is not None:
@@ -144,6 +152,138 @@ class Replay:
             self.open_leads[owner] -= 1
 
 
+class OutOfOrder(ValueError):
+    """A lead fed to a Simulation arrived before the one fed just before it."""
+
+
+class Simulation:
+    """A dry run fed one lead at a time, in arrival order, folded into running totals.
+
+    Why: a year of leads is a million rows; holding every decision to summarise it at
+    the end cost about 5 KB per lead. Only the counts the report shows are kept, plus
+    the first `keep` decisions and changes to list (None keeps them all), so memory does
+    not grow with the number of leads.
+    """
+
+    def __init__(
+        self,
+        candidate: Config,
+        live: Config | None = None,
+        *,
+        open_for: timedelta | None = None,
+        keep: int | None = None,
+    ):
+        self.config = candidate
+        self._candidate = Replay(candidate, open_for=open_for)
+        self._live = None if live is None else Replay(live, open_for=open_for)
+        self._keep = keep
+        self._last: tuple[datetime, int] | None = None
+        self.routed: list[RoutedLead] = []
+        self.changes: list[Change] = []
+        self.leads = self.changed = self.moved = self.unrouted = self.nobody_eligible = 0
+        self._leads_per_team: Counter[str] = Counter()
+        self._per_rep: Counter[str] = Counter()
+        self._per_team: dict[str, Counter[str]] = {t.name: Counter() for t in candidate.teams}
+        self._arm_owners: set[str] = set()
+        self._per_arm: dict[tuple[str | None, str], _ArmTally] = {}
+
+    def add(self, item: SimulatedLead) -> None:
+        """Route `item` through both configurations and count it; OutOfOrder if it
+        arrived before the previous lead (the replay's state only moves forward)."""
+        order = (item.at, item.row)
+        if self._last is not None and order < self._last:
+            raise OutOfOrder(f"row {item.row} arrived before row {self._last[1]}")
+        self._last = order
+        decision = self._candidate.route(item)
+        self.leads += 1
+        if self._keep is None or len(self.routed) < self._keep:
+            self.routed.append(RoutedLead(item, decision))
+        self._count(decision)
+        if self._live is not None:
+            before = self._live.route(item)
+            if (before.team, before.owner) != (decision.team, decision.owner):
+                change = Change(item, before, decision)
+                self.changed += 1
+                self.moved += change.team_changed
+                if self._keep is None or len(self.changes) < self._keep:
+                    self.changes.append(change)
+
+    def _count(self, decision: Decision) -> None:
+        owner, team = decision.owner, decision.team
+        if team is not None:
+            self._leads_per_team[team] += 1
+        if owner is not None:
+            self._per_rep[owner] += 1
+            if team in self._per_team:
+                self._per_team[team][owner] += 1
+        self.unrouted += decision.rule is None
+        self.nobody_eligible += decision.nobody_eligible
+        if decision.arm:
+            tally = self._per_arm.setdefault((decision.experiment, decision.arm), _ArmTally())
+            tally.leads += 1
+            tally.teams[team or "(none)"] += 1
+            if owner:
+                tally.per_rep[owner] += 1
+                self._arm_owners.add(owner)
+
+    def result(self) -> SimulationResult:
+        """Counts, shares against weights and Gini, per team and per rep."""
+        config, per_rep = self.config, self._per_rep
+        plan = compile_plan(config)
+        teams = tuple(
+            _team_summary(plan, team, self._per_team[team.name], self._leads_per_team[team.name])
+            for team in config.teams
+        )
+        members = {
+            share.user
+            for summary in teams
+            for share in summary.members
+            if (rep := plan.rep(share.user)) is None or rep.availability.active
+        }
+        assigned = sum(per_rep.values())
+        reps = tuple(
+            RepSummary(user, per_rep[user], per_rep[user] / assigned if assigned else 0.0)
+            for user in sorted(members | set(per_rep), key=lambda user: (-per_rep[user], user))
+        )
+        return SimulationResult(
+            routed=tuple(self.routed),
+            teams=teams,
+            reps=reps,
+            gini=gini([per_rep[user] for user in members]),
+            unrouted=self.unrouted,
+            nobody_eligible=self.nobody_eligible,
+            changes=None if self._live is None else tuple(self.changes),
+            arms=self._arms(),
+            leads=self.leads,
+            changed=self.changed,
+            moved=self.moved,
+        )
+
+    def _arms(self) -> tuple[ArmSummary, ...]:
+        """Each configured arm's leads, teams and Gini of leads per rep (reps any arm used)."""
+        summaries = []
+        for experiment in self.config.experiments or ():
+            for arm in experiment.arms:
+                tally = self._per_arm.get((experiment.name, arm.name), _ArmTally())
+                summaries.append(
+                    ArmSummary(
+                        experiment.name,
+                        arm.name,
+                        tally.leads,
+                        tuple(tally.teams.most_common()),
+                        gini([tally.per_rep[user] for user in self._arm_owners]),
+                    )
+                )
+        return tuple(summaries)
+
+
+@dataclass
+class _ArmTally:
+    leads: int = 0
+    teams: Counter[str] = field(default_factory=Counter)
+    per_rep: Counter[str] = field(default_factory=Counter)
+
+
 def simulate(
     leads: Iterable[SimulatedLead],
     candidate: Config,
@@ -153,89 +293,17 @@ def simulate(
 ) -> SimulationResult:
     """Route every lead, in arrival order (ties by row), through `candidate` and, when
     given, separately through `live`; summarise the candidate and list what changes.
-    Running experiments apply as they would live (see `only_experiment`)."""
-    ordered = sorted(leads, key=lambda item: (item.at, item.row))
-    replay = Replay(candidate, open_for=open_for)
-    routed = tuple(RoutedLead(item, replay.route(item)) for item in ordered)
-    changes = None if live is None else _changes(routed, Replay(live, open_for=open_for))
-    return summarise(routed, candidate, changes)
+    Running experiments apply as they would live (see `only_experiment`). Sorts in
+    memory: a caller with more leads than memory feeds a `Simulation` in order."""
+    simulation = Simulation(candidate, live, open_for=open_for)
+    for item in sorted(leads, key=arrival):
+        simulation.add(item)
+    return simulation.result()
 
 
-def _changes(routed: Sequence[RoutedLead], live: Replay) -> tuple[Change, ...]:
-    changes = []
-    for entry in routed:
-        before = live.route(entry.item)
-        if (before.team, before.owner) != (entry.decision.team, entry.decision.owner):
-            changes.append(Change(entry.item, before, entry.decision))
-    return tuple(changes)
-
-
-def summarise(
-    routed: Sequence[RoutedLead], config: Config, changes: tuple[Change, ...] | None = None
-) -> SimulationResult:
-    """Counts, shares against weights and Gini, per team and per rep."""
-    per_team: dict[str, Counter[str]] = {team.name: Counter() for team in config.teams}
-    leads_per_team: Counter[str] = Counter()
-    per_rep: Counter[str] = Counter()
-    for entry in routed:
-        decision = entry.decision
-        if decision.team is not None:
-            leads_per_team[decision.team] += 1
-        if decision.owner is not None:
-            per_rep[decision.owner] += 1
-            if decision.team in per_team:
-                per_team[decision.team][decision.owner] += 1
-    plan = compile_plan(config)
-    teams = tuple(
-        _team_summary(plan, team, per_team[team.name], leads_per_team[team.name])
-        for team in config.teams
-    )
-    members = {
-        share.user
-        for summary in teams
-        for share in summary.members
-        if (rep := plan.rep(share.user)) is None or rep.availability.active
-    }
-    assigned = sum(per_rep.values())
-    reps = tuple(
-        RepSummary(user, per_rep[user], per_rep[user] / assigned if assigned else 0.0)
-        for user in sorted(members | set(per_rep), key=lambda user: (-per_rep[user], user))
-    )
-    return SimulationResult(
-        routed=tuple(routed),
-        teams=teams,
-        reps=reps,
-        gini=gini([per_rep[user] for user in members]),
-        unrouted=sum(1 for entry in routed if entry.decision.rule is None),
-        nobody_eligible=sum(1 for entry in routed if entry.decision.nobody_eligible),
-        changes=changes,
-        arms=_arms(routed, config),
-    )
-
-
-def _arms(routed: Sequence[RoutedLead], config: Config) -> tuple[ArmSummary, ...]:
-    """Each configured arm's leads, teams and Gini of leads per rep (reps any arm used)."""
-    owners = {e.decision.owner for e in routed if e.decision.arm and e.decision.owner}
-    summaries = []
-    for experiment in config.experiments or ():
-        for arm in experiment.arms:
-            mine = [
-                e.decision
-                for e in routed
-                if (e.decision.experiment, e.decision.arm) == (experiment.name, arm.name)
-            ]
-            per_rep = Counter(d.owner for d in mine if d.owner)
-            teams = Counter(d.team or "(none)" for d in mine)
-            summaries.append(
-                ArmSummary(
-                    experiment.name,
-                    arm.name,
-                    len(mine),
-                    tuple(teams.most_common()),
-                    gini([per_rep[user] for user in owners]),
-                )
-            )
-    return tuple(summaries)
+def arrival(item: SimulatedLead) -> tuple[datetime, int]:
+    """The replay order: arrival time, ties by row."""
+    return item.at, item.row
 
 
 def _team_summary(

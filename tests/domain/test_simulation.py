@@ -131,3 +131,11 @@ def test_the_same_configuration_changes_nothing_and_is_deterministic() -> None:
 def test_unrouted_leads_are_counted() -> None:
     result = simulate(stream(3), Config())
     assert result.unrouted == 3 and result.teams == () and result.gini == 0.0
+
+
+def test_leads_in_the_same_second_still_fill_capacity() -> None:
+    """A rep's verdict of a moment was memoised for the whole replay: the second lead of
+    the same second went to a rep whose capacity the first had just filled."""
+    capped = team_config([1, 1], "round_robin", [{"capacity": 1}, {"capacity": 1}])
+    result = simulate([SimulatedLead(row, lead(), MONDAY_NOON) for row in range(2, 6)], capped)
+    assert [entry.decision.owner for entry in result.routed] == ["U0REP0", "U0REP1", None, None]

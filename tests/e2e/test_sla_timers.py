@@ -41,6 +41,9 @@ slas:
       - {after: 2s, do: repost_to_channel}
 """
 CHAIN = ["reminded", "breached", "reassigned", "manager_notified", "reposted"]
+REPLICA_LEADS = 30
+"""Leads for the two-replica chain test: each ends in a channel repost, and a channel takes
+about one post a second, so every lead costs the test a second."""
 
 
 @pytest.fixture
@@ -176,7 +179,7 @@ def test_two_replicas_fire_every_step_exactly_once(
     second = _app(fake_slack, fast_config, postgres_db, tmp_path / "b")
     with first, second:
         ids = []
-        for index in range(60):
+        for index in range(REPLICA_LEADS):
             replica = first if index % 2 else second
             ids.append(
                 replica.post_lead({"email": f"r{index}@x.io", "lead_type": "demo_request"}).json()[
@@ -189,10 +192,10 @@ def test_two_replicas_fire_every_step_exactly_once(
         _wait_for_chains(first, ids, timeout=60)
         for lead_id in ids:
             assert _chain_events(first, lead_id) == Counter(CHAIN), lead_id
-        fake_slack.wait_for("chat.postMessage", 60, 120, lambda c: _to(c, "C0INBOUND"))
+        fake_slack.wait_for("chat.postMessage", REPLICA_LEADS, 120, lambda c: _to(c, "C0INBOUND"))
         fake_slack.settle(quiet=2.0, timeout=120)
         posts = Counter(c.params["channel"] for c in fake_slack.delivered("chat.postMessage"))
-        assert posts["C0INBOUND"] == 60
+        assert posts["C0INBOUND"] == REPLICA_LEADS
         _assert_manager_told_once_each(postgres_db, ids, posts["DU0MANAGER"])
 
 
