@@ -4,15 +4,10 @@ lead in the replica benchmark, more than a channel's allowance in a burst)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from types import SimpleNamespace
 
-import pytest
-
-from bot.services.configuration import ConfigService
 from domain.messages import CardUpdate, Kind, merged_card_updates
-from harness.storage import migrated
-from tests.bot.outbox_stack import CONFIG, NOW, Stack
+from tests.bot.outbox_stack import NOW, Stack
 from tests.support.fake_slack import FakeSlack
 
 
@@ -31,14 +26,6 @@ def test_only_the_last_edit_of_each_lead_is_kept() -> None:
     ]
     assert merged_card_updates(rows) == {1, 4}
     assert merged_card_updates(rows[:3]) == set()
-
-
-@pytest.fixture
-async def stack(db_url: str, fake_slack: FakeSlack) -> AsyncIterator[Stack]:
-    async with migrated(db_url) as db:
-        async with db.transaction() as uow:
-            await ConfigService().save(uow, CONFIG, "test", NOW, "test")
-        yield Stack(db, fake_slack)
 
 
 async def test_three_edits_claimed_together_are_one_call(
