@@ -23,6 +23,7 @@ from domain.lead import LeadStatus
 from domain.messages import Alert, CardUpdate, LeadCard
 from domain.offers import (
     OfferOutcome,
+    PendingOffer,
     end_offer,
     offer_event,
     parse_offer_step,
@@ -42,11 +43,7 @@ class OfferService(ApplicationService):
         """The offered rep takes the lead: the timeout is cancelled and the lead is theirs."""
         now = self.now()
         async with self.db.transaction() as uow:
-            cancelled = await uow.availability.cancel_offer(lead_id, user, now)
-            lead = await self._lead(uow, lead_id)
-            offer = pending_offer(lead)
-            if offer is None or offer.user != user or not cancelled:
-                raise OfferNotYours(self._not_yours(lead, user))
+            lead, offer = await self._your_offer(uow, lead_id, user, now)
             if not await uow.leads.compare_and_set(lead.id, lead.version, now):
                 raise OfferNotYours("The lead changed as you clicked; try again.")
             waited = humanize(now - (lead.assigned_at or lead.created_at))
@@ -61,11 +58,7 @@ class OfferService(ApplicationService):
         """The offered rep passes: the lead goes to the next rep now, as on a timeout."""
         now = self.now()
         async with self.db.transaction() as uow:
-            cancelled = await uow.availability.cancel_offer(lead_id, user, now)
-            lead = await self._lead(uow, lead_id)
-            offer = pending_offer(lead)
-            if offer is None or offer.user != user or not cancelled:
-                raise OfferNotYours(self._not_yours(lead, user))
+            lead, offer = await self._your_offer(uow, lead_id, user, now)
             config = await self._config(uow)
             changed = await end_offer_now(uow, lead, offer.number, user, "declined", config, now)
             if changed is None:
@@ -73,11 +66,20 @@ class OfferService(ApplicationService):
         self.wake_outbox()
         return "Declined: the lead goes to the next rep."
 
-    async def _lead(self, uow: UnitOfWork, lead_id: str) -> LeadRecord:
+    async def _your_offer(
+        self, uow: UnitOfWork, lead_id: str, user: str, now: datetime
+    ) -> tuple[LeadRecord, PendingOffer]:
+        """Cancel `user`'s pending offer row of the lead (first: see the lock order above)
+        and return the lead and that offer; OfferNotYours if it is not theirs now."""
+        cancelled = await uow.availability.cancel_offer(lead_id, user, now)
         lead = await uow.leads.get(lead_id)
         if lead is None:
             raise OfferNotYours(f"no lead {lead_id}")
-        return replace(lead, events=await uow.events.timeline(lead_id))
+        lead = replace(lead, events=await uow.events.timeline(lead_id))
+        offer = pending_offer(lead)
+        if offer is None or offer.user != user or not cancelled:
+            raise OfferNotYours(self._not_yours(lead, user))
+        return lead, offer
 
     async def _config(self, uow: UnitOfWork) -> Config:
         return await self.configs.config(uow) or Config()
